@@ -1,0 +1,62 @@
+# ragnotes: `make run` sets up, indexes and serves; `make test` runs the tests.
+VENV        ?= .venv
+PYTHON      ?= python3
+PY          := $(VENV)/bin/python
+HOST        ?= 127.0.0.1
+PORT        ?= 8000
+# Offline mirror of the curated READMEs; GitHub is used when it is absent.
+MIRROR      ?= ../shared/corpus/readmes
+# Elsewhere, get the CPU wheel with: make run TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_INDEX ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_INDEX)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed ## create the virtualenv and install pinned dependencies
+
+browser: ## install Debian's Chromium for the page tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+sync: install ## fetch the curated READMEs (local mirror, else GitHub, else notes only)
+	@if [ -d "$(MIRROR)" ]; then $(VENV)/bin/ragnotes readmes sync --from "$(MIRROR)"; \
+	else $(VENV)/bin/ragnotes readmes sync || echo "READMEs not synced: indexing the notes alone"; fi
+
+index: install ## build or update the index
+	$(VENV)/bin/ragnotes index
+
+serve: install ## serve the API and page on $(HOST):$(PORT)
+	$(VENV)/bin/ragnotes serve --host $(HOST) --port $(PORT)
+
+run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
+
+test: install browser ## run the test suite (includes the eval gate)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: install browser ## the tests plus the slow ones
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy, strict
+	$(VENV)/bin/mypy
+
+eval: install ## retrieval quality on our eval set, every mode
+	$(VENV)/bin/ragnotes eval
+
+clean: ## remove the virtualenv and the data directory
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""Where documents come from: bundled notes, curated READMEs, discovery and Markdown parsing."""

@@ -1,0 +1,153 @@
+"""Discover source documents: notes folders and synced curated READMEs.
+
+A Document is one Markdown file as read from disk. Files that cannot be indexed (binary,
+not UTF-8, empty, too large, not Markdown) become `Skipped` records naming the reason, so
+one bad file never stops the rest from being indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.manifest import CuratedRepo
+
+NOTES_SOURCE = "notes"
+BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Document:
+    """One Markdown file to index."""
+
+    source: str  # "notes", or the curated repo as "owner/name"
+    path: str  # POSIX path inside the notes folder or the repo
+    text: str
+    file: Path  # where it was read from
+    sha256: str
+    commit: str | None = None  # curated READMEs: the pinned commit
+    license: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    file: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    documents: tuple[Document, ...]
+    skipped: tuple[Skipped, ...]
+    missing_repos: tuple[str, ...]  # curated repos listed but not synced
+
+
+def read_markdown(file: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
+    """Read a Markdown file as text, or say why it cannot be indexed."""
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            return Skipped(
+                file, f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB)"
+            )
+        raw = file.read_bytes()
+    except OSError as exc:
+        return Skipped(file, f"unreadable ({exc.strerror or exc})")
+    if b"\x00" in raw:
+        return Skipped(file, "binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Skipped(file, f"not UTF-8 (invalid byte at offset {exc.start}); save it as UTF-8")
+    if not text.strip():
+        return Skipped(file, "empty file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _note_files(root: Path) -> Iterable[Path]:
+    for file in sorted(root.rglob("*")):
+        rel = file.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+            continue
+        yield file
+
+
+def discover_notes(roots: Sequence[Path]) -> tuple[list[Document], list[Skipped]]:
+    """Every Markdown file under the notes folders; the first folder wins a path clash."""
+    docs: dict[str, Document] = {}
+    skipped: list[Skipped] = []
+    for root in roots:
+        for file in _note_files(root):
+            if file.suffix.lower() not in MARKDOWN_SUFFIXES:
+                skipped.append(
+                    Skipped(file, f"not a Markdown file ({file.suffix or 'no extension'})")
+                )
+                continue
+            rel = file.relative_to(root).as_posix()
+            if rel in docs:
+                skipped.append(Skipped(file, f"same path as {docs[rel].file}, which is indexed"))
+                continue
+            text = read_markdown(file)
+            if isinstance(text, Skipped):
+                skipped.append(text)
+                continue
+            docs[rel] = Document(NOTES_SOURCE, rel, text, file, _sha256(text))
+    return list(docs.values()), skipped
+
+
+def discover_readmes(
+    readmes_dir: Path, repos: Sequence[CuratedRepo]
+) -> tuple[list[Document], list[Skipped], list[str]]:
+    """The synced files of each curated repo; repos never synced are reported as missing."""
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    missing: list[str] = []
+    for repo in repos:
+        folder = readmes_dir / repo.folder
+        if not folder.is_dir():
+            missing.append(repo.name)
+            continue
+        for path in repo.files:
+            file = folder / path
+            if not file.is_file():
+                skipped.append(Skipped(file, "listed in the manifest but not synced"))
+                continue
+            text = read_markdown(file)
+            if isinstance(text, Skipped):
+                skipped.append(text)
+                continue
+            docs.append(
+                Document(repo.name, path, text, file, _sha256(text), repo.commit, repo.license)
+            )
+    return docs, skipped, missing
+
+
+def discover(
+    notes_roots: Sequence[Path], readmes_dir: Path | None, repos: Sequence[CuratedRepo]
+) -> Discovery:
+    """All documents to index: notes first, then curated READMEs."""
+    docs, skipped = discover_notes(notes_roots)
+    missing: list[str] = []
+    if readmes_dir is not None:
+        more, more_skipped, missing = discover_readmes(readmes_dir, repos)
+        docs += more
+        skipped += more_skipped
+    return Discovery(tuple(docs), tuple(skipped), tuple(missing))
+
+
+def fingerprint(documents: Iterable[Document]) -> str:
+    """A hash of every document's identity and content, independent of discovery order."""
+    digest = hashlib.sha256()
+    for key in sorted(f"{d.source}\0{d.path}\0{d.sha256}" for d in documents):
+        digest.update(key.encode("utf-8") + b"\n")
+    return digest.hexdigest()

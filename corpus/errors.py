@@ -1,0 +1,49 @@
+"""Every error ragnotes raises on purpose, in one hierarchy.
+
+    RagnotesError            a problem the user can fix; its message says how
+    ├── ConfigError          a setting or argument is wrong (bad notes folder, unknown model)
+    ├── SyncError            curated READMEs could not be fetched or copied
+    ├── IndexNotFound        no index has been built yet
+    ├── IndexMismatch        the index was built with another model or chunker version
+    ├── IndexCorrupt         the published build is unreadable
+    ├── ReindexRunning       a re-index is already under way
+    └── NotFoundError        a requested document or job does not exist
+
+The HTTP layer maps these to status codes in one handler (service/app.py) and the CLI
+prints them as one line (service/cli.py). Anything else is a bug and may show a traceback.
+This module sits in `corpus/`, the bottom layer, so every package can import it.
+"""
+
+from __future__ import annotations
+
+
+class RagnotesError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+class ConfigError(RagnotesError):
+    """A setting or command-line argument is wrong."""
+
+
+class SyncError(RagnotesError):
+    """Curated READMEs could not be fetched or copied."""
+
+
+class IndexNotFound(RagnotesError):
+    """No index has been built yet."""
+
+
+class IndexMismatch(RagnotesError):
+    """The index was built with another embedding model or chunker version."""
+
+
+class IndexCorrupt(RagnotesError):
+    """The published build cannot be read."""
+
+
+class ReindexRunning(RagnotesError):
+    """A re-index is already running."""
+
+
+class NotFoundError(RagnotesError):
+    """A requested document or job does not exist."""

@@ -1,0 +1,53 @@
+"""The curated README manifest (`corpus/readmes.toml`): repos pinned to a commit."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import ConfigError
+
+MANIFEST_PATH = Path(__file__).resolve().parent / "readmes.toml"
+
+
+@dataclass(frozen=True)
+class CuratedRepo:
+    """One curated GitHub repo and the files taken from it."""
+
+    name: str  # "owner/name"
+    commit: str
+    license: str
+    files: tuple[str, ...]
+
+    @property
+    def folder(self) -> str:
+        """Folder name in a mirror or the data directory: OWNER__NAME."""
+        return self.name.replace("/", "__")
+
+    def url(self, path: str, start: int | None = None, end: int | None = None) -> str:
+        """A GitHub permalink pinned to the commit, with line anchors when given."""
+        base = f"https://github.com/{self.name}/blob/{self.commit}/{path}"
+        return base if start is None else f"{base}#L{start}-L{end or start}"
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> list[CuratedRepo]:
+    """Read the manifest; a malformed entry is a ConfigError naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the README manifest {path}: {exc}") from exc
+    repos = []
+    for i, entry in enumerate(data.get("repo", []), 1):
+        try:
+            repos.append(
+                CuratedRepo(
+                    name=str(entry["name"]),
+                    commit=str(entry["commit"]),
+                    license=str(entry["license"]),
+                    files=tuple(str(f) for f in entry["files"]),
+                )
+            )
+        except KeyError as exc:
+            raise ConfigError(f"{path}: repo entry {i} lacks the field {exc}") from exc
+    return repos

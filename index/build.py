@@ -1,0 +1,187 @@
+"""Build an index from documents and publish it atomically.
+
+Flow: chunk every document → look up vectors by content hash, embed only the missing texts →
+FAISS row i and BM25 doc i are chunk i → write everything into a temporary build folder →
+manifest last → rename into place → replace the CURRENT pointer → prune old builds.
+Every build is computed from all documents, with vectors reused from the cache, so an
+incremental build and a full rebuild give the same chunks, ids and results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from corpus.documents import Document, fingerprint
+from index.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from index.embedding import Embedder
+from index.lexical import LexicalIndex
+from index.store import MANIFEST, BuildStore, fsync_path
+from index.vector_cache import VectorCache, text_key
+
+FORMAT_VERSION = 1
+KEEP_BUILDS = 3
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced, for the summary line and the API."""
+
+    build_id: str
+    files: int
+    chunks: int
+    embedded: int  # chunks whose vectors were computed, not taken from the cache
+    seconds: float
+    manifest: dict[str, Any]
+
+
+def chunk_all(documents: Sequence[Document], embedder: Embedder, target_tokens: int) -> list[Chunk]:
+    """Chunks of every document, in document order."""
+    chunks: list[Chunk] = []
+    for doc in documents:
+        chunks.extend(
+            chunk_document(doc, embedder.count_tokens, embedder.max_tokens, target_tokens)
+        )
+    return chunks
+
+
+def embed_with_cache(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: VectorCache,
+    progress: Progress | None = None,
+    reuse: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts` (row i for text i) and how many had to be embedded."""
+    keys = [text_key(t) for t in texts]
+    known = cache.get_many(keys) if reuse else {}
+    by_key = dict(zip(keys, texts, strict=True))
+    # Similar lengths share a batch, so little time goes into padding.
+    missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("embed", done, len(missing))
+
+    if progress is not None:
+        progress("embed", 0, len(missing))
+    for start in range(0, len(missing), 512):
+        part = missing[start : start + 512]
+        vectors = embedder.embed([by_key[k] for k in part], progress=tick)
+        fresh = dict(zip(part, vectors, strict=True))
+        cache.put_many(fresh)  # saved as we go, so a crash mid-way keeps finished work
+        known.update(fresh)
+    matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return matrix.astype(np.float32), len(missing)
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _doc_row(doc: Document) -> dict[str, Any]:
+    return {
+        "source": doc.source,
+        "path": doc.path,
+        "file": str(doc.file),
+        "sha256": doc.sha256,
+        "commit": doc.commit,
+        "license": doc.license,
+    }
+
+
+def new_build_id() -> str:
+    """Sortable by time, unique across processes."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def write_build(
+    folder: Path,
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    documents: Sequence[Document],
+    manifest: dict[str, Any],
+) -> None:
+    """Every file of a build, manifest last, all flushed to disk."""
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    faiss.write_index(index, str(folder / "vectors.faiss"))
+    LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
+    _write_jsonl(folder / "chunks.jsonl", [asdict(c) for c in chunks])
+    _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
+    for path in [folder / "vectors.faiss", *(folder / "bm25").iterdir()]:
+        fsync_path(path)
+    with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_path(folder)
+
+
+def build_index(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    store: BuildStore,
+    *,
+    target_tokens: int = 200,
+    progress: Progress | None = None,
+    extra: dict[str, Any] | None = None,
+    full: bool = False,
+) -> BuildResult:
+    """Build from `documents`, publish, prune; the live index is untouched until the last step.
+
+    `full` re-embeds every chunk instead of reusing cached vectors.
+    """
+    started = time.perf_counter()
+    with store.build_lock():
+        store.prune(KEEP_BUILDS)
+        chunks = chunk_all(documents, embedder, target_tokens)
+        cache = VectorCache(
+            store.data_dir / "cache" / "vectors.sqlite", embedder.name, embedder.dim
+        )
+        try:
+            vectors, embedded = embed_with_cache(
+                [c.embed_text for c in chunks], embedder, cache, progress, reuse=not full
+            )
+        finally:
+            cache.close()
+        build_id = new_build_id()
+        manifest = {
+            "format": FORMAT_VERSION,
+            "build_id": build_id,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": embedder.name,
+            "dim": embedder.dim,
+            "chunker_version": CHUNKER_VERSION,
+            "target_tokens": target_tokens,
+            "max_tokens": embedder.max_tokens,
+            "file_count": len(documents),
+            "chunk_count": len(chunks),
+            "fingerprint": fingerprint(documents),
+            "sources": sorted({d.source for d in documents}),
+            **(extra or {}),
+        }
+        tmp = store.new_tmp_dir(build_id)
+        write_build(tmp, chunks, vectors, documents, manifest)
+        store.commit(tmp, build_id)
+        store.prune(KEEP_BUILDS)
+    seconds = time.perf_counter() - started
+    return BuildResult(build_id, len(documents), len(chunks), embedded, seconds, manifest)

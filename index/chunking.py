@@ -1,0 +1,194 @@
+"""Pack Markdown sections into chunks that fit the embedding model's window.
+
+Contract: a chunk never spans two sections; code blocks and tables are never cut unless one
+alone exceeds the window, and then only at line boundaries, with `part` saying which piece it
+is. `start_line`/`end_line` are the 1-based lines of the first and last text the chunk shows.
+The embedded text is the heading breadcrumb, a newline and the body in plain words; its length
+in word pieces (special tokens included) never exceeds `max_tokens`.
+
+A chunk's id hashes where it is (source, path, breadcrumb) and what it says, so unchanged text
+in an unchanged place keeps its id across rebuilds, whatever moved above it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from corpus.documents import NOTES_SOURCE, Document
+from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
+
+CHUNKER_VERSION = "1"
+TokenCounter = Callable[[str], int]
+_SPECIAL_TOKENS = 2  # [CLS] and [SEP]
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One passage: what a reader sees, what the model embeds, and where it came from."""
+
+    id: str
+    source: str
+    path: str
+    title: str
+    heading: str
+    start_line: int
+    end_line: int
+    text: str
+    embed_text: str
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """An indivisible run of lines (or a piece of one long line) with its token count."""
+
+    lines: tuple[NumberedLine, ...]
+    words: str  # the plain words that are embedded
+    tokens: int
+    part: str | None = None
+
+
+def document_title(doc: Document, parsed_title: str | None) -> str:
+    """Front matter title, else the first H1, else a name derived from the path."""
+    if parsed_title:
+        return parsed_title
+    stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if doc.source == NOTES_SOURCE:
+        return stem.replace("-", " ").replace("_", " ").strip().capitalize()
+    return doc.source if stem.lower() == "readme" else f"{doc.source}: {doc.path}"
+
+
+def _words(kind: str, lines: tuple[NumberedLine, ...]) -> str:
+    if kind == "prose":
+        return "\n".join(w for w in (plain_text(t) for _, t in lines) if w)
+    return "\n".join(t for _, t in lines)
+
+
+def _split_line(number: int, text: str, budget: int, count: TokenCounter) -> Iterator[_Unit]:
+    """A line too long for the window, cut at sentence ends (or words when a sentence is huge)."""
+    pieces = _SENTENCE_END.split(text)
+    if len(pieces) == 1:
+        pieces = text.split(" ")
+    current: list[str] = []
+    for piece in [*pieces, None]:
+        candidate = " ".join([*current, piece]) if piece is not None else ""
+        if piece is not None and (not current or count(plain_text(candidate)) <= budget):
+            current.append(piece)
+            continue
+        body = " ".join(current)
+        if count(plain_text(body)) > budget and len(current) == 1 and " " in body:
+            half = body.split(" ")
+            mid = len(half) // 2
+            yield from _split_line(number, " ".join(half[:mid]), budget, count)
+            yield from _split_line(number, " ".join(half[mid:]), budget, count)
+        else:
+            yield _Unit(((number, body),), plain_text(body), count(plain_text(body)))
+        current = [piece] if piece is not None else []
+
+
+def _block_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
+    """Whole block when it fits; otherwise lines (prose) or labelled line-boundary pieces."""
+    words = _words(block.kind, block.lines)
+    tokens = count(words)
+    if tokens <= budget:
+        return [_Unit(block.lines, words, tokens)]
+    units: list[_Unit] = []
+    for number, text in block.lines:
+        line_words = _words(block.kind, ((number, text),))
+        line_tokens = count(line_words)
+        if line_tokens <= budget:
+            units.append(_Unit(((number, text),), line_words, line_tokens))
+        else:
+            units.extend(_split_line(number, text, budget, count))
+    if block.kind == "prose":
+        return units
+    return _label_pieces(block.kind, _pack(units, budget))
+
+
+def _pack(units: list[_Unit], limit: int) -> list[_Unit]:
+    """Greedily merge consecutive units while the sum stays within `limit`."""
+    merged: list[_Unit] = []
+    for unit in units:
+        last = merged[-1] if merged else None
+        if last is not None and last.tokens + unit.tokens <= limit:
+            merged[-1] = _Unit(
+                last.lines + unit.lines, f"{last.words}\n{unit.words}", last.tokens + unit.tokens
+            )
+        else:
+            merged.append(unit)
+    return merged
+
+
+def _label_pieces(kind: str, pieces: list[_Unit]) -> list[_Unit]:
+    name = "code block" if kind == "code" else "table"
+    n = len(pieces)
+    return [
+        _Unit(p.lines, p.words, p.tokens, f"{name}, part {i} of {n}")
+        for i, p in enumerate(pieces, 1)
+    ]
+
+
+def _section_chunks(
+    section: Section, crumb: str, budget: int, target: int, count: TokenCounter
+) -> Iterator[tuple[_Unit, str | None]]:
+    """Units of one section packed up to `target`; labelled pieces always stand alone."""
+    current: list[_Unit] = []
+    for block in section.blocks:
+        for unit in _block_units(block, budget, count):
+            size = sum(u.tokens for u in current)
+            if unit.part is not None or (current and size + unit.tokens > target):
+                if current:
+                    yield _merge(current), None
+                current = []
+            if unit.part is not None:
+                yield unit, unit.part
+            else:
+                current.append(unit)
+    if current:
+        yield _merge(current), None
+
+
+def _merge(units: list[_Unit]) -> _Unit:
+    lines = tuple(line for u in units for line in u.lines)
+    return _Unit(lines, "\n".join(u.words for u in units), sum(u.tokens for u in units))
+
+
+def chunk_document(
+    doc: Document, count: TokenCounter, max_tokens: int, target_tokens: int = 200
+) -> list[Chunk]:
+    """Every chunk of one document, in file order."""
+    parsed = parse_markdown(doc.text)
+    title = document_title(doc, parsed.title)
+    chunks: list[Chunk] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    for section in parsed.sections:
+        crumb = " > ".join(section.headings) or title
+        prefix = crumb if crumb.startswith(title) else f"{title} > {crumb}"
+        budget = max_tokens - _SPECIAL_TOKENS - count(prefix) - 1
+        for unit, part in _section_chunks(
+            section, crumb, budget, min(target_tokens, budget), count
+        ):
+            text = "\n".join(t for _, t in unit.lines)
+            ordinal = seen[(crumb, text)]
+            seen[(crumb, text)] += 1
+            key = "\0".join((doc.source, doc.path, crumb, text, str(ordinal)))
+            chunks.append(
+                Chunk(
+                    id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
+                    source=doc.source,
+                    path=doc.path,
+                    title=title,
+                    heading=crumb,
+                    start_line=unit.lines[0][0],
+                    end_line=unit.lines[-1][0],
+                    text=text,
+                    embed_text=f"{prefix}\n{unit.words}",
+                    part=part,
+                )
+            )
+    return chunks

@@ -1,0 +1,172 @@
+"""Answer a query from one immutable build: dense and BM25 candidates, fused, as Hits.
+
+A Searcher is a snapshot: it never changes after loading, so a request that took it keeps a
+consistent view while a newer build is published beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+
+from corpus.errors import IndexCorrupt, IndexMismatch
+from index.build import FORMAT_VERSION
+from index.chunking import CHUNKER_VERSION, Chunk
+from index.embedding import Embedder
+from index.fusion import RRF_K, reciprocal_rank_fusion
+from index.lexical import LexicalIndex
+from index.store import BuildStore
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+ChunkFilter = Callable[[Chunk], bool]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked chunk with its fused score and per-retriever ranks (None: not a candidate)."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None
+    bm25_rank: int | None
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    source: str
+    path: str
+    file: str
+    sha256: str
+    commit: str | None
+    license: str | None
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def check_compatible(manifest: dict[str, Any], embedder: Embedder) -> None:
+    """Refuse an index made with another model, dimension, chunker or format."""
+    expected = {
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "chunker_version": CHUNKER_VERSION,
+        "format": FORMAT_VERSION,
+    }
+    for key, value in expected.items():
+        if manifest.get(key) != value:
+            raise IndexMismatch(
+                f"the index was built with {key} {manifest.get(key)!r} but this server uses "
+                f"{value!r}; re-index with `ragnotes index --full`"
+            )
+
+
+class Searcher:
+    """Search over one loaded build."""
+
+    def __init__(
+        self,
+        folder: Path,
+        manifest: dict[str, Any],
+        chunks: list[Chunk],
+        docs: dict[tuple[str, str], DocInfo],
+        dense: faiss.Index,
+        lexical: LexicalIndex,
+        embedder: Embedder,
+    ) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.chunks = chunks
+        self.docs = docs
+        self._dense = dense
+        self._lexical = lexical
+        self._embedder = embedder
+
+    @property
+    def build_id(self) -> str:
+        return str(self.manifest["build_id"])
+
+    @classmethod
+    def load(cls, store: BuildStore, embedder: Embedder) -> Searcher:
+        """The live build, checked against this embedder."""
+        folder = store.live_dir()
+        manifest = store.read_manifest(folder)
+        check_compatible(manifest, embedder)
+        try:
+            chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+            docs = {
+                (d.source, d.path): d
+                for d in (DocInfo(**r) for r in _read_jsonl(folder / "docs.jsonl"))
+            }
+            dense = faiss.read_index(str(folder / "vectors.faiss"))
+            lexical = LexicalIndex.load(folder / "bm25", len(chunks))
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise IndexCorrupt(
+                f"cannot load build {folder.name}: {exc}; run `ragnotes index --full`"
+            ) from exc
+        if dense.ntotal != len(chunks):
+            raise IndexCorrupt(
+                f"build {folder.name} has {dense.ntotal} vectors for {len(chunks)} chunks"
+            )
+        return cls(folder, manifest, chunks, docs, dense, lexical, embedder)
+
+    def _dense_ranking(
+        self, query: str, depth: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        if self._dense.ntotal == 0:
+            return []
+        vector = self._embedder.embed_query(query)
+        n = self._dense.ntotal if allowed is not None else min(depth, self._dense.ntotal)
+        scores, ids = self._dense.search(vector, n)
+        ranking = [
+            (int(i), float(s))
+            for i, s in zip(ids[0], scores[0], strict=True)
+            if i >= 0 and (allowed is None or allowed[i])
+        ]
+        return ranking[:depth]
+
+    def _bm25_ranking(
+        self, query: str, depth: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        scores = self._lexical.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if positive.size > depth:
+            positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+        ordered = positive[np.lexsort((positive, -scores[positive]))]
+        return [(int(i), float(scores[i])) for i in ordered]
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        *,
+        depth: int | None = None,
+        rrf_k: int = RRF_K,
+        where: ChunkFilter | None = None,
+    ) -> list[Hit]:
+        """The best `k` chunks for `query`; `where` keeps only chunks it accepts."""
+        depth = depth or max(10 * k, 50)
+        allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
+        dense = self._dense_ranking(query, depth, allowed) if mode in ("hybrid", "dense") else []
+        bm25 = self._bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
+        dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
+        bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
+        if mode == "hybrid":
+            fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in bm25]], k=rrf_k)
+        else:
+            fused = dense or bm25
+        return [
+            Hit(self.chunks[c], score, dense_rank.get(c), bm25_rank.get(c))
+            for c, score in fused[:k]
+        ]

@@ -1,0 +1,143 @@
+"""Where builds live on disk, and the pointer that says which one is live.
+
+    DATA_DIR/builds/<build id>/   chunks.jsonl, docs.jsonl, vectors.faiss, bm25/, manifest.json
+    DATA_DIR/builds/.tmp-*        builds in progress (never read; swept by the next build)
+    DATA_DIR/CURRENT              the live build id, replaced atomically with os.replace
+
+A build directory is complete exactly when its manifest.json exists: the manifest is written
+last and the directory is renamed into place before the pointer moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import IndexCorrupt, IndexNotFound, ReindexRunning
+
+MANIFEST = "manifest.json"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or directory to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, text: str) -> None:
+    """Write a file through a temporary name and os.replace, so readers see old or new."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+class BuildStore:
+    """The builds folder and the live pointer inside one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.builds_dir = data_dir / "builds"
+        self.pointer = data_dir / "CURRENT"
+
+    def current_id(self) -> str | None:
+        """The live build id, or None when nothing was ever published."""
+        try:
+            value = self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return value or None
+
+    def build_dir(self, build_id: str) -> Path:
+        return self.builds_dir / build_id
+
+    def live_dir(self) -> Path:
+        """The live build's folder; IndexNotFound when there is none."""
+        build_id = self.current_id()
+        if build_id is None:
+            raise IndexNotFound("no index has been built yet; run `ragnotes index` first")
+        folder = self.build_dir(build_id)
+        if not (folder / MANIFEST).is_file():
+            raise IndexCorrupt(
+                f"the live build {build_id} is incomplete or missing; run `ragnotes index --full`"
+            )
+        return folder
+
+    def read_manifest(self, folder: Path) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(
+                f"cannot read {folder / MANIFEST}: {exc}; run `ragnotes index --full`"
+            ) from exc
+        return data
+
+    def new_tmp_dir(self, build_id: str) -> Path:
+        self.builds_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.builds_dir / f".tmp-{build_id}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        return tmp
+
+    def commit(self, tmp: Path, build_id: str) -> Path:
+        """Move a finished build into place and point CURRENT at it."""
+        final = self.build_dir(build_id)
+        os.rename(tmp, final)
+        fsync_path(self.builds_dir)
+        write_durably(self.pointer, build_id + "\n")
+        return final
+
+    def finished_ids(self) -> list[str]:
+        """Complete builds, oldest first (ids sort by time)."""
+        if not self.builds_dir.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.builds_dir.iterdir()
+            if not p.name.startswith(".") and (p / MANIFEST).is_file()
+        )
+
+    def prune(self, keep: int = 3) -> list[str]:
+        """Remove leftovers of dead builds and all but the newest `keep` builds (never the live one)."""
+        removed = []
+        live = self.current_id()
+        if self.builds_dir.is_dir():
+            for p in self.builds_dir.iterdir():
+                if p.name.startswith(".tmp-") or (
+                    not p.name.startswith(".") and not (p / MANIFEST).exists()
+                ):
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p.name)
+        for build_id in self.finished_ids()[:-keep] if keep > 0 else []:
+            if build_id != live:
+                shutil.rmtree(self.build_dir(build_id), ignore_errors=True)
+                removed.append(build_id)
+        return removed
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """One build at a time per data directory, across processes."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / ".build.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise ReindexRunning(
+                    "another re-index is running on this data directory; wait for it to finish"
+                ) from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

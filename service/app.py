@@ -1,0 +1,133 @@
+"""The FastAPI application: built by `create_app`, with no state outside it.
+
+Domain errors become HTTP responses in one place (`_status_for`); validation problems are 422s
+that name the field; nothing a client sends produces a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from corpus.errors import (
+    ConfigError,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotFound,
+    NotFoundError,
+    RagnotesError,
+    ReindexRunning,
+)
+from index.embedding import Embedder, load_embedder
+from service.live import LiveIndex
+from service.passages import answer, index_info
+from service.schemas import (
+    AskRequest,
+    AskResponse,
+    ErrorBody,
+    Health,
+    ModeField,
+    Question,
+    SourceFilter,
+    TopK,
+)
+from service.settings import Settings
+
+_STATUS: list[tuple[type[RagnotesError], int]] = [
+    (IndexNotFound, 503),
+    (IndexMismatch, 503),
+    (IndexCorrupt, 503),
+    (ReindexRunning, 409),
+    (NotFoundError, 404),
+    (ConfigError, 400),
+]
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 503)}
+
+
+def _status_for(exc: RagnotesError) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+
+
+def _field_messages(exc: RequestValidationError) -> list[str]:
+    messages = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
+        where = ".".join(loc) or "body"
+        msg = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            where, msg = (
+                "body",
+                'is not valid JSON; send {"question": "...", "k": 5, "mode": "hybrid"}',
+            )
+        messages.append(f"{where}: {msg}")
+    return messages
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RagnotesError)
+    async def domain_error(_: Request, exc: RagnotesError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=_status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = _field_messages(exc)
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(messages), "errors": errors}, status_code=422)
+
+
+def create_app(
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    *,
+    watch_notes: bool = False,
+) -> FastAPI:
+    """The app; the model loads once here, the index when the app starts."""
+    settings = settings or Settings()
+    live = LiveIndex(settings.store(), embedder or load_embedder(settings.model))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        live.refresh()
+        live.start_watching()
+        yield
+        live.stop()
+
+    app = FastAPI(
+        title="ragnotes",
+        summary="Cited passages from your ML system design notes and curated READMEs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.live = live
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["search"])
+    def ask(request: AskRequest) -> AskResponse:
+        """Answer a question with the best cited passages."""
+        return answer(live.snapshot(), request)
+
+    @app.get("/api/search", response_model=AskResponse, responses=_ERRORS, tags=["search"])
+    def search(
+        q: Annotated[Question, Query(description="The question.")],
+        k: Annotated[TopK, Query()] = 5,
+        mode: Annotated[ModeField, Query()] = "hybrid",
+        source: Annotated[SourceFilter, Query()] = None,
+    ) -> AskResponse:
+        """The same as POST /api/ask, as a URL."""
+        return answer(live.snapshot(), AskRequest(question=q, k=k, mode=mode, source=source))
+
+    @app.get("/healthz", response_model=Health, tags=["status"])
+    def healthz() -> Health:
+        """Whether an index is loaded, and which."""
+        try:
+            return Health(status="ok", index=index_info(live.snapshot()))
+        except RagnotesError as exc:
+            return Health(status="no_index", detail=str(exc))
+
+    return app

@@ -1,0 +1,175 @@
+"""The `ragnotes` command line. Domain errors are printed as one line here, never as a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import RagnotesError
+from service.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "notes", None):
+        overrides["notes_dir"] = os.pathsep.join(str(Path(p).resolve()) for p in args.notes)
+    if getattr(args, "no_bundled", False):
+        overrides["bundled_notes"] = False
+    if getattr(args, "no_readmes", False):
+        overrides["readmes"] = False
+    return Settings(**overrides)
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from corpus.manifest import load_manifest
+    from corpus.sync import sync_readmes
+
+    origin = f"the mirror {args.mirror}" if args.mirror else "GitHub"
+    print(f"syncing curated READMEs from {origin} into {settings.readmes_dir}", file=sys.stderr)
+    report = sync_readmes(
+        load_manifest(),
+        settings.readmes_dir,
+        Path(args.mirror) if args.mirror else None,
+        on_repo=lambda repo: print(
+            f"  {repo.name} @ {repo.commit[:10]} ({len(repo.files)} files)", file=sys.stderr
+        ),
+    )
+    print(f"synced {report.repos} repos, {report.files} files, {report.bytes / 1e6:.2f} MB")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from service.indexing import index_with_progress
+
+    return index_with_progress(settings, full=args.full)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    app = create_app(settings, watch_notes=args.watch)
+    print(f"serving on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="info")
+    return 0
+
+
+def _print_readable(response: Any) -> None:
+    print(
+        f"{len(response.passages)} passages for: {response.question}  "
+        f"[{response.mode}, build {response.index.build_id}, {response.took_ms:.0f} ms]\n"
+    )
+    for p in response.passages:
+        c = p.citation
+        where = "notes" if c.source == "notes" else c.source
+        print(f"{p.rank}. {c.heading}")
+        print(
+            f"   {where}: {c.path}, lines {c.start_line}-{c.end_line}"
+            + ("  (changed since indexed)" if c.stale else "")
+        )
+        print(f"   {c.url}")
+        body = p.text if len(p.text) < 600 else p.text[:600].rsplit(" ", 1)[0] + " …"
+        print(textwrap.indent(body, "   | "))
+        print()
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from index.embedding import load_embedder
+    from index.searcher import Searcher
+    from service.passages import answer
+    from service.schemas import AskRequest
+
+    try:
+        request = AskRequest(question=args.question, k=args.k, mode=args.mode, source=args.source)
+    except ValueError as exc:
+        raise RagnotesError(_first_validation_message(exc)) from exc
+    searcher = Searcher.load(settings.store(), load_embedder(settings.model))
+    response = answer(searcher, request)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+    else:
+        _print_readable(response)
+    return 0
+
+
+def _first_validation_message(exc: ValueError) -> str:
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
+    if errors:
+        field = ".".join(str(p) for p in errors[0]["loc"])
+        return f"invalid {field}: {errors[0]['msg']}"
+    return str(exc)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ragnotes",
+        description="Cited-passage search over ML system design notes and curated READMEs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    readmes = sub.add_parser("readmes", help="manage the curated READMEs")
+    readmes_sub = readmes.add_subparsers(dest="readmes_command", required=True, metavar="ACTION")
+    sync = readmes_sub.add_parser("sync", help="fetch the curated READMEs at their pinned commits")
+    sync.add_argument(
+        "--from",
+        dest="mirror",
+        metavar="DIR",
+        help="copy from a local mirror laid out as DIR/OWNER__NAME/<path>",
+    )
+    sync.set_defaults(handler=cmd_sync)
+
+    index = sub.add_parser("index", help="build or update the index")
+    index.add_argument(
+        "--notes",
+        action="append",
+        metavar="DIR",
+        help="a notes folder to index (repeatable); also RAGNOTES_NOTES_DIR",
+    )
+    index.add_argument("--no-bundled", action="store_true", help="leave out the bundled notes")
+    index.add_argument("--no-readmes", action="store_true", help="leave out the curated READMEs")
+    index.add_argument(
+        "--full", action="store_true", help="re-embed everything, ignoring cached vectors"
+    )
+    index.set_defaults(handler=cmd_index)
+
+    serve = sub.add_parser("serve", help="serve the API and the search page")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--notes", action="append", metavar="DIR", help="notes folder for re-indexing (repeatable)"
+    )
+    serve.add_argument("--watch", action="store_true", help="re-index when notes change")
+    serve.set_defaults(handler=cmd_serve)
+
+    ask = sub.add_parser("ask", help="ask a question from the command line")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=5, help="passages to show (1-50)")
+    ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    ask.add_argument("--source", help='"notes", "readmes" or one repo as owner/name')
+    ask.add_argument("--json", action="store_true", help="print the API's JSON")
+    ask.set_defaults(handler=cmd_ask)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        handler: Handler = args.handler
+        return handler(args, _settings(args))
+    except RagnotesError as exc:
+        print(f"ragnotes: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Turn search hits into cited passages: the one code path behind the API, the page and the CLI."""
+
+from __future__ import annotations
+
+import time
+
+from corpus.documents import NOTES_SOURCE
+from corpus.errors import ConfigError
+from index.chunking import Chunk
+from index.searcher import ChunkFilter, Hit, Searcher
+from service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
+
+README_SOURCES = "readmes"
+
+
+def index_info(searcher: Searcher) -> IndexInfo:
+    """The build's identity as the API reports it."""
+    m = searcher.manifest
+    return IndexInfo(
+        build_id=str(m["build_id"]),
+        built_at=str(m["built_at"]),
+        model=str(m["model"]),
+        files=int(m["file_count"]),
+        chunks=int(m["chunk_count"]),
+    )
+
+
+def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
+    """A chunk filter for "notes", "readmes" or one "owner/name"; unknown names are an error."""
+    if source is None:
+        return None
+    if source == NOTES_SOURCE:
+        return lambda c: c.source == NOTES_SOURCE
+    if source == README_SOURCES:
+        return lambda c: c.source != NOTES_SOURCE
+    known = {d.source for d in searcher.docs.values()}
+    if source not in known:
+        raise ConfigError(
+            f'unknown source {source!r}; use "notes", "readmes" or one of the indexed repos '
+            f"({', '.join(sorted(known - {NOTES_SOURCE})[:5])}, ...)"
+        )
+    return lambda c: c.source == source
+
+
+def citation(chunk: Chunk, searcher: Searcher) -> Citation:
+    """Where a chunk comes from, with a link that opens those exact lines."""
+    doc = searcher.docs.get((chunk.source, chunk.path))
+    lines = f"#L{chunk.start_line}-L{chunk.end_line}"
+    if chunk.source == NOTES_SOURCE or doc is None or doc.commit is None:
+        url = f"/notes/{chunk.path}{lines}"
+    else:
+        url = f"https://github.com/{chunk.source}/blob/{doc.commit}/{chunk.path}{lines}"
+    return Citation(
+        source=chunk.source,
+        path=chunk.path,
+        title=chunk.title,
+        heading=chunk.heading,
+        start_line=chunk.start_line,
+        end_line=chunk.end_line,
+        url=url,
+        license=doc.license if doc else None,
+    )
+
+
+def to_passage(rank: int, hit: Hit, searcher: Searcher) -> Passage:
+    return Passage(
+        rank=rank,
+        score=round(hit.score, 6),
+        text=hit.chunk.text,
+        part=hit.chunk.part,
+        citation=citation(hit.chunk, searcher),
+    )
+
+
+def answer(searcher: Searcher, request: AskRequest) -> AskResponse:
+    """Search one snapshot and build the response."""
+    started = time.perf_counter()
+    where = source_filter(request.source, searcher)
+    hits = searcher.search(request.question, request.k, request.mode, where=where)
+    passages = [to_passage(rank, hit, searcher) for rank, hit in enumerate(hits, 1)]
+    return AskResponse(
+        question=request.question,
+        mode=request.mode,
+        passages=passages,
+        index=index_info(searcher),
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )

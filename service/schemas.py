@@ -1,0 +1,143 @@
+"""Request and response models of the HTTP API; /docs is generated from these."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MAX_QUESTION_CHARS = 2000
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain some text, not only whitespace")
+    return value.strip()
+
+
+Question = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description="What you want to know, in your own words.",
+    ),
+    AfterValidator(_not_blank),
+]
+TopK = Annotated[int, Field(ge=1, le=50, description="How many passages to return (1 to 50).")]
+ModeField = Annotated[
+    Mode,
+    Field(
+        description="hybrid (dense + BM25, fused; the default), dense (embeddings only) or bm25 (keywords only)."
+    ),
+]
+SourceFilter = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description='Only passages from "notes", from "readmes" (every curated repo), or from one repo as "owner/name".',
+    ),
+]
+
+
+class AskRequest(BaseModel):
+    """A question to answer with cited passages."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "when should I prefer batch inference over online inference?",
+                    "k": 5,
+                    "mode": "hybrid",
+                }
+            ]
+        }
+    )
+
+    question: Question
+    k: TopK = 5
+    mode: ModeField = "hybrid"
+    source: SourceFilter = None
+
+
+class Citation(BaseModel):
+    """Exactly where a passage comes from."""
+
+    source: str = Field(description='"notes", or the curated repo as "owner/name".')
+    path: str = Field(description="The file's path inside its notes folder or repo.")
+    title: str = Field(
+        description="The document's title (front matter, first heading, or file name)."
+    )
+    heading: str = Field(
+        description='Heading breadcrumb, e.g. "Batch vs online inference > When to prefer batch inference".'
+    )
+    start_line: int = Field(description="First cited line in the file, 1-based.")
+    end_line: int = Field(description="Last cited line in the file, 1-based, inclusive.")
+    url: str = Field(
+        description="READMEs: GitHub permalink pinned to the commit with line anchors. Notes: ragnotes' own /notes/ page with line anchors."
+    )
+    license: str | None = Field(
+        default=None, description="The curated repo's license; null for notes."
+    )
+    stale: bool = Field(
+        default=False, description="True when the source file changed after this index was built."
+    )
+
+
+class Passage(BaseModel):
+    """One cited passage."""
+
+    rank: int = Field(description="1 for the best passage.")
+    score: float = Field(
+        description="Fused score (hybrid), cosine similarity (dense) or BM25 score (bm25); only comparable within one response."
+    )
+    text: str = Field(
+        description="The passage as a reader should see it (Markdown, without HTML or images)."
+    )
+    part: str | None = Field(
+        default=None,
+        description='Set when a code block or table was too large for one passage, e.g. "table, part 2 of 3".',
+    )
+    citation: Citation = Field(
+        description="Where the passage comes from, with a link to its exact lines."
+    )
+
+
+class IndexInfo(BaseModel):
+    """Which build answered."""
+
+    build_id: str = Field(
+        description="Identifier of the build (time it was made plus a random suffix)."
+    )
+    built_at: str = Field(description="ISO 8601 time the build was made (UTC).")
+    model: str = Field(description="Embedding model the build was made with.")
+    files: int = Field(description="Source files in the build.")
+    chunks: int = Field(description="Passages in the build.")
+
+
+class AskResponse(BaseModel):
+    """Cited passages, best first."""
+
+    question: str = Field(
+        description="The question as understood (surrounding whitespace removed)."
+    )
+    mode: Mode = Field(description="The retrieval mode used.")
+    passages: list[Passage] = Field(description="Cited passages, best first.")
+    index: IndexInfo = Field(description="The build that answered.")
+    took_ms: float = Field(description="Time spent answering on the server, in milliseconds.")
+
+
+class Health(BaseModel):
+    """Whether an index is loaded, and which."""
+
+    status: Literal["ok", "no_index"]
+    index: IndexInfo | None = None
+    detail: str | None = Field(default=None, description="Why no index is loaded, and what to do.")
+
+
+class ErrorBody(BaseModel):
+    """An error a client can act on."""
+
+    detail: str

@@ -1,0 +1,44 @@
+"""Settings read from the environment (RAGNOTES_*); built only by the CLI and the app factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus.documents import BUNDLED_NOTES_DIR
+from corpus.manifest import load_manifest
+from index.embedding import DEFAULT_MODEL
+from index.pipeline import Sources, default_notes_roots
+from index.store import BuildStore
+
+
+class Settings(BaseSettings):
+    """RAGNOTES_DATA_DIR, RAGNOTES_NOTES_DIR, RAGNOTES_MODEL and friends."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGNOTES_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    notes_dir: str = ""  # extra notes folders, separated by os.pathsep (":")
+    bundled_notes: bool = True
+    readmes: bool = True
+    model: str = DEFAULT_MODEL
+    admin_token: str | None = None
+    target_tokens: int = 200
+
+    def notes_roots(self) -> tuple[Path, ...]:
+        extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]
+        return default_notes_roots(extra, self.bundled_notes, BUNDLED_NOTES_DIR)
+
+    @property
+    def readmes_dir(self) -> Path:
+        return self.data_dir / "readmes"
+
+    def sources(self) -> Sources:
+        return Sources(
+            self.notes_roots(), self.readmes_dir if self.readmes else None, tuple(load_manifest())
+        )
+
+    def store(self) -> BuildStore:
+        return BuildStore(self.data_dir)

@@ -1,0 +1,52 @@
+"""Session-scoped real components: the bundled model, and an index built over a small fixture corpus."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.embedding import Embedder, load_embedder
+from service.app import create_app
+from service.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_READMES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readmes"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def fixture_notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the fixture notes (tests may not edit the repo's files)."""
+    target = tmp_path_factory.mktemp("notes")
+    shutil.copytree(FIXTURES / "notes", target, dirs_exist_ok=True)
+    return target
+
+
+def fixture_settings(data_dir: Path, notes: Path) -> Settings:
+    return Settings(data_dir=data_dir, notes_dir=str(notes), bundled_notes=False, readmes=False)
+
+
+@pytest.fixture(scope="session")
+def built_settings(
+    tmp_path_factory: pytest.TempPathFactory, fixture_notes: Path, embedder: Embedder
+) -> Settings:
+    """Settings whose data directory holds a published build of the fixture notes."""
+    from index.pipeline import run_index
+
+    settings = fixture_settings(tmp_path_factory.mktemp("data"), fixture_notes)
+    run_index(settings.sources(), embedder, settings.store())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def client(built_settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+    with TestClient(create_app(built_settings, embedder)) as test_client:
+        yield test_client

@@ -1,0 +1,113 @@
+"""HTTP API over TestClient (with lifespan): answers, citations and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.embedding import Embedder
+from service.app import create_app
+from tests.conftest import fixture_settings
+
+
+def test_ask_returns_cited_passages(client: TestClient) -> None:
+    r = client.post(
+        "/api/ask", json={"question": "how do I spot a feature whose distribution shifted?", "k": 2}
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["question"] and body["took_ms"] >= 0
+    assert set(body["index"]) >= {"build_id", "built_at", "model"}
+    top = body["passages"][0]
+    assert top["rank"] == 1 and "population stability index" in top["text"]
+    c = top["citation"]
+    assert (c["source"], c["path"], c["heading"]) == (
+        "notes",
+        "monitoring.md",
+        "Monitoring > Drift",
+    )
+    assert (c["start_line"], c["end_line"]) == (9, 10)
+    assert c["url"] == "/notes/monitoring.md#L9-L10"
+
+
+def test_get_search_matches_post(client: TestClient) -> None:
+    post = client.post(
+        "/api/ask", json={"question": "rolling click counts", "k": 3, "mode": "bm25"}
+    ).json()
+    get = client.get(
+        "/api/search", params={"q": "rolling click counts", "k": 3, "mode": "bm25"}
+    ).json()
+    assert [p["citation"] for p in post["passages"]] == [p["citation"] for p in get["passages"]]
+
+
+def test_healthz_names_the_build(client: TestClient) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["index"]["chunks"] > 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   \n\t "}, "question"),
+        ({"question": "x" * 2001}, "question"),
+        ({"question": "ok", "k": 0}, "k"),
+        ({"question": "ok", "k": 51}, "k"),
+        ({"question": "ok", "k": "many"}, "k"),
+        ({"question": "ok", "mode": "semantic"}, "mode"),
+        ({"k": 5}, "question"),
+        ({"question": 42}, "question"),
+    ],
+)
+def test_bad_json_fields_are_422_naming_the_field(
+    client: TestClient, payload: dict[str, object], field: str
+) -> None:
+    r = client.post("/api/ask", json=payload)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize("raw", ['{"question": ', "not json at all", "[1, 2]", ""])
+def test_malformed_json_is_422(client: TestClient, raw: str) -> None:
+    r = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "body" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": ""}, "q"),
+        ({"q": "  "}, "q"),
+        ({"q": "ok", "k": "0"}, "k"),
+        ({"q": "ok", "mode": "x"}, "mode"),
+        ({}, "q"),
+    ],
+)
+def test_bad_query_params_are_422(client: TestClient, params: dict[str, str], field: str) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith(f"{field}:")
+
+
+def test_unknown_source_filter_is_400(client: TestClient) -> None:
+    r = client.post("/api/ask", json={"question": "drift", "source": "nobody/nothing"})
+    assert r.status_code == 400 and "unknown source" in r.json()["detail"]
+
+
+def test_no_index_is_503_saying_what_to_run(tmp_path: Path, embedder: Embedder) -> None:
+    settings = fixture_settings(tmp_path / "data", tmp_path)
+    with TestClient(create_app(settings, embedder)) as fresh:
+        r = fresh.post("/api/ask", json={"question": "anything"})
+        assert r.status_code == 503 and "ragnotes index" in r.json()["detail"]
+        health = fresh.get("/healthz").json()
+        assert health["status"] == "no_index" and "ragnotes index" in health["detail"]
+
+
+def test_openapi_describes_every_field(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("Citation", "Passage", "IndexInfo", "AskResponse", "AskRequest"):
+        for field, spec in schemas[name]["properties"].items():
+            assert spec.get("description"), f"{name}.{field} lacks a description"

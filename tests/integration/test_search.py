@@ -1,0 +1,69 @@
+"""A real index (real model, FAISS, bm25s) over the fixture notes finds the right passage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpus.errors import IndexMismatch
+from index.embedding import Embedder
+from index.searcher import Searcher
+from service.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def searcher(built_settings: Settings, embedder: Embedder) -> Searcher:
+    return Searcher.load(built_settings.store(), embedder)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_question_finds_the_passage_with_its_citation(searcher: Searcher, mode: str) -> None:
+    hits = searcher.search("when is precomputing predictions overnight the right choice?", 3, mode)  # type: ignore[arg-type]
+    if mode == "bm25":
+        hits = searcher.search("nightly batch scoring", 3, "bm25")
+    top = hits[0].chunk
+    assert (top.path, top.heading, top.start_line, top.end_line) == (
+        "serving.md",
+        "Serving notes > Batch scoring",
+        11,
+        12,
+    )
+
+
+def test_exact_term_found_by_hybrid(searcher: Searcher) -> None:
+    top = searcher.search("PSI", 1)[0].chunk
+    assert top.path == "monitoring.md" and top.heading == "Monitoring > Drift"
+    assert "population stability index" in top.text
+
+
+def test_html_and_badges_not_indexed(searcher: Searcher) -> None:
+    texts = " ".join(c.text + c.embed_text for c in searcher.chunks)
+    assert "img.shields.io" not in texts and "<p" not in texts and "private comment" not in texts
+
+
+def test_bad_files_skipped_and_rest_indexed(searcher: Searcher) -> None:
+    assert {c.path for c in searcher.chunks} == {"serving.md", "monitoring.md"}
+    assert searcher.manifest["file_count"] == 2
+
+
+def test_manifest_records_what_built_it(searcher: Searcher, embedder: Embedder) -> None:
+    m = searcher.manifest
+    assert (
+        m["model"] == embedder.name and m["dim"] == 384 and m["chunk_count"] == len(searcher.chunks)
+    )
+    assert len(m["fingerprint"]) == 64 and m["chunker_version"]
+
+
+def test_index_from_another_model_is_refused(built_settings: Settings, embedder: Embedder) -> None:
+    store = built_settings.store()
+    folder = store.live_dir()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    original = json.dumps(manifest)
+    manifest["model"] = "some-other-model"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    try:
+        with pytest.raises(IndexMismatch, match="re-index"):
+            Searcher.load(store, embedder)
+    finally:
+        (folder / "manifest.json").write_text(original)

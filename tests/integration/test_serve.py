@@ -1,0 +1,81 @@
+"""`ragnotes serve` as a real process on a loopback port, queried over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from service.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("serve") / "server.log"
+    env = {
+        **os.environ,
+        "RAGNOTES_DATA_DIR": str(built_settings.data_dir),
+        "RAGNOTES_NOTES_DIR": built_settings.notes_dir,
+        "RAGNOTES_BUNDLED_NOTES": "false",
+        "RAGNOTES_READMES": "false",
+    }
+    log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        else:
+            proc.kill()
+            pytest.fail(f"server did not start: {log_path.read_text(errors='replace')}")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_ask_over_real_http(server: str) -> None:
+    r = httpx.post(
+        f"{server}/api/ask",
+        json={"question": "nightly precomputed recommendations", "k": 3},
+        timeout=30,
+    )
+    assert r.status_code == 200
+    citation = r.json()["passages"][0]["citation"]
+    assert (citation["path"], citation["heading"]) == (
+        "serving.md",
+        "Serving notes > Batch scoring",
+    )
+
+
+def test_bad_input_over_real_http_is_422(server: str) -> None:
+    r = httpx.post(
+        f"{server}/api/ask",
+        content=b"{oops",
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 422

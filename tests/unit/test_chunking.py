@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from corpus.documents import Document
+from index.chunking import Chunk, chunk_document
+from index.embedding import Embedder
+
+
+def _doc(text: str, path: str = "n.md") -> Document:
+    return Document("notes", path, text, Path(path), hashlib.sha256(text.encode()).hexdigest())
+
+
+def _chunks(embedder: Embedder, text: str, target: int = 200) -> list[Chunk]:
+    return chunk_document(_doc(text), embedder.count_tokens, embedder.max_tokens, target)
+
+
+def _window(embedder: Embedder, chunk: Chunk) -> int:
+    return embedder.count_tokens(chunk.embed_text) + 2
+
+
+def test_breadcrumb_and_line_span(embedder: Embedder) -> None:
+    text = "# Serving\n\n## Batch\n\nline one\nline two\n\n## Online\n\nthird\n"
+    chunks = _chunks(embedder, text)
+    assert [(c.heading, c.start_line, c.end_line) for c in chunks] == [
+        ("Serving > Batch", 5, 6),
+        ("Serving > Online", 10, 10),
+    ]
+    assert chunks[0].text == "line one\nline two"
+    assert chunks[0].embed_text.startswith("Serving > Batch\n")
+    lines = text.split("\n")
+    for c in chunks:
+        assert c.text.split("\n")[0] == lines[c.start_line - 1]
+        assert c.text.split("\n")[-1] == lines[c.end_line - 1]
+
+
+def test_code_block_that_fits_is_never_cut(embedder: Embedder) -> None:
+    code = "\n".join(f"value_{i} = compute({i})" for i in range(12))
+    text = "# T\n\n" + "\n\n".join(["word " * 60] * 3) + f"\n\n```python\n{code}\n```\n"
+    chunks = _chunks(embedder, text, target=120)
+    holding = [c for c in chunks if "value_0" in c.text]
+    assert len(holding) == 1
+    assert (
+        "```python" in holding[0].text and "value_11" in holding[0].text and holding[0].part is None
+    )
+
+
+def test_oversized_table_splits_at_rows_and_says_so(embedder: Embedder) -> None:
+    rows = "\n".join(
+        f"| feature_{i} | description of feature number {i} in words |" for i in range(80)
+    )
+    text = f"# T\n\n| name | meaning |\n| --- | --- |\n{rows}\n"
+    chunks = _chunks(embedder, text)
+    assert len(chunks) > 1
+    n = len(chunks)
+    assert [c.part for c in chunks] == [f"table, part {i} of {n}" for i in range(1, n + 1)]
+    source_lines = text.split("\n")
+    covered = []
+    for c in chunks:
+        assert c.text.split("\n") == source_lines[c.start_line - 1 : c.end_line]
+        covered.extend(range(c.start_line, c.end_line + 1))
+        assert _window(embedder, c) <= embedder.max_tokens
+    assert covered == list(range(3, 3 + 82))
+
+
+def test_every_chunk_fits_the_window(embedder: Embedder) -> None:
+    long_line = " ".join(f"Sentence {i} talks about embeddings and retrieval." for i in range(200))
+    text = (
+        f"# A very long heading about ranking and retrieval\n\n{long_line}\n\n" + "- item\n" * 400
+    )
+    chunks = _chunks(embedder, text)
+    assert len(chunks) > 5
+    assert max(_window(embedder, c) for c in chunks) <= embedder.max_tokens
+
+
+def test_ids_are_stable_when_text_above_changes(embedder: Embedder) -> None:
+    base = "# T\n\n## A\n\nalpha text\n\n## B\n\nbeta text\n"
+    edited = "# T\n\nnew intro\nmore intro\n\n## A\n\nalpha text\n\n## B\n\nbeta text changed\n"
+    before = {c.text: c for c in _chunks(embedder, base)}
+    after = {c.text: c for c in _chunks(embedder, edited)}
+    assert after["alpha text"].id == before["alpha text"].id
+    assert after["alpha text"].start_line == before["alpha text"].start_line + 3
+    assert "beta text" not in after
+
+
+def test_identical_paragraphs_get_distinct_ids(embedder: Embedder) -> None:
+    text = "# T\n\nsame words\n\n" + "x " * 300 + "\n\nsame words\n"
+    ids = [c.id for c in _chunks(embedder, text, target=50)]
+    assert len(ids) == len(set(ids))

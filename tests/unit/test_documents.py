@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus.documents import discover_notes, fingerprint
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# Good\n\ntext\n")
+    (tmp_path / "empty.md").write_text("  \n")
+    (tmp_path / "latin1.md").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "bin.md").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "huge.md").write_text("x" * 2_100_000)
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.md").write_text("# hidden")
+    docs, skipped = discover_notes([tmp_path])
+    assert [d.path for d in docs] == ["good.md"]
+    reasons = {s.file.name: s.reason for s in skipped}
+    assert set(reasons) == {"empty.md", "latin1.md", "bin.md", "huge.md", "image.png"}
+    assert reasons["empty.md"] == "empty file"
+    assert reasons["latin1.md"].startswith("not UTF-8")
+    assert reasons["bin.md"].startswith("binary")
+    assert reasons["huge.md"].startswith("too large")
+    assert reasons["image.png"].startswith("not a Markdown file")
+
+
+def test_fingerprint_ignores_order_but_not_content(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n")
+    (tmp_path / "b.md").write_text("# B\n")
+    docs, _ = discover_notes([tmp_path])
+    assert fingerprint(docs) == fingerprint(list(reversed(docs)))
+    (tmp_path / "b.md").write_text("# B changed\n")
+    changed, _ = discover_notes([tmp_path])
+    assert fingerprint(changed) != fingerprint(docs)
