@@ -110,7 +110,7 @@ def create_app(
     @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["search"])
     def ask(request: AskRequest) -> AskResponse:
         """Answer a question with the best cited passages."""
-        return answer(live.snapshot(), request)
+        return answer(live.snapshot(), request, live.hashes)
 
     @app.get("/api/search", response_model=AskResponse, responses=_ERRORS, tags=["search"])
     def search(
@@ -120,7 +120,9 @@ def create_app(
         source: Annotated[SourceFilter, Query()] = None,
     ) -> AskResponse:
         """The same as POST /api/ask, as a URL."""
-        return answer(live.snapshot(), AskRequest(question=q, k=k, mode=mode, source=source))
+        return answer(
+            live.snapshot(), AskRequest(question=q, k=k, mode=mode, source=source), live.hashes
+        )
 
     @app.get("/healthz", response_model=Health, tags=["status"])
     def healthz() -> Health:

@@ -83,6 +83,7 @@ def _print_readable(response: Any) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from index.embedding import load_embedder
+    from index.freshness import FileHashes
     from index.searcher import Searcher
     from service.passages import answer
     from service.schemas import AskRequest
@@ -92,7 +93,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         raise RagnotesError(_first_validation_message(exc)) from exc
     searcher = Searcher.load(settings.store(), load_embedder(settings.model))
-    response = answer(searcher, request)
+    response = answer(searcher, request, FileHashes())
     if args.json:
         print(response.model_dump_json(indent=2))
     else:

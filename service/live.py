@@ -12,6 +12,7 @@ import threading
 
 from corpus.errors import IndexNotFound, RagnotesError
 from index.embedding import Embedder
+from index.freshness import FileHashes
 from index.searcher import Searcher
 from index.store import BuildStore
 
@@ -24,6 +25,7 @@ class LiveIndex:
     def __init__(self, store: BuildStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
+        self.hashes = FileHashes()
         self._searcher: Searcher | None = None
         self._error: RagnotesError | None = None
         self._loaded_id: str | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import ConfigError
 from index.chunking import Chunk
+from index.freshness import FileHashes
 from index.searcher import ChunkFilter, Hit, Searcher
 from service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
 
@@ -42,8 +44,11 @@ def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
     return lambda c: c.source == source
 
 
-def citation(chunk: Chunk, searcher: Searcher) -> Citation:
-    """Where a chunk comes from, with a link that opens those exact lines."""
+def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None) -> Citation:
+    """Where a chunk comes from, with a link that opens those exact lines.
+
+    With `hashes`, the citation says whether the file changed since the build (`stale`).
+    """
     doc = searcher.docs.get((chunk.source, chunk.path))
     lines = f"#L{chunk.start_line}-L{chunk.end_line}"
     if chunk.source == NOTES_SOURCE or doc is None or doc.commit is None:
@@ -59,25 +64,30 @@ def citation(chunk: Chunk, searcher: Searcher) -> Citation:
         end_line=chunk.end_line,
         url=url,
         license=doc.license if doc else None,
+        stale=bool(hashes and doc and hashes.sha256(Path(doc.file)) != doc.sha256),
     )
 
 
-def to_passage(rank: int, hit: Hit, searcher: Searcher) -> Passage:
+def to_passage(
+    rank: int, hit: Hit, searcher: Searcher, hashes: FileHashes | None = None
+) -> Passage:
     return Passage(
         rank=rank,
         score=round(hit.score, 6),
         text=hit.chunk.text,
         part=hit.chunk.part,
-        citation=citation(hit.chunk, searcher),
+        citation=citation(hit.chunk, searcher, hashes),
     )
 
 
-def answer(searcher: Searcher, request: AskRequest) -> AskResponse:
+def answer(
+    searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
+) -> AskResponse:
     """Search one snapshot and build the response."""
     started = time.perf_counter()
     where = source_filter(request.source, searcher)
     hits = searcher.search(request.question, request.k, request.mode, where=where)
-    passages = [to_passage(rank, hit, searcher) for rank, hit in enumerate(hits, 1)]
+    passages = [to_passage(rank, hit, searcher, hashes) for rank, hit in enumerate(hits, 1)]
     return AskResponse(
         question=request.question,
         mode=request.mode,
