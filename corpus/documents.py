@@ -145,6 +145,24 @@ def discover(
     return Discovery(tuple(docs), tuple(skipped), tuple(missing))
 
 
+def source_files(
+    notes_roots: Sequence[Path], readmes_dir: Path | None, repos: Sequence[CuratedRepo]
+) -> list[tuple[str, str, Path]]:
+    """(source, path, file) of every Markdown file discovery would consider, without reading it."""
+    found: dict[tuple[str, str], Path] = {}
+    for root in notes_roots:
+        if root.is_dir():
+            for file in _note_files(root):
+                if file.suffix.lower() in MARKDOWN_SUFFIXES:
+                    found.setdefault((NOTES_SOURCE, file.relative_to(root).as_posix()), file)
+    for repo in repos if readmes_dir is not None else ():
+        for path in repo.files:
+            file = readmes_dir / repo.folder / path  # type: ignore[operator]
+            if file.is_file():
+                found[(repo.name, path)] = file
+    return [(source, path, file) for (source, path), file in found.items()]
+
+
 def fingerprint(documents: Iterable[Document]) -> str:
     """A hash of every document's identity and content, independent of discovery order."""
     digest = hashlib.sha256()

@@ -7,7 +7,10 @@
     ├── IndexMismatch        the index was built with another model or chunker version
     ├── IndexCorrupt         the published build is unreadable
     ├── ReindexRunning       a re-index is already under way
-    └── NotFoundError        a requested document or job does not exist
+    ├── BuildFailed          a build could not be written (disk full, permissions); live index untouched
+    ├── NotFoundError        a requested document or job does not exist
+    ├── Unauthorized         an admin request without the right bearer token
+    └── AdminDisabled        an admin request while no admin token is configured
 
 The HTTP layer maps these to status codes in one handler (service/app.py) and the CLI
 prints them as one line (service/cli.py). Anything else is a bug and may show a traceback.
@@ -45,5 +48,17 @@ class ReindexRunning(RagnotesError):
     """A re-index is already running."""
 
 
+class BuildFailed(RagnotesError):
+    """A build could not be written; the live index keeps serving."""
+
+
 class NotFoundError(RagnotesError):
     """A requested document or job does not exist."""
+
+
+class Unauthorized(RagnotesError):
+    """An admin request without the right bearer token."""
+
+
+class AdminDisabled(RagnotesError):
+    """An admin request while no admin token is configured."""

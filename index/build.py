@@ -9,8 +9,10 @@ incremental build and a full rebuild give the same chunks, ids and results.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,6 +25,7 @@ import faiss
 import numpy as np
 
 from corpus.documents import Document, fingerprint
+from corpus.errors import BuildFailed, RagnotesError
 from index.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex
@@ -44,16 +47,73 @@ class BuildResult:
     embedded: int  # chunks whose vectors were computed, not taken from the cache
     seconds: float
     manifest: dict[str, Any]
+    reused_files: int = 0  # files whose chunks were taken from the previous build unchanged
+    full_reason: str | None = None  # why nothing could be reused from the previous build
 
 
-def chunk_all(documents: Sequence[Document], embedder: Embedder, target_tokens: int) -> list[Chunk]:
-    """Chunks of every document, in document order."""
+ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)
+
+
+def chunk_all(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    target_tokens: int,
+    previous: dict[ChunkKey, list[Chunk]] | None = None,
+) -> tuple[list[Chunk], int]:
+    """Chunks of every document, in document order, and how many files reused `previous` chunks.
+
+    Chunking is a pure function of (source, path, text, settings), so a file whose text is
+    unchanged takes its chunks from the previous build of the same settings as they were.
+    """
     chunks: list[Chunk] = []
+    reused = 0
     for doc in documents:
-        chunks.extend(
-            chunk_document(doc, embedder.count_tokens, embedder.max_tokens, target_tokens)
-        )
-    return chunks
+        known = (previous or {}).get((doc.source, doc.path, doc.sha256))
+        if known is not None:
+            chunks.extend(known)
+            reused += 1
+        else:
+            chunks.extend(
+                chunk_document(doc, embedder.count_tokens, embedder.max_tokens, target_tokens)
+            )
+    return chunks, reused
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def previous_chunks(
+    store: BuildStore, embedder: Embedder, target_tokens: int
+) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
+    """The live build's chunks by file, when it was made the same way; else why not."""
+    try:
+        folder = store.live_dir()
+        manifest = store.read_manifest(folder)
+    except RagnotesError:
+        return {}, "no previous build"
+    same = {
+        "format": FORMAT_VERSION,
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "chunker_version": CHUNKER_VERSION,
+        "target_tokens": target_tokens,
+    }
+    for key, value in same.items():
+        if manifest.get(key) != value:
+            return {}, f"{key} changed ({manifest.get(key)!r} -> {value!r})"
+    try:
+        sha = {(d["source"], d["path"]): d["sha256"] for d in _read_jsonl(folder / "docs.jsonl")}
+        grouped: dict[ChunkKey, list[Chunk]] = {}
+        for row in _read_jsonl(folder / "chunks.jsonl"):
+            chunk = Chunk(**row)
+            grouped.setdefault(
+                (chunk.source, chunk.path, sha[(chunk.source, chunk.path)]), []
+            ).append(chunk)
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}, "the previous build is unreadable"
+    return grouped, None
 
 
 def embed_with_cache(
@@ -79,8 +139,8 @@ def embed_with_cache(
 
     if progress is not None:
         progress("embed", 0, len(missing))
-    for start in range(0, len(missing), 512):
-        part = missing[start : start + 512]
+    for start in range(0, len(missing), 128):
+        part = missing[start : start + 128]
         vectors = embedder.embed([by_key[k] for k in part], progress=tick)
         fresh = dict(zip(part, vectors, strict=True))
         cache.put_many(fresh)  # saved as we go, so a crash mid-way keeps finished work
@@ -148,12 +208,15 @@ def build_index(
 ) -> BuildResult:
     """Build from `documents`, publish, prune; the live index is untouched until the last step.
 
-    `full` re-embeds every chunk instead of reusing cached vectors.
+    `full` re-chunks and re-embeds everything instead of reusing the previous build and cache.
     """
     started = time.perf_counter()
     with store.build_lock():
         store.prune(KEEP_BUILDS)
-        chunks = chunk_all(documents, embedder, target_tokens)
+        previous, full_reason = (
+            ({}, "--full asked for") if full else previous_chunks(store, embedder, target_tokens)
+        )
+        chunks, reused = chunk_all(documents, embedder, target_tokens, previous)
         cache = VectorCache(
             store.data_dir / "cache" / "vectors.sqlite", embedder.name, embedder.dim
         )
@@ -179,9 +242,31 @@ def build_index(
             "sources": sorted({d.source for d in documents}),
             **(extra or {}),
         }
-        tmp = store.new_tmp_dir(build_id)
-        write_build(tmp, chunks, vectors, documents, manifest)
-        store.commit(tmp, build_id)
+        _write_and_publish(store, build_id, chunks, vectors, documents, manifest)
         store.prune(KEEP_BUILDS)
     seconds = time.perf_counter() - started
-    return BuildResult(build_id, len(documents), len(chunks), embedded, seconds, manifest)
+    return BuildResult(
+        build_id, len(documents), len(chunks), embedded, seconds, manifest, reused, full_reason
+    )
+
+
+def _write_and_publish(
+    store: BuildStore,
+    build_id: str,
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    documents: Sequence[Document],
+    manifest: dict[str, Any],
+) -> None:
+    """Write the build beside the live one and flip the pointer; on failure leave no trace."""
+    tmp = store.new_tmp_dir(build_id)
+    try:
+        write_build(tmp, chunks, vectors, documents, manifest)
+        store.commit(tmp, build_id)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise BuildFailed(
+            f"could not write the new build ({why}); the live index is untouched. "
+            "Free some space or fix the data directory, then run `ragnotes index` again"
+        ) from exc

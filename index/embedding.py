@@ -68,6 +68,9 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # noise on every start
 
     target = resolve_model(name)
     try:

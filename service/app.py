@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from corpus.errors import (
+    AdminDisabled,
     ConfigError,
     IndexCorrupt,
     IndexMismatch,
@@ -22,10 +23,13 @@ from corpus.errors import (
     NotFoundError,
     RagnotesError,
     ReindexRunning,
+    Unauthorized,
 )
 from index.embedding import Embedder, load_embedder
+from service.admin import admin_router
 from service.live import LiveIndex
 from service.passages import answer, index_info
+from service.reindex import NotesWatcher, Reindexer
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -43,6 +47,8 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
     (IndexMismatch, 503),
     (IndexCorrupt, 503),
     (ReindexRunning, 409),
+    (Unauthorized, 401),
+    (AdminDisabled, 403),
     (NotFoundError, 404),
     (ConfigError, 400),
 ]
@@ -71,7 +77,9 @@ def _field_messages(exc: RequestValidationError) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RagnotesError)
     async def domain_error(_: Request, exc: RagnotesError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=_status_for(exc))
+        status = _status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,12 +97,25 @@ def create_app(
     """The app; the model loads once here, the index when the app starts."""
     settings = settings or Settings()
     live = LiveIndex(settings.store(), embedder or load_embedder(settings.model))
+    reindexer = Reindexer(
+        settings.sources, live.embedder, settings.store(), live, settings.target_tokens
+    )
+    watcher = (
+        NotesWatcher(settings.notes_roots(), lambda: reindexer.request("watch"))
+        if watch_notes
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         live.refresh()
         live.start_watching()
+        if watcher is not None:
+            watcher.start()
         yield
+        if watcher is not None:
+            watcher.stop()
+        reindexer.wait_idle(timeout=60)
         live.stop()
 
     app = FastAPI(
@@ -105,7 +126,9 @@ def create_app(
     )
     app.state.live = live
     app.state.settings = settings
+    app.state.reindexer = reindexer
     install_error_handlers(app)
+    app.include_router(admin_router(live, reindexer, settings))
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["search"])
     def ask(request: AskRequest) -> AskResponse:

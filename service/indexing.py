@@ -19,8 +19,8 @@ def summary_line(result: BuildResult) -> str:
     rate = result.chunks / result.seconds if result.seconds > 0 else 0.0
     return (
         f"indexed {result.files} files into {result.chunks} chunks in {result.seconds:.1f} s "
-        f"({rate:.0f} chunks/s; {result.embedded} embedded, {result.chunks - result.embedded} from cache) "
-        f"-> build {result.build_id}"
+        f"({rate:.0f} chunks/s; {result.embedded} embedded, {result.chunks - result.embedded} from cache; "
+        f"{result.reused_files} files unchanged) -> build {result.build_id}"
     )
 
 
@@ -59,5 +59,7 @@ def index_with_progress(settings: Settings, full: bool = False) -> int:
             "run `ragnotes readmes sync` to add them",
             file=sys.stderr,
         )
+    if result.full_reason and result.full_reason != "no previous build":
+        print(f"full rebuild: {result.full_reason}", file=sys.stderr)
     print(summary_line(result))
     return 0

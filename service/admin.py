@@ -1,0 +1,151 @@
+"""Index status and re-indexing over HTTP. Re-indexing changes state, so it needs the admin token."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+
+from corpus.documents import source_files
+from corpus.errors import AdminDisabled, RagnotesError, Unauthorized
+from index.freshness import Changes, compare
+from service.live import LiveIndex
+from service.passages import index_info
+from service.reindex import JobStatus, Reindexer
+from service.schemas import ErrorBody, IndexInfo
+from service.settings import Settings
+
+
+class JobInfo(BaseModel):
+    """A re-index job."""
+
+    id: str = Field(description="Job id, for GET /api/reindex/{id}.")
+    trigger: str = Field(description='What started it: "http" or "watch".')
+    state: str = Field(description="running, succeeded or failed.")
+    stage: str = Field(description="What it is doing: discover, embed, published.")
+    done: int = Field(description="Chunks embedded so far in this stage.")
+    total: int = Field(
+        description="Chunks to embed in this stage (unchanged text is reused, not counted)."
+    )
+    started_at: float = Field(description="Unix time the job started.")
+    finished_at: float | None = Field(default=None, description="Unix time it ended.")
+    build_id: str | None = Field(default=None, description="The build it published.")
+    files: int | None = Field(default=None, description="Files in that build.")
+    chunks: int | None = Field(default=None, description="Chunks in that build.")
+    embedded: int | None = Field(
+        default=None, description="Chunks whose vectors had to be computed."
+    )
+    error: str | None = Field(
+        default=None, description="Why it failed; the live index kept serving."
+    )
+
+
+class ChangeCounts(BaseModel):
+    """Source files that differ from the live build."""
+
+    modified: int = Field(description="Indexed files whose text changed.")
+    deleted: int = Field(description="Indexed files that are gone.")
+    added: int = Field(description="New files not in the build.")
+
+
+class IndexStatus(BaseModel):
+    """The live build, the latest re-index job and how stale the build is."""
+
+    live: IndexInfo | None = Field(description="The build answering queries, or null.")
+    job: JobInfo | None = Field(description="The running job, else the latest one, else null.")
+    changed_files: int = Field(
+        description="Source files changed, added or deleted since the live build."
+    )
+    changes: ChangeCounts = Field(description="changed_files broken down.")
+
+
+class Accepted(BaseModel):
+    """A re-index job that was started."""
+
+    job_id: str = Field(
+        description="Poll GET /api/reindex/{job_id} or GET /api/index for progress."
+    )
+    status_url: str = Field(description="Where to poll.")
+
+
+def changes_since_build(live: LiveIndex, settings: Settings) -> Changes:
+    """Compare the live build's files with what is on disk now."""
+    try:
+        searcher = live.snapshot()
+    except RagnotesError:
+        return Changes((), (), ())
+    sources = settings.sources()
+    indexed = [(f"{d.source}:{d.path}", Path(d.file), d.sha256) for d in searcher.docs.values()]
+    on_disk = [
+        (f"{s}:{p}", f)
+        for s, p, f in source_files(sources.notes_roots, sources.readmes_dir, sources.repos)
+    ]
+    return compare(indexed, on_disk, live.hashes)
+
+
+def _job_info(job: JobStatus | None) -> JobInfo | None:
+    return None if job is None else JobInfo(**asdict(job))
+
+
+def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> APIRouter:
+    """Routes for /api/index and /api/reindex."""
+    router = APIRouter(tags=["index"])
+
+    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        token = settings.admin_token
+        if not token:
+            raise AdminDisabled(
+                "re-indexing over HTTP is disabled; set RAGNOTES_ADMIN_TOKEN on the server to enable it"
+            )
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            raise Unauthorized(
+                "send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'"
+            )
+
+    @router.get("/api/index", response_model=IndexStatus)
+    def index_status() -> IndexStatus:
+        """The live build, re-index progress, and how many source files changed since the build."""
+        try:
+            info = index_info(live.snapshot())
+        except RagnotesError:
+            info = None
+        changes = changes_since_build(live, settings)
+        counts = ChangeCounts(
+            modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
+        )
+        return IndexStatus(
+            live=info,
+            job=_job_info(reindexer.latest()),
+            changed_files=changes.total,
+            changes=counts,
+        )
+
+    @router.post(
+        "/api/reindex",
+        status_code=202,
+        response_model=Accepted,
+        dependencies=[Depends(require_admin)],
+        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )
+    def reindex() -> Accepted:
+        """Start a re-index in the background (needs the admin bearer token)."""
+        job = reindexer.start("http")
+        return Accepted(job_id=job.id, status_url=f"/api/reindex/{job.id}")
+
+    @router.get(
+        "/api/reindex/{job_id}", response_model=JobInfo, responses={404: {"model": ErrorBody}}
+    )
+    def job_status(job_id: str) -> JobInfo:
+        """One re-index job's progress or outcome."""
+        info = _job_info(reindexer.status(job_id))
+        assert info is not None
+        return info
+
+    return router
