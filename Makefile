@@ -58,5 +58,8 @@ typecheck: install ## mypy, strict
 eval: install ## retrieval quality on our eval set, every mode
 	$(VENV)/bin/ragnotes eval
 
+bench: install ## re-index and latency benchmark (prints figures)
+	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
+
 clean: ## remove the virtualenv and the data directory
 	rm -rf $(VENV) data
