@@ -41,6 +41,7 @@ from service.schemas import (
     TopK,
 )
 from service.settings import Settings
+from service.web import install_page
 
 _STATUS: list[tuple[type[RagnotesError], int]] = [
     (IndexNotFound, 503),
@@ -155,4 +156,5 @@ def create_app(
         except RagnotesError as exc:
             return Health(status="no_index", detail=str(exc))
 
+    install_page(app, live, settings)
     return app

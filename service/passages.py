@@ -10,6 +10,7 @@ from corpus.errors import ConfigError
 from index.chunking import Chunk
 from index.freshness import FileHashes
 from index.searcher import ChunkFilter, Hit, Searcher
+from service.highlight import best_sentence
 from service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
 
 README_SOURCES = "readmes"
@@ -69,7 +70,7 @@ def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None)
 
 
 def to_passage(
-    rank: int, hit: Hit, searcher: Searcher, hashes: FileHashes | None = None
+    rank: int, hit: Hit, searcher: Searcher, hashes: FileHashes | None = None, question: str = ""
 ) -> Passage:
     return Passage(
         rank=rank,
@@ -77,6 +78,7 @@ def to_passage(
         text=hit.chunk.text,
         part=hit.chunk.part,
         citation=citation(hit.chunk, searcher, hashes),
+        best_sentence=best_sentence(hit.chunk.text, question),
     )
 
 
@@ -87,7 +89,10 @@ def answer(
     started = time.perf_counter()
     where = source_filter(request.source, searcher)
     hits = searcher.search(request.question, request.k, request.mode, where=where)
-    passages = [to_passage(rank, hit, searcher, hashes) for rank, hit in enumerate(hits, 1)]
+    passages = [
+        to_passage(rank, hit, searcher, hashes, request.question)
+        for rank, hit in enumerate(hits, 1)
+    ]
     return AskResponse(
         question=request.question,
         mode=request.mode,

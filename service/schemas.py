@@ -103,6 +103,10 @@ class Passage(BaseModel):
     citation: Citation = Field(
         description="Where the passage comes from, with a link to its exact lines."
     )
+    best_sentence: str | None = Field(
+        default=None,
+        description="The sentence of `text` that best answers the question (the most distinct question words, lightly stemmed), exactly as it appears in `text`; null when no sentence shares a word with the question.",
+    )
 
 
 class IndexInfo(BaseModel):

@@ -1,0 +1,135 @@
+"""Query terms, the sentence of a passage that best answers a question, and marked-up passages.
+
+A query word marks a passage word when their light stems agree (`stem`, `matches`). The same
+rule is written once more in service/static/search.js, which receives `STOP_WORDS` from the page,
+so results rendered by the server and results rendered in the browser mark the same words; the
+best sentence is the one with the most distinct marked query terms, so it is always where the
+marks cluster.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# Words too common to mark: English function words plus the question words people type.
+STOP_WORDS = frozenset(
+    """a about an and any are as at be been but by can could did do does for from had has have
+    how i if in into is it its me my no not of on or our over should so such than that the their
+    them then there these they this to vs was we were what when where which who why will with
+    would you your""".split()  # noqa: SIM905 - a word list reads better as prose
+)
+_WORD = re.compile(r"\w+")
+_SUFFIXES = ("ing", "ed", "es", "s", "e")
+_MIN_STEM = 4
+# A sentence ends at . ! or ? (and any closing quote or bracket) followed by whitespace.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+# Lines that start a unit of their own: blank, list item, quote, table row, heading or fence.
+_BLOCK_START = re.compile(r"\s*(?:$|[-*+>]\s|\d+[.)]\s|\||#|```|~~~)")
+_NOT_PROSE = re.compile(r"\s*(?:$|\||#|```|~~~)")
+# A line break that only wraps a paragraph: not before a blank line or a line that starts a unit.
+_SOFT_BREAK = re.compile(r"(?<!\n)\n(?![ \t]*(?:[-*+>][ \t]|\d+[.)][ \t]|\||#|```|~~~|\n|$))[ \t]*")
+
+
+def stem(word: str) -> str:
+    """`word` lower-cased, less one common suffix when at least four letters remain."""
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if suffix == "s" and w.endswith("ss"):
+            continue  # "process" is not the plural of "proces"
+        if w.endswith(suffix) and len(w) - len(suffix) >= _MIN_STEM:
+            return w[: -len(suffix)]
+    return w
+
+
+def query_terms(question: str) -> tuple[str, ...]:
+    """Stems of the question's words worth marking: two letters or more, not stop words."""
+    words = _WORD.findall(question)
+    return tuple(
+        dict.fromkeys(stem(w) for w in words if len(w) > 1 and w.lower() not in STOP_WORDS)
+    )
+
+
+def matches(word_stem: str, term: str) -> bool:
+    """Whether a passage word's stem answers a query term (a prefix, for terms long enough)."""
+    return word_stem.startswith(term) if len(term) >= _MIN_STEM else word_stem == term
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Character spans of paragraphs, list items, table rows, headings and code lines."""
+    units: list[tuple[int, int]] = []
+    pos, prose_before = 0, False
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if units and prose_before and not _BLOCK_START.match(line):
+            units[-1] = (units[-1][0], end)  # a wrapped line continues the paragraph above
+        elif line.strip():
+            units.append((pos, end))
+        prose_before = not _NOT_PROSE.match(line)
+        pos = end + 1
+    return units
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of a Markdown passage, in order, without outer spaces."""
+    spans = []
+    for start, end in _units(text):
+        cut = start
+        for m in _SENTENCE_END.finditer(text, start, end):
+            spans.append(_strip(text, cut, m.start()))
+            cut = m.end()
+        spans.append(_strip(text, cut, end))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def best_sentence(text: str, question: str) -> str | None:
+    """The sentence of `text` with the most distinct query terms (then most marked words); None when none has any."""
+    terms = query_terms(question)
+    best, best_key = None, (0, 0)
+    for start, end in sentence_spans(text):
+        stems = [stem(w) for w in _WORD.findall(text, start, end)]
+        distinct = sum(1 for t in terms if any(matches(s, t) for s in stems))
+        marked = sum(1 for s in stems if any(matches(s, t) for t in terms))
+        if (distinct, marked) > best_key:  # strictly better: ties go to the earlier sentence
+            best, best_key = text[start:end], (distinct, marked)
+    return best
+
+
+def reflow(text: str, part: str | None = None) -> str:
+    """Passage text for reading: a paragraph's wrapped lines joined; code (fenced or a `part`) kept."""
+    if part is not None or "```" in text or "~~~" in text:
+        return text
+    return _SOFT_BREAK.sub(" ", text)
+
+
+def _marked(text: str, terms: tuple[str, ...]) -> str:
+    out, pos = [], 0
+    for m in _WORD.finditer(text):
+        if any(matches(stem(m.group()), t) for t in terms):
+            out += [html.escape(text[pos : m.start()]), f"<mark>{html.escape(m.group())}</mark>"]
+            pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def highlight_html(text: str, question: str, best: str | None, part: str | None = None) -> str:
+    """Reflowed `text` as safe HTML: escaped, query terms in <mark>, the best sentence in <strong class="best">."""
+    terms = query_terms(question)
+    text, best = reflow(text, part), best and reflow(best, part)
+    at = text.find(best) if best else -1
+    if best is None or at < 0:
+        return _marked(text, terms)
+    end = at + len(best)
+    return (
+        _marked(text[:at], terms)
+        + f'<strong class="best">{_marked(best, terms)}</strong>'
+        + _marked(text[end:], terms)
+    )

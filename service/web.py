@@ -1,0 +1,167 @@
+"""The search page (GET /) and the note viewer (GET /notes/<path>), rendered on the server.
+
+Results come from `answer()`, the same code path as the API, so a search is a shareable URL that
+works without JavaScript; service/static/search.js only makes it live. Templates autoescape, so
+text from notes and READMEs is always shown as text, and every page response carries a
+Content-Security-Policy that allows only this server's own scripts and styles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from corpus.documents import NOTES_SOURCE
+from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NotFoundError, RagnotesError
+from index.searcher import Searcher
+from service.highlight import STOP_WORDS, highlight_html
+from service.index_status import ChangeCheck
+from service.live import LiveIndex
+from service.notes_view import line_groups, read_note, resolve_note
+from service.passages import README_SOURCES, answer
+from service.schemas import AskRequest, Passage
+from service.settings import Settings
+
+PAGE_K = 10
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_HERE = Path(__file__).resolve().parent
+_INDEX_ERRORS = (IndexNotFound, IndexMismatch, IndexCorrupt)
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """One passage as the page shows it."""
+
+    url: str
+    heading: str
+    meta: str  # "note · serving.md · lines 11-12", or "owner/name · README.md · lines 3-9 · MIT"
+    stale: bool
+    html: Markup  # escaped passage text with <mark> and <strong class="best"> added
+
+
+def passage_meta(p: Passage) -> str:
+    """Source, path, lines, license and part, joined as the page prints them (search.js agrees)."""
+    c = p.citation
+    lines = (
+        f"line {c.start_line}"
+        if c.start_line == c.end_line
+        else f"lines {c.start_line}-{c.end_line}"
+    )
+    source = "note" if c.source == NOTES_SOURCE else c.source
+    return " · ".join(b for b in (source, c.path, lines, c.license, p.part) if b)
+
+
+def summary(count: int) -> str:
+    """The line above the results (search.js writes the same)."""
+    return "No passage matches." if count == 0 else f"{count} passage{'s' * (count != 1)}"
+
+
+def result_view(p: Passage, question: str) -> ResultView:
+    """The page's view of one cited passage."""
+    url = p.citation.url
+    # Citation URLs are ours or GitHub's; refuse anything else rather than link to it.
+    safe = url if url.startswith(("/notes/", "https://github.com/")) else "#"
+    return ResultView(
+        url=safe,
+        heading=p.citation.heading,
+        meta=passage_meta(p),
+        stale=p.citation.stale,
+        html=Markup(
+            highlight_html(p.text, question, p.best_sentence, p.part)
+        ),  # escaped by highlight_html
+    )
+
+
+def source_options(searcher: Searcher | None) -> list[tuple[str, str]]:
+    """The filter's choices: everything, notes, READMEs, then each indexed repo."""
+    options = [("", "Everything"), (NOTES_SOURCE, "Notes"), (README_SOURCES, "READMEs")]
+    repos = {d.source for d in searcher.docs.values()} - {NOTES_SOURCE} if searcher else set()
+    return options + [(name, name) for name in sorted(repos, key=str.lower)]
+
+
+def _problem(exc: ValidationError) -> str:
+    return "; ".join(f"The question {e['msg'].lower()}." for e in exc.errors())
+
+
+def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
+    """Add the page routes, the static files and the page's security headers to `app`."""
+    env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True)
+    check = ChangeCheck(settings.sources, live.hashes)
+    stop_words = " ".join(sorted(STOP_WORDS))
+
+    def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        page = env.get_template(template).render(stop_words=stop_words, **context)
+        return HTMLResponse(page, status_code=status_code)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(q: str = "", source: str = "") -> HTMLResponse:
+        """The search box, with server-rendered results when the URL has ?q=."""
+        context: dict[str, Any] = {"q": q, "source": source, "results": None, "message": ""}
+        searcher, status_code = None, 200
+        try:
+            searcher = live.snapshot()
+            context["status"] = check.status(searcher)
+            if q.strip():
+                request = AskRequest(question=q, k=PAGE_K, source=source or None)
+                response = answer(searcher, request, live.hashes)
+                context["results"] = [result_view(p, q) for p in response.passages]
+                context["message"] = summary(len(response.passages))
+        except ValidationError as exc:
+            context["message"], status_code = _problem(exc), 422
+        except RagnotesError as exc:
+            status_code = 503 if isinstance(exc, _INDEX_ERRORS) else 400
+            context["message"] = str(exc)
+        context["sources"] = source_options(searcher)
+        return render("search.html", status_code, k=PAGE_K, **context)
+
+    @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)
+    def note_page(path: str) -> HTMLResponse:
+        """A note with its lines numbered; the cited lines in the URL's #L<a>-L<b> are highlighted."""
+        try:
+            file = resolve_note(settings.notes_roots(), path)
+            text = read_note(file)
+        except NotFoundError:
+            return render("not_found.html", 404, path=path)
+        try:
+            searcher: Searcher | None = live.snapshot()
+        except RagnotesError:
+            searcher = None  # no index yet: the note is still worth showing, without citations
+        chunks = (
+            [c for c in searcher.chunks if c.path == path and c.source == NOTES_SOURCE]
+            if searcher
+            else []
+        )
+        doc = searcher.docs.get((NOTES_SOURCE, path)) if searcher else None
+        return render(
+            "note.html",
+            path=path,
+            title=chunks[0].title if chunks else file.stem,
+            groups=line_groups(text, ((c.start_line, c.end_line) for c in chunks)),
+            stale=doc is not None and live.hashes.sha256(file) != doc.sha256,
+        )
+
+    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def page_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        path = request.url.path
+        if path == "/" or path.startswith(("/notes/", "/static/")):
+            response.headers["Content-Security-Policy"] = CSP
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Referrer-Policy"] = "same-origin"
+        return response

@@ -1,0 +1,180 @@
+"""The page over HTTP (TestClient): server-rendered results, safety headers, note paths, weight."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from corpus.manifest import CuratedRepo
+from index.embedding import Embedder
+from index.pipeline import run_index
+from service.app import create_app
+from service.web import CSP
+from tests.conftest import FIXTURES, fixture_settings
+
+BATCH_SENTENCE = (
+    "Batch scoring is the right call when inputs are known ahead of time and hours of "
+    "staleness are acceptable."
+)
+PAGE_BUDGET_BYTES = 50_000
+
+
+def test_api_passages_carry_the_best_sentence(page_client: TestClient) -> None:
+    r = page_client.post("/api/ask", json={"question": "nightly batch scoring", "k": 3})
+    top = r.json()["passages"][0]
+    assert top["citation"]["heading"] == "Serving notes > Batch scoring"
+    assert top["best_sentence"] == BATCH_SENTENCE and top["best_sentence"] in top["text"]
+
+
+def test_query_url_renders_results_on_the_server(page_client: TestClient) -> None:
+    r = page_client.get("/", params={"q": "nightly batch scoring"})
+    assert r.status_code == 200
+    page = r.text
+    assert 'value="nightly batch scoring"' in page
+    first = page.split('<li class="result">')[1]
+    assert 'href="/notes/serving.md#L11-L12"' in first
+    assert "Serving notes &gt; Batch scoring" in first
+    assert "note · serving.md · lines 11-12" in first
+    assert '<strong class="best"><mark>Batch</mark> <mark>scoring</mark> is the right' in first
+    assert "<mark>Nightly</mark> jobs precompute" in first
+
+
+def test_page_shows_the_build_and_its_size(page_client: TestClient) -> None:
+    info = page_client.get("/healthz").json()["index"]
+    page = page_client.get("/").text
+    assert f"{info['files']} files · {info['chunks']} passages" in page
+    assert 'id="changed"' not in page
+
+
+def test_readme_results_link_to_the_pinned_commit_with_the_license(
+    page_client: TestClient, readme_repo: CuratedRepo
+) -> None:
+    page = page_client.get("/", params={"q": "point-in-time joins", "source": "readmes"}).text
+    first = page.split('<li class="result">')[1]
+    path = readme_repo.files[0]
+    assert (
+        f'href="https://github.com/{readme_repo.name}/blob/{readme_repo.commit}/{path}#L' in first
+    )
+    assert f"{readme_repo.name} · {path} · lines " in first and readme_repo.license in first
+    assert f'<option value="{readme_repo.name}">' in page
+
+
+def test_hostile_text_is_escaped_in_results_and_notes(page_client: TestClient) -> None:
+    results = page_client.get("/", params={"q": "hostile untrusted markup"}).text
+    note = page_client.get("/notes/hostile.md").text
+    for page in (results, note):
+        assert "&lt;script&gt;window.__pwned" in page
+        assert "<script>window" not in page and "<img src=x" not in page
+        assert 'href="javascript:' not in page
+        assert _inline_code(page) == []
+
+
+class _InlineCode(HTMLParser):
+    """Collects whatever a strict CSP would block: inline scripts, styles and event handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "style" or (tag == "script" and "src" not in names):
+            self.found.append(tag)
+        self.found += [f"{tag}[{n}]" for n in names if n == "style" or n.startswith("on")]
+
+
+def _inline_code(page: str) -> list[str]:
+    parser = _InlineCode()
+    parser.feed(page)
+    return parser.found
+
+
+def test_pages_send_a_strict_csp_and_have_no_inline_code(page_client: TestClient) -> None:
+    assert "'unsafe-inline'" not in CSP and "script-src 'self'" in CSP
+    for url in ("/?q=batch", "/notes/serving.md", "/notes/missing.md", "/static/search.js"):
+        r = page_client.get(url)
+        assert r.headers["content-security-policy"] == CSP, url
+        assert r.headers["x-content-type-options"] == "nosniff"
+        if r.headers["content-type"].startswith("text/html"):
+            assert _inline_code(r.text) == [], url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/notes/%2e%2e/%2e%2e/pyproject.toml",
+        "/notes/..%2F..%2Fpyproject.toml",
+        "/notes/%2Fetc%2Fpasswd",
+        "/notes//etc/passwd",
+        "/notes/readme.txt",  # in the notes folder, but not Markdown
+        "/notes/binary.md",  # in the notes folder, but not text
+        "/notes/nothing-here.md",
+        "/notes/.hidden.md",
+        "/notes/",
+    ],
+)
+def test_note_urls_outside_the_notes_are_404(page_client: TestClient, url: str) -> None:
+    r = page_client.get(url)
+    assert r.status_code == 404 and "No such note" in r.text
+
+
+def test_a_symlink_out_of_the_notes_folder_is_404(tmp_path: Path, embedder: Embedder) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (tmp_path / "secret.md").write_text("# Secret\n\nnot for the page\n")
+    (notes / "escape.md").symlink_to(tmp_path / "secret.md")
+    (notes / "fine.md").write_text("# Fine\n\nshown without any index\n")
+    with TestClient(create_app(fixture_settings(tmp_path / "data", notes), embedder)) as client:
+        assert client.get("/notes/escape.md").status_code == 404
+        fine = client.get("/notes/fine.md")
+        assert fine.status_code == 200 and "shown without any index" in fine.text
+        page = client.get("/", params={"q": "anything"})
+        assert page.status_code == 503 and "ragnotes index" in page.text
+
+
+def test_note_page_anchors_each_cited_span(page_client: TestClient) -> None:
+    page = page_client.get("/notes/serving.md").text
+    assert '<div class="cite" id="L11-L12">' in page
+    assert re.search(r'<div class="line heading" id="L9">.*## Batch scoring', page)
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"q": "x" * 2001}, 422, "at most 2000 characters"),
+        ({"q": "drift", "source": "nobody/nothing"}, 400, "unknown source"),
+    ],
+)
+def test_bad_searches_explain_themselves(
+    page_client: TestClient, params: dict[str, str], status: int, message: str
+) -> None:
+    r = page_client.get("/", params=params)
+    assert r.status_code == status and message in r.text and "<li class" not in r.text
+
+
+def test_page_and_assets_fit_the_budget(page_client: TestClient) -> None:
+    page = page_client.get("/")
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert {"/static/search.js", "/static/page.css"} <= set(assets)
+    weight = len(page.content) + sum(len(page_client.get(a).content) for a in assets)
+    assert weight < PAGE_BUDGET_BYTES
+
+
+def test_changed_sources_are_noticed(tmp_path: Path, embedder: Embedder) -> None:
+    notes = tmp_path / "notes"
+    shutil.copytree(FIXTURES / "notes", notes)
+    settings = fixture_settings(tmp_path / "data", notes)
+    run_index(settings.sources(), embedder, settings.store())
+    (notes / "serving.md").write_text("# Serving notes\n\nRewritten since the build.\n")
+    (notes / "new-note.md").write_text("# New\n\nA note the build has not seen.\n")
+    with TestClient(create_app(settings, embedder)) as client:
+        page = client.get("/").text
+        assert re.search(r"2 source files changed since\s+\(serving.md, new-note.md\)", page)
+        results = client.get("/", params={"q": "nightly batch scoring"}).text
+        assert "changed since indexed" in results
+        assert "cited lines may have moved" in client.get("/notes/serving.md").text
