@@ -7,7 +7,9 @@ runs are refused over HTTP (409) and coalesced into one follow-up run for the fi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 import uuid
@@ -100,6 +102,7 @@ class Reindexer:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)  # type: ignore[arg-type]
 
     def _run(self, job_id: str) -> None:
+        _lower_thread_priority()
         try:
             result, _ = run_index(
                 self._sources(),
@@ -158,6 +161,12 @@ class Reindexer:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job runs or is queued (for tests and shutdown)."""
         return self._idle.wait(timeout)
+
+
+def _lower_thread_priority() -> None:
+    """Let query threads win the CPU while a build runs (Linux schedules threads one by one)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class NotesWatcher:
