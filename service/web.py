@@ -92,7 +92,7 @@ def source_options(searcher: Searcher | None) -> list[tuple[str, str]]:
 
 
 def _problem(exc: ValidationError) -> str:
-    return "; ".join(f"The question {e['msg'].lower()}." for e in exc.errors())
+    return "; ".join(f"The {e['loc'][-1]} {e['msg'].lower()}." for e in exc.errors())
 
 
 def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:

@@ -157,6 +157,7 @@
     box.focus();
   }
 
+  document.getElementById("keys").hidden = false; // the shortcuts exist only with this script
   box.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(search, DEBOUNCE_MS);

@@ -133,9 +133,9 @@ def page(browser: Browser) -> Iterator[Page]:
     assert errors == []
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (the whole page, or what is in view) as a test artifact."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

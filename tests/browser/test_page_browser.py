@@ -1,0 +1,218 @@
+"""The search page in headless Chromium, against real uvicorn: typing, keys, notes, safety, no-JS."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from corpus.manifest import CuratedRepo
+from tests.browser.conftest import open_context, screenshot
+
+pytestmark = pytest.mark.browser
+
+BATCH_QUERY = "nightly batch scoring"
+BATCH_SENTENCE = (
+    "Batch scoring is the right call when inputs are known ahead of time and hours of "
+    "staleness are acceptable."
+)
+# Each result as the reader sees it, to compare live (JavaScript) and server-rendered results.
+READ_RESULTS = """() => [...document.querySelectorAll("#results .result")].map((li) => ({
+  heading: li.querySelector("a.open").textContent,
+  href: li.querySelector("a.open").getAttribute("href"),
+  meta: li.querySelector(".meta").textContent,
+  text: li.querySelector(".text").textContent,
+  marks: [...li.querySelectorAll("mark")].map((m) => m.textContent),
+  best: li.querySelector(".best")?.textContent ?? null,
+}))"""
+
+
+def read_results(page: Page) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = page.evaluate(READ_RESULTS)
+    return results
+
+
+def type_query(page: Page, text: str) -> None:
+    page.locator("#q").press_sequentially(text, delay=15)
+    expect(page).to_have_url(re.compile(r"\?q=" + re.escape(text).replace(r"\ ", r"\+") + "$"))
+
+
+def test_typing_shows_results_that_match_the_server_rendering(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/")
+    expect(page.locator("#q")).to_be_focused()
+    type_query(page, "nightly batches scored")  # inflected: both sides must stem alike
+    first = page.locator("#results .result").first
+    expect(first.locator("a.open")).to_have_text("Serving notes > Batch scoring")
+    expect(first.locator(".best")).to_have_text(BATCH_SENTENCE)
+    expect(page.locator("#message")).to_have_text(re.compile(r"^\d+ passages?$"))
+    live = read_results(page)
+    assert live[0]["marks"] == ["Nightly", "Batch", "scoring"]
+    screenshot(page, "search-typed")
+
+    page.reload()  # the URL followed the query: now the server renders the same results
+    expect(page.locator("#q")).to_have_value("nightly batches scored")
+    assert read_results(page) == live
+
+
+def test_keyboard_moves_opens_and_clears(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/?q={BATCH_QUERY}")
+    links = page.locator("#results a.open")
+    expect(links.first).to_be_visible()
+    expect(page.locator("#keys")).to_be_visible()
+    page.locator("#q").blur()
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(links.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    expect(links.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("k")
+    expect(links.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#q")).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(page.locator("#q")).to_have_value("")
+    expect(page.locator("#results .result")).to_have_count(0)
+    expect(page).to_have_url(f"{page_url}/")
+
+    type_query(page, BATCH_QUERY)
+    expect(links.first).to_have_text("Serving notes > Batch scoring")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{page_url}/notes/serving.md#L11-L12")
+
+
+def test_a_note_opens_scrolled_to_its_highlighted_lines(page: Page, page_url: str) -> None:
+    page.set_viewport_size({"width": 1000, "height": 600})
+    page.goto(f"{page_url}/")
+    type_query(page, "shadow traffic mirrors production")
+    link = page.locator("#results a.open").first
+    expect(link).to_have_text("Operations handbook > Shadow deployment")
+    href = link.get_attribute("href") or ""
+    start, end = (int(n) for n in re.findall(r"\d+", href.split("#")[1]))
+    link.click()
+    expect(page).to_have_url(f"{page_url}/notes/long.md#L{start}-L{end}")
+    for n in range(start, end + 1):
+        expect(page.locator(f"#L{n}")).to_have_class(re.compile(r"\bhl\b"))
+        expect(page.locator(f"#L{n}")).to_be_in_viewport()
+    expect(page.locator(f"#L{start - 2}")).not_to_have_class(re.compile(r"\bhl\b"))
+    expect(page.locator("#L1")).not_to_be_in_viewport()
+    expect(page.locator("#back")).to_have_attribute("href", re.compile(r"\?q=shadow"))
+    screenshot(page, "note-at-cited-lines", full_page=False)
+
+
+def test_a_note_opens_at_its_lines_without_javascript(browser: Browser, page_url: str) -> None:
+    context = open_context(
+        browser, java_script_enabled=False, viewport={"width": 800, "height": 500}
+    )
+    page = context.new_page()
+    page.goto(f"{page_url}/notes/long.md#L157-L158")
+    expect(page.locator("#L157")).to_be_in_viewport()
+    expect(page.locator("#L1")).not_to_be_in_viewport()
+    lit = page.locator("#L157").evaluate("(el) => getComputedStyle(el).backgroundColor")
+    plain = page.locator("#L155").evaluate("(el) => getComputedStyle(el).backgroundColor")
+    assert lit != plain  # :target highlights the cited span
+    context.close()
+
+
+def _assert_inert(page: Page) -> None:
+    assert page.evaluate("window.__pwned") is None
+    assert page.evaluate("window.__violations") == []
+    assert page.locator("main script, main img, main a[href^='javascript']").count() == 0
+
+
+def test_hostile_html_in_a_note_runs_nothing(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/?q=hostile untrusted markup")  # server-rendered
+    hostile = page.locator("#results .result", has_text="Hostile HTML").first
+    expect(hostile.locator(".text")).to_contain_text(
+        '<script>window.__pwned = "code script"</script>'
+    )
+    _assert_inert(page)
+
+    page.locator("#q").fill("")
+    type_query(page, "hostile untrusted markup onerror")  # rendered by search.js
+    expect(hostile.locator(".text")).to_contain_text("<img src=x onerror=")
+    _assert_inert(page)
+    screenshot(page, "hostile-results")
+
+    hostile.locator("a.open").click()
+    expect(page).to_have_url(re.compile(r"/notes/hostile\.md#L"))
+    expect(page.locator("main")).to_contain_text(
+        "<img src=x onerror=\"window.__pwned = 'prose img'\">"
+    )
+    _assert_inert(page)
+    screenshot(page, "hostile-note")
+
+
+def test_the_form_works_without_javascript(
+    browser: Browser, page_url: str, readme_repo: CuratedRepo
+) -> None:
+    context = open_context(browser, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{page_url}/")
+    expect(page.locator("#keys")).to_be_hidden()  # the shortcuts need the script
+    page.locator("#q").fill(BATCH_QUERY)
+    page.locator("#source").select_option("notes")
+    page.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"\?q=nightly\+batch\+scoring&source=notes$"))
+    first = page.locator("#results .result").first
+    expect(first.locator("a.open")).to_have_text("Serving notes > Batch scoring")
+    expect(first.locator(".best")).to_have_text(BATCH_SENTENCE)
+    assert first.locator("mark").all_text_contents() == ["Nightly", "Batch", "scoring"]
+    screenshot(page, "no-javascript-results")
+
+    page.locator("#q").fill("point-in-time joins")
+    page.locator("#source").select_option(readme_repo.name)
+    page.locator("button[type=submit]").click()
+    results = read_results(page)
+    assert results and all(r["meta"].startswith(f"{readme_repo.name} · ") for r in results)
+    assert results[0]["href"].startswith(
+        f"https://github.com/{readme_repo.name}/blob/{readme_repo.commit}/"
+    )
+    assert readme_repo.license in results[0]["meta"]
+    context.close()
+
+
+def test_filters_narrow_live_results(page: Page, page_url: str, readme_repo: CuratedRepo) -> None:
+    page.goto(f"{page_url}/")
+    type_query(page, "point-in-time joins label leakage")
+    metas = page.locator("#results .meta")
+    expect(metas.first).to_contain_text(readme_repo.name)
+    page.locator("#source").select_option("notes")
+    expect(page).to_have_url(re.compile(r"&source=notes$"))
+    expect(metas.first).to_contain_text("note · ")
+    assert not any(readme_repo.name in m for m in metas.all_text_contents())
+    page.locator("#source").select_option("readmes")
+    expect(metas.first).to_contain_text(readme_repo.name)
+    assert all(m.startswith(readme_repo.name) for m in metas.all_text_contents())
+
+
+def _luminance(css_color: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_readable_on_a_phone_in_light_and_dark(
+    browser: Browser, page_url: str, scheme: str
+) -> None:
+    context = open_context(
+        browser, viewport={"width": 390, "height": 844}, color_scheme=scheme, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{page_url}/?q=when to prefer batch inference")
+    expect(page.locator("#results .result").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    text = page.evaluate("getComputedStyle(document.body).color")
+    if scheme == "dark":
+        assert _luminance(background) < 0.2 < 0.7 < _luminance(text)
+    else:
+        assert _luminance(text) < 0.2 < 0.7 < _luminance(background)
+    screenshot(page, f"phone-{scheme}")
+    context.close()
