@@ -75,10 +75,14 @@ def _sha256(text: str) -> str:
 
 
 def _note_files(root: Path) -> Iterable[Path]:
+    """Visible regular files under `root`, excluding symlinks that lead out of it."""
+    real_root = root.resolve()
     for file in sorted(root.rglob("*")):
         rel = file.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or not file.is_file():
             continue
+        if not file.resolve().is_relative_to(real_root):
+            continue  # a link out of the notes folder would let indexing read arbitrary files
         yield file
 
 

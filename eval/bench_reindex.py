@@ -56,7 +56,9 @@ def _query_loop(base: str, stop: threading.Event, out: list[tuple[float, float]]
         i = 0
         while not stop.is_set():
             started = time.perf_counter()
-            http.get("/api/search", params={"q": QUERIES[i % len(QUERIES)], "k": 5}).raise_for_status()
+            http.get(
+                "/api/search", params={"q": QUERIES[i % len(QUERIES)], "k": 5}
+            ).raise_for_status()
             out.append((started, (time.perf_counter() - started) * 1000))
             i += 1
 
@@ -72,8 +74,12 @@ def _reindex(http: httpx.Client) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mirror", default="../shared/corpus/readmes", help="curated README mirror")
-    parser.add_argument("--cache", default="data/cache/vectors.sqlite", help="vector cache to start from")
+    parser.add_argument(
+        "--mirror", default="../shared/corpus/readmes", help="curated README mirror"
+    )
+    parser.add_argument(
+        "--cache", default="data/cache/vectors.sqlite", help="vector cache to start from"
+    )
     parser.add_argument("--skip-full", action="store_true", help="skip timing a full re-embed")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each latency window")
     args = parser.parse_args()
@@ -81,7 +87,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ragnotes-bench-"))
     notes = work / "notes"
     shutil.copytree(BUNDLED_NOTES_DIR, notes)
-    settings = Settings(data_dir=work / "data", notes_dir=str(notes), bundled_notes=False, admin_token=TOKEN)
+    settings = Settings(
+        data_dir=work / "data", notes_dir=str(notes), bundled_notes=False, admin_token=TOKEN
+    )
     sync_readmes(load_manifest(), settings.readmes_dir, Path(args.mirror))
     if Path(args.cache).is_file():
         (settings.data_dir / "cache").mkdir(parents=True)
@@ -90,12 +98,18 @@ def main() -> None:
 
     if not args.skip_full:
         full, _ = run_index(settings.sources(), embedder, settings.store(), full=True)
-        print(f"full rebuild (re-embed everything): {full.files} files, {full.chunks} chunks, {full.seconds:.1f} s")
+        print(
+            f"full rebuild (re-embed everything): {full.files} files, {full.chunks} chunks, {full.seconds:.1f} s"
+        )
     warm, _ = run_index(settings.sources(), embedder, settings.store())
     print(f"no-change rebuild: {warm.files} files, {warm.chunks} chunks, {warm.seconds:.2f} s")
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -111,12 +125,16 @@ def main() -> None:
     idle_ms = [ms for _, ms in idle]
 
     with httpx.Client(base_url=base, timeout=60) as http:
-        (notes / "bench-added.md").write_text("# Added note\n\nThe axolotl ranking trick reorders feeds by freshness.\n")
+        (notes / "bench-added.md").write_text(
+            "# Added note\n\nThe axolotl ranking trick reorders feeds by freshness.\n"
+        )
         started = time.perf_counter()
         _reindex(http)
         while not any(
             p["citation"]["path"] == "bench-added.md"
-            for p in http.get("/api/search", params={"q": "axolotl ranking trick", "k": 3}).json()["passages"]
+            for p in http.get("/api/search", params={"q": "axolotl ranking trick", "k": 3}).json()[
+                "passages"
+            ]
         ):
             time.sleep(0.02)
         added_s = time.perf_counter() - started
@@ -129,7 +147,9 @@ def main() -> None:
         deadline = time.perf_counter() + args.seconds
         n = 0
         while time.perf_counter() < deadline:
-            (notes / "bench-added.md").write_text(f"# Added note\n\nRevision {n} of the axolotl ranking trick.\n")
+            (notes / "bench-added.md").write_text(
+                f"# Added note\n\nRevision {n} of the axolotl ranking trick.\n"
+            )
             start, end, _ = _reindex(http)
             windows.append((start, end))
             n += 1
@@ -139,7 +159,9 @@ def main() -> None:
     in_job = [ms for t, ms in during if any(a <= t <= b for a, b in windows)]
 
     print(f"add one note -> searchable over HTTP: {added_s:.2f} s (target < 3 s)")
-    print(f"re-index jobs run back to back: {n}, mean {statistics.mean(b - a for a, b in windows):.2f} s each")
+    print(
+        f"re-index jobs run back to back: {n}, mean {statistics.mean(b - a for a, b in windows):.2f} s each"
+    )
     print(
         f"query latency idle:        n={len(idle_ms)} p50={_pct(idle_ms, 0.5):.1f} ms p99={_pct(idle_ms, 0.99):.1f} ms"
     )

@@ -33,3 +33,15 @@ def test_fingerprint_ignores_order_but_not_content(tmp_path: Path) -> None:
     (tmp_path / "b.md").write_text("# B changed\n")
     changed, _ = discover_notes([tmp_path])
     assert fingerprint(changed) != fingerprint(docs)
+
+
+def test_symlinks_leading_out_of_the_notes_folder_are_ignored(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    outside = tmp_path / "secret.md"
+    outside.write_text("# Secret\n\nnot a note\n")
+    (notes / "inside.md").write_text("# Inside\n")
+    (notes / "link-out.md").symlink_to(outside)
+    (notes / "link-in.md").symlink_to(notes / "inside.md")
+    docs, _ = discover_notes([notes])
+    assert sorted(d.path for d in docs) == ["inside.md", "link-in.md"]
