@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from corpus.documents import source_files
 from corpus.errors import AdminDisabled, RagnotesError, Unauthorized
-from index.freshness import Changes, compare
+from index.freshness import Changes
+from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.passages import index_info
 from service.reindex import JobStatus, Reindexer
@@ -72,21 +71,6 @@ class Accepted(BaseModel):
     status_url: str = Field(description="Where to poll.")
 
 
-def changes_since_build(live: LiveIndex, settings: Settings) -> Changes:
-    """Compare the live build's files with what is on disk now."""
-    try:
-        searcher = live.snapshot()
-    except RagnotesError:
-        return Changes((), (), ())
-    sources = settings.sources()
-    indexed = [(f"{d.source}:{d.path}", Path(d.file), d.sha256) for d in searcher.docs.values()]
-    on_disk = [
-        (f"{s}:{p}", f)
-        for s, p, f in source_files(sources.notes_roots, sources.readmes_dir, sources.repos)
-    ]
-    return compare(indexed, on_disk, live.hashes)
-
-
 def _job_info(job: JobStatus | None) -> JobInfo | None:
     return None if job is None else JobInfo(**asdict(job))
 
@@ -94,6 +78,7 @@ def _job_info(job: JobStatus | None) -> JobInfo | None:
 def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> APIRouter:
     """Routes for /api/index and /api/reindex."""
     router = APIRouter(tags=["index"])
+    check = ChangeCheck(settings.sources, live.hashes, ttl=0)
 
     def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
         token = settings.admin_token
@@ -116,7 +101,10 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
             info = index_info(live.snapshot())
         except RagnotesError:
             info = None
-        changes = changes_since_build(live, settings)
+        try:
+            changes = check.changes(live.snapshot())
+        except RagnotesError:
+            changes = Changes((), (), ())
         counts = ChangeCounts(
             modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
         )

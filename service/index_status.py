@@ -2,7 +2,7 @@
 
 Modified and deleted files are checked on every call (FileHashes re-reads a file only when its
 size or mtime moved); the listing of files on disk, needed only to spot added files, is
-re-discovered at most every `ttl` seconds because discovery reads every file.
+refreshed at most every `ttl` seconds.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import RagnotesError
+from corpus.documents import NOTES_SOURCE, source_files
 from index.freshness import Changes, FileHashes, compare
 from index.pipeline import Sources
 from index.searcher import Searcher
@@ -69,23 +68,25 @@ class ChangeCheck:
         with self._lock:
             now = time.monotonic()
             if self._listing is None or now - self._listed_at > self._ttl:
-                try:
-                    found = self._sources().discover().documents
-                    self._listing = [(file_key(d.source, d.path), d.file) for d in found]
-                except RagnotesError:
-                    self._listing = []  # a missing notes folder: its files show up as deleted
+                sources = self._sources()
+                listed = source_files(sources.notes_roots, sources.readmes_dir, sources.repos)
+                self._listing = [(file_key(source, path), file) for source, path, file in listed]
                 self._listed_at = now
             return self._listing
 
-    def status(self, searcher: Searcher) -> IndexStatus:
-        """The build's time and size, and the files that changed since it."""
+    def changes(self, searcher: Searcher) -> Changes:
+        """Source files modified, deleted or added since the build."""
         indexed = [
             (file_key(d.source, d.path), Path(d.file), d.sha256) for d in searcher.docs.values()
         ]
+        return compare(indexed, self._current_files(), self._hashes)
+
+    def status(self, searcher: Searcher) -> IndexStatus:
+        """The build's time and size, and the files that changed since it."""
         m = searcher.manifest
         return IndexStatus(
             built=readable_time(str(m["built_at"])),
             files=int(m["file_count"]),
             chunks=int(m["chunk_count"]),
-            changes=compare(indexed, self._current_files(), self._hashes),
+            changes=self.changes(searcher),
         )
