@@ -16,7 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -185,7 +185,9 @@ def write_build(
     index.add(vectors)
     faiss.write_index(index, str(folder / "vectors.faiss"))
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
-    _write_jsonl(folder / "chunks.jsonl", [asdict(c) for c in chunks])
+    _write_jsonl(
+        folder / "chunks.jsonl", [vars(c) for c in chunks]
+    )  # flat records: vars() is asdict without the deep copy
     _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
     for path in [folder / "vectors.faiss", *(folder / "bm25").iterdir()]:
         fsync_path(path)

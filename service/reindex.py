@@ -166,7 +166,7 @@ class Reindexer:
 def _lower_thread_priority() -> None:
     """Let query threads win the CPU while a build runs (Linux schedules threads one by one)."""
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
 
 
 class NotesWatcher:
