@@ -136,7 +136,7 @@ def main() -> None:
                 "passages"
             ]
         ):
-            time.sleep(0.02)
+            time.sleep(0.1)
         added_s = time.perf_counter() - started
 
         during: list[tuple[float, float]] = []
