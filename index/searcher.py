@@ -19,7 +19,7 @@ from corpus.errors import IndexCorrupt, IndexMismatch
 from index.build import FORMAT_VERSION
 from index.chunking import CHUNKER_VERSION, Chunk
 from index.embedding import Embedder
-from index.fusion import RRF_K, reciprocal_rank_fusion
+from index.fusion import DEFAULT_FUSION, FusionParams, fuse
 from index.lexical import LexicalIndex
 from index.store import BuildStore
 
@@ -151,21 +151,21 @@ class Searcher:
         k: int = 5,
         mode: Mode = "hybrid",
         *,
-        depth: int | None = None,
-        rrf_k: int = RRF_K,
+        fusion: FusionParams = DEFAULT_FUSION,
         where: ChunkFilter | None = None,
     ) -> list[Hit]:
-        """The best `k` chunks for `query`; `where` keeps only chunks it accepts."""
-        depth = depth or max(10 * k, 50)
+        """The best `k` chunks for `query`; `where` keeps only chunks it accepts.
+
+        Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
+        depth the ranking is the same and `k` only says how much of it to return.
+        """
+        depth = max(k, fusion.depth)
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
         dense = self._dense_ranking(query, depth, allowed) if mode in ("hybrid", "dense") else []
         bm25 = self._bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
-        if mode == "hybrid":
-            fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in bm25]], k=rrf_k)
-        else:
-            fused = dense or bm25
+        fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
         return [
             Hit(self.chunks[c], score, dense_rank.get(c), bm25_rank.get(c))
             for c, score in fused[:k]

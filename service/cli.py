@@ -101,6 +101,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.command import EvalOptions, run_eval
+
+    options = EvalOptions(
+        settings.data_dir,
+        settings.model,
+        settings.target_tokens,
+        beir=args.beir,
+        whole_docs=args.whole_docs,
+        out=args.out,
+        as_json=args.json,
+        strict=args.strict,
+    )
+    return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
+
+
 def _first_validation_message(exc: ValueError) -> str:
     errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     if errors:
@@ -157,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", help='"notes", "readmes" or one repo as owner/name')
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
     ask.set_defaults(handler=cmd_ask)
+
+    ev = sub.add_parser("eval", help="measure retrieval quality in every mode")
+    ev.add_argument(
+        "--beir", type=Path, metavar="DIR", help="run a BEIR dataset instead of our set"
+    )
+    ev.add_argument(
+        "--whole-docs", action="store_true", help="BEIR: embed each document whole, not chunked"
+    )
+    ev.add_argument("--strict", action="store_true", help="count only each question's own label")
+    ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
+    ev.add_argument("--json", action="store_true", help="print the JSON report")
+    ev.set_defaults(handler=cmd_eval)
     return parser
 
 

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     readmes: bool = True
     model: str = DEFAULT_MODEL
     admin_token: str | None = None
-    target_tokens: int = 200
+    target_tokens: int = 256  # fill the model window: best on our eval set (eval/EXPERIMENTS.md)
 
     def notes_roots(self) -> tuple[Path, ...]:
         extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.fusion import reciprocal_rank_fusion
+from index.fusion import FusionParams, convex_fusion, fuse, reciprocal_rank_fusion
 
 
 def test_rrf_matches_hand_computed_scores() -> None:
@@ -29,3 +29,40 @@ def test_rrf_empty_and_mismatched_weights() -> None:
     assert reciprocal_rank_fusion([[], []]) == []
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([[1]], weights=[1, 2])
+
+
+def test_convex_fusion_matches_hand_computed_scores() -> None:
+    # dense 7: 0.9, 3: 0.6, 9: 0.3 -> normalized 1.0, 0.5, 0.0
+    # bm25  3: 12.0, 5: 4.0        -> normalized 1.0, 0.0
+    # weights 0.5/0.5: 3: 0.25 + 0.5 = 0.75 ; 7: 0.5 ; 5: 0.0 ; 9: 0.0 (tie: dense list first)
+    fused = convex_fusion([[(7, 0.9), (3, 0.6), (9, 0.3)], [(3, 12.0), (5, 4.0)]], [0.5, 0.5])
+    assert [(c, round(s, 7)) for c, s in fused] == [(3, 0.75), (7, 0.5), (9, 0.0), (5, 0.0)]
+
+
+def test_convex_fusion_weights_and_flat_lists() -> None:
+    # weights 0.3/0.7; a lone or all-tied list normalizes to 1 for each candidate.
+    # 1: 0.3 * 1 = 0.3 ; 2: 0.3 * 0 + 0.7 * 1 = 0.7 ; 4: 0.7 * 1 = 0.7 (tie: 2 appeared first)
+    fused = convex_fusion([[(1, 0.8), (2, 0.2)], [(2, 5.0), (4, 5.0)]], [0.3, 0.7])
+    assert [(c, round(s, 7)) for c, s in fused] == [(2, 0.7), (4, 0.7), (1, 0.3)]
+    assert convex_fusion([[], [(8, 3.0)]]) == [(8, 1.0)]
+    with pytest.raises(ValueError):
+        convex_fusion([[(1, 1.0)]], weights=[1, 2])
+
+
+def test_fuse_dispatches_on_the_method() -> None:
+    dense, bm25 = [(7, 0.9), (3, 0.6), (9, 0.3)], [(3, 12.0), (5, 4.0)]
+    convex = fuse(dense, bm25, FusionParams("convex", dense_weight=0.5))
+    assert [c for c, _ in convex] == [3, 7, 9, 5]
+    # RRF with equal weights keeps the classic scores: 3 = 1/62 + 1/61
+    rrf = fuse(dense, bm25, FusionParams("rrf", rrf_k=60, dense_weight=0.5))
+    assert rrf[0] == (3, pytest.approx(0.0325225, abs=1e-7))
+    # dense weight 0.75 -> list weights 1.5 and 0.5:
+    # 3 = 1.5/62 + 0.5/61 = 0.0241935 + 0.0081967 = 0.0323903 ; 7 = 1.5/61 = 0.0245902
+    # 9 = 1.5/63 = 0.0238095 ; 5 = 0.5/62 = 0.0080645
+    weighted = fuse(dense, bm25, FusionParams("rrf", rrf_k=60, dense_weight=0.75))
+    assert [(c, round(s, 7)) for c, s in weighted] == [
+        (3, 0.0323903),
+        (7, 0.0245902),
+        (9, 0.0238095),
+        (5, 0.0080645),
+    ]

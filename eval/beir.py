@@ -1,0 +1,137 @@
+"""Run a BEIR dataset through our chunking, indexing and search, scoring documents by their best chunk.
+
+Each document becomes a Markdown file, "# title" then the text, and is indexed with
+`build_index` into its own data directory, so the embedding cache there makes a second run
+fast. With `whole_docs`, each document is instead one passage, `title + " " + text`, embedded
+whole (the model truncates it at its window), as published dense figures on BEIR were made.
+Both go through `Searcher.search`; a document's rank is the rank of its best passage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+
+from corpus.documents import Document, fingerprint
+from eval.beir_data import BeirDataset
+from eval.runner import EVAL_MODES
+from eval.scoring import Outcome
+from index.build import FORMAT_VERSION, Progress, build_index, embed_with_cache
+from index.chunking import CHUNKER_VERSION, Chunk
+from index.embedding import Embedder
+from index.fusion import DEFAULT_FUSION, FusionParams
+from index.lexical import LexicalIndex
+from index.searcher import Hit, Mode, Searcher
+from index.store import BuildStore
+from index.vector_cache import VectorCache
+
+RANKED_DOCS = 100  # enough for recall@100
+
+
+def beir_documents(dataset: BeirDataset, corpus_file: Path) -> list[Document]:
+    """Every corpus document as a Markdown Document whose path is its id."""
+    documents = []
+    for doc in dataset.docs:
+        text = f"# {doc.title}\n\n{doc.text}\n" if doc.title else f"{doc.text}\n"
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        documents.append(Document(dataset.name, doc.id, text, corpus_file, digest))
+    return documents
+
+
+def _is_current(
+    store: BuildStore, documents: Sequence[Document], embedder: Embedder, target: int
+) -> bool:
+    """Whether the live build already indexes exactly these documents this way."""
+    if store.current_id() is None:
+        return False
+    manifest = store.read_manifest(store.live_dir())
+    wanted = {
+        "fingerprint": fingerprint(documents),
+        "target_tokens": target,
+        "model": embedder.name,
+        "chunker_version": CHUNKER_VERSION,
+        "format": FORMAT_VERSION,
+    }
+    return all(manifest.get(key) == value for key, value in wanted.items())
+
+
+def chunked_searcher(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    data_dir: Path,
+    target_tokens: int,
+    progress: Progress | None = None,
+) -> Searcher:
+    """A searcher over our chunks of `documents`, built in `data_dir` unless already there."""
+    store = BuildStore(data_dir)
+    if not _is_current(store, documents, embedder, target_tokens):
+        build_index(documents, embedder, store, target_tokens=target_tokens, progress=progress)
+    return Searcher.load(store, embedder)
+
+
+def whole_doc_searcher(
+    dataset: BeirDataset, embedder: Embedder, data_dir: Path, progress: Progress | None = None
+) -> Searcher:
+    """An in-memory searcher with one passage per document, `title + " " + text`."""
+    texts = [f"{d.title} {d.text}".strip() for d in dataset.docs]
+    chunks = [
+        Chunk(d.id, dataset.name, d.id, d.title, d.title, 1, 1, text, text)
+        for d, text in zip(dataset.docs, texts, strict=True)
+    ]
+    cache = VectorCache(data_dir / "cache" / "vectors.sqlite", embedder.name, embedder.dim)
+    try:
+        vectors, _ = embed_with_cache(texts, embedder, cache, progress)
+    finally:
+        cache.close()
+    dense = faiss.IndexFlatIP(embedder.dim)
+    dense.add(vectors)
+    manifest = {
+        "build_id": f"{dataset.name}-whole-docs",
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "max_tokens": embedder.max_tokens,
+        "file_count": len(texts),
+        "chunk_count": len(texts),
+        "whole_docs": True,
+    }
+    return Searcher(data_dir, manifest, chunks, {}, dense, LexicalIndex.build(texts), embedder)
+
+
+def passages_per_query(searcher: Searcher) -> int:
+    """Passages to ask for so that about RANKED_DOCS distinct documents come back."""
+    per_doc = len(searcher.chunks) / max(1, int(searcher.manifest["file_count"]))
+    return RANKED_DOCS * max(1, math.ceil(per_doc))
+
+
+def rank_documents(hits: Sequence[Hit], limit: int = RANKED_DOCS) -> list[str]:
+    """Document ids in the order of their best passage."""
+    return list(dict.fromkeys(h.chunk.path for h in hits))[:limit]
+
+
+def run_beir(
+    searcher: Searcher,
+    dataset: BeirDataset,
+    modes: Sequence[Mode] = EVAL_MODES,
+    fusion: FusionParams = DEFAULT_FUSION,
+) -> dict[Mode, list[Outcome]]:
+    """Every judged query in every mode, scored against the graded qrels at document level."""
+    k = passages_per_query(searcher)
+    searcher.search(next(iter(dataset.queries.values())), k, "hybrid", fusion=fusion)  # warm-up
+    results: dict[Mode, list[Outcome]] = {}
+    for mode in modes:
+        outcomes = []
+        for qid, query in dataset.queries.items():
+            started = time.perf_counter()
+            hits = searcher.search(query, k, mode, fusion=fusion)
+            ms = (time.perf_counter() - started) * 1000
+            judged = dataset.qrels[qid]
+            gains = tuple(float(judged.get(doc, 0)) for doc in rank_documents(hits))
+            ideal = tuple(float(g) for g in judged.values())
+            outcomes.append(Outcome(qid, "all", gains, ideal, ms))
+        results[mode] = outcomes
+    return results

@@ -1,0 +1,124 @@
+"""`ragnotes eval`: run our eval set, or a BEIR dataset, print the tables and save the JSON report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.beir import (
+    beir_documents,
+    chunked_searcher,
+    passages_per_query,
+    run_beir,
+    whole_doc_searcher,
+)
+from eval.beir_data import load_beir
+from eval.questions import load_questions
+from eval.report import build_report, format_report, write_report
+from eval.runner import EVAL_DEPTH, run_questions
+from index.build import Progress
+from index.embedding import Embedder, load_embedder
+from index.fusion import DEFAULT_FUSION
+from index.lexical import BM25_B, BM25_K1, TOKENIZATION
+from index.searcher import Searcher
+from index.store import BuildStore
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What to evaluate and where to put the report."""
+
+    data_dir: Path
+    model: str
+    target_tokens: int
+    beir: Path | None = None
+    whole_docs: bool = False
+    out: Path | None = None
+    as_json: bool = False
+    strict: bool = False
+
+
+def _search_settings() -> dict[str, Any]:
+    return {
+        "fusion": asdict(DEFAULT_FUSION),
+        "bm25": {"k1": BM25_K1, "b": BM25_B, "tokenization": TOKENIZATION},
+    }
+
+
+@contextmanager
+def _progress(desc: str) -> Iterator[Progress]:
+    bar: tqdm[Any] | None = None
+
+    def update(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _ours(options: EvalOptions, embedder: Embedder) -> tuple[dict[str, Any], Path]:
+    searcher = Searcher.load(BuildStore(options.data_dir), embedder)
+    questions = load_questions(strict=options.strict)
+    print(
+        f"asking {len(questions)} questions in every mode of build {searcher.build_id}",
+        file=sys.stderr,
+    )
+    outcomes = run_questions(searcher, questions)
+    extra = {"passages_per_query": EVAL_DEPTH, "strict_labels": options.strict}
+    report = build_report("questions", outcomes, searcher.manifest, extra, by_tier=True)
+    return report, options.out or options.data_dir / "eval-report.json"
+
+
+def _beir(options: EvalOptions, folder: Path, embedder: Embedder) -> tuple[dict[str, Any], Path]:
+    dataset = load_beir(folder)
+    root = options.data_dir / "beir" / dataset.name
+    how = "whole documents" if options.whole_docs else f"chunks of {options.target_tokens} tokens"
+    print(
+        f"indexing {len(dataset.docs)} {dataset.name} documents as {how} in {root}", file=sys.stderr
+    )
+    with _progress("embedding") as progress:
+        if options.whole_docs:
+            searcher = whole_doc_searcher(dataset, embedder, root, progress)
+        else:
+            documents = beir_documents(dataset, folder / "corpus.jsonl")
+            searcher = chunked_searcher(documents, embedder, root, options.target_tokens, progress)
+    print(f"running {len(dataset.queries)} queries in every mode", file=sys.stderr)
+    outcomes = run_beir(searcher, dataset)
+    extra = {
+        "dataset": str(folder),
+        "whole_docs": options.whole_docs,
+        "passages_per_query": passages_per_query(searcher),
+    }
+    report = build_report("beir", outcomes, searcher.manifest, extra)
+    suffix = "-whole-docs" if options.whole_docs else ""
+    return report, options.out or options.data_dir / "beir" / f"{dataset.name}{suffix}-report.json"
+
+
+def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
+    """Evaluate, save the report, print tables (or the JSON); 0 on success."""
+    embedder = load_embedder(options.model)
+    if options.beir is not None:
+        report, path = _beir(options, options.beir, embedder)
+    else:
+        report, path = _ours(options, embedder)
+    report["settings"] = {**settings, **report["settings"], **_search_settings()}
+    write_report(report, path)
+    if options.as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    print(f"report written to {path}", file=sys.stderr)
+    return 0
