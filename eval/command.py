@@ -12,6 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from corpus.errors import ConfigError
 from eval.beir import (
     beir_documents,
     chunked_searcher,
@@ -109,6 +110,10 @@ def _beir(options: EvalOptions, folder: Path, embedder: Embedder) -> tuple[dict[
 
 def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
     """Evaluate, save the report, print tables (or the JSON); 0 on success."""
+    if options.beir is None and options.whole_docs:
+        raise ConfigError("--whole-docs applies to a BEIR dataset; add --beir DIR")
+    if options.beir is not None and options.strict:
+        raise ConfigError("--strict applies to our eval set, not to a BEIR dataset")
     embedder = load_embedder(options.model)
     if options.beir is not None:
         report, path = _beir(options, options.beir, embedder)

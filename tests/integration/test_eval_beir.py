@@ -118,6 +118,17 @@ def test_beir_mistakes_are_one_line_errors(
     assert err.startswith("ragnotes: error:") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--whole-docs"], "add --beir DIR"), (["--beir", "x", "--strict"], "not to a BEIR dataset")],
+)
+def test_options_that_do_not_fit_are_one_line_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_eval_without_an_index_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
