@@ -26,7 +26,7 @@ import numpy as np
 
 from corpus.documents import Document, fingerprint
 from corpus.errors import BuildFailed, RagnotesError
-from index.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex
 from index.store import MANIFEST, BuildStore, fsync_path
@@ -203,7 +203,7 @@ def build_index(
     embedder: Embedder,
     store: BuildStore,
     *,
-    target_tokens: int = 200,
+    target_tokens: int = DEFAULT_TARGET_TOKENS,
     progress: Progress | None = None,
     extra: dict[str, Any] | None = None,
     full: bool = False,

@@ -22,6 +22,8 @@ from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
 CHUNKER_VERSION = "1"
+# Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
+DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -159,7 +161,7 @@ def _merge(units: list[_Unit]) -> _Unit:
 
 
 def chunk_document(
-    doc: Document, count: TokenCounter, max_tokens: int, target_tokens: int = 200
+    doc: Document, count: TokenCounter, max_tokens: int, target_tokens: int = DEFAULT_TARGET_TOKENS
 ) -> list[Chunk]:
     """Every chunk of one document, in file order."""
     parsed = parse_markdown(doc.text)

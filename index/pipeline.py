@@ -10,6 +10,7 @@ from corpus.documents import Discovery, discover
 from corpus.errors import ConfigError
 from corpus.manifest import CuratedRepo
 from index.build import BuildResult, Progress, build_index
+from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import Embedder
 from index.store import BuildStore
 
@@ -34,7 +35,7 @@ def run_index(
     embedder: Embedder,
     store: BuildStore,
     *,
-    target_tokens: int = 200,
+    target_tokens: int = DEFAULT_TARGET_TOKENS,
     progress: Progress | None = None,
     full: bool = False,
 ) -> tuple[BuildResult, Discovery]:

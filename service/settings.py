@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.documents import BUNDLED_NOTES_DIR
 from corpus.manifest import load_manifest
+from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_MODEL
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
     readmes: bool = True
     model: str = DEFAULT_MODEL
     admin_token: str | None = None
-    target_tokens: int = 256  # fill the model window: best on our eval set (eval/EXPERIMENTS.md)
+    target_tokens: int = DEFAULT_TARGET_TOKENS
 
     def notes_roots(self) -> tuple[Path, ...]:
         extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]
