@@ -27,6 +27,7 @@ from corpus.errors import (
 )
 from index.embedding import Embedder, load_embedder
 from service.admin import admin_router
+from service.build_worker import BuildWorker
 from service.live import LiveIndex
 from service.passages import answer, index_info
 from service.reindex import NotesWatcher, Reindexer
@@ -98,9 +99,8 @@ def create_app(
     """The app; the model loads once here, the index when the app starts."""
     settings = settings or Settings()
     live = LiveIndex(settings.store(), embedder or load_embedder(settings.model))
-    reindexer = Reindexer(
-        settings.sources, live.embedder, settings.store(), live, settings.target_tokens
-    )
+    worker = BuildWorker(settings)
+    reindexer = Reindexer(worker.build, live)
     watcher = (
         NotesWatcher(settings.notes_roots(), lambda: reindexer.request("watch"))
         if watch_notes
@@ -111,12 +111,15 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         live.refresh()
         live.start_watching()
+        if settings.admin_token or watcher is not None:
+            worker.start()  # the model loads in the worker now, not on the first re-index
         if watcher is not None:
             watcher.start()
         yield
         if watcher is not None:
             watcher.stop()
         reindexer.wait_idle(timeout=60)
+        worker.close()
         live.stop()
 
     app = FastAPI(
@@ -128,6 +131,7 @@ def create_app(
     app.state.live = live
     app.state.settings = settings
     app.state.reindexer = reindexer
+    app.state.build_worker = worker
     install_error_handlers(app)
     app.include_router(admin_router(live, reindexer, settings))
 

@@ -1,15 +1,14 @@
 """Background re-indexing for a running server: one job at a time, progress, and a debounced watcher.
 
-A job runs the same build as `ragnotes index` in a thread; queries keep being answered from the
-live build until the new one is published, then LiveIndex swaps to it. Jobs triggered while one
+A job runs the same build as `ragnotes index` (in the build worker process, see
+service/build_worker.py); queries keep being answered from the live build until the new one is
+published, then LiveIndex swaps to it. Jobs triggered while one
 runs are refused over HTTP (409) and coalesced into one follow-up run for the file watcher.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 import uuid
@@ -19,9 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from corpus.errors import NotFoundError, RagnotesError, ReindexRunning
-from index.embedding import Embedder
-from index.pipeline import Sources, run_index
-from index.store import BuildStore
+from index.build import BuildResult, Progress
 from service.live import LiveIndex
 
 log = logging.getLogger(__name__)
@@ -52,17 +49,11 @@ class Reindexer:
 
     def __init__(
         self,
-        sources: Callable[[], Sources],
-        embedder: Embedder,
-        store: BuildStore,
+        build: Callable[[Progress], BuildResult],
         live: LiveIndex,
-        target_tokens: int,
     ) -> None:
-        self._sources = sources
-        self._embedder = embedder
-        self._store = store
+        self._build = build
         self._live = live
-        self._target = target_tokens
         self._lock = threading.Lock()
         self._jobs: dict[str, JobStatus] = {}
         self._running: str | None = None
@@ -102,16 +93,9 @@ class Reindexer:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)  # type: ignore[arg-type]
 
     def _run(self, job_id: str) -> None:
-        _lower_thread_priority()
         try:
-            result, _ = run_index(
-                self._sources(),
-                self._embedder,
-                self._store,
-                target_tokens=self._target,
-                progress=lambda stage, done, total: self._update(
-                    job_id, stage=stage, done=done, total=total
-                ),
+            result = self._build(
+                lambda stage, done, total: self._update(job_id, stage=stage, done=done, total=total)
             )
             self._live.refresh()
             self._update(
@@ -161,12 +145,6 @@ class Reindexer:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job runs or is queued (for tests and shutdown)."""
         return self._idle.wait(timeout)
-
-
-def _lower_thread_priority() -> None:
-    """Let query threads win the CPU while a build runs (Linux schedules threads one by one)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
 
 
 class NotesWatcher:

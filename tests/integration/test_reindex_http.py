@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
@@ -121,13 +123,13 @@ def test_second_reindex_while_running_is_409(indexed: Settings, embedder: Embedd
     app = create_app(indexed, embedder)
     gate = threading.Event()
     reindexer = app.state.reindexer
-    real_sources = reindexer._sources
+    real_build = reindexer._build
 
-    def slow_sources():  # type: ignore[no-untyped-def]
+    def held_build(progress):  # type: ignore[no-untyped-def]
         gate.wait(30)  # hold the job open so the second request sees it running
-        return real_sources()
+        return real_build(progress)
 
-    reindexer._sources = slow_sources
+    reindexer._build = held_build
     with TestClient(app) as client:
         assert client.post("/api/reindex", headers=_auth()).status_code == 202
         second = client.post("/api/reindex", headers=_auth())
@@ -135,6 +137,36 @@ def test_second_reindex_while_running_is_409(indexed: Settings, embedder: Embedd
         assert client.get("/api/index").json()["job"]["state"] == "running"
         gate.set()
         assert reindexer.wait_idle(60)
+        assert client.get("/api/index").json()["job"]["state"] == "succeeded"
+
+
+def test_killed_build_process_fails_the_job_and_the_next_one_recovers(
+    indexed: Settings, embedder: Embedder
+) -> None:
+    app = create_app(indexed, embedder)
+    with TestClient(app) as client:
+        old = client.get("/healthz").json()["index"]["build_id"]
+        worker = app.state.build_worker
+        _wait_for(lambda: worker.pid is not None)
+        big = "\n\n".join(
+            f"## Part {i}\n\n" + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(400)
+        )
+        (Path(indexed.notes_dir) / "big.md").write_text(f"# Big\n\n{big}\n")
+        job = client.post("/api/reindex", headers=_auth()).json()["job_id"]
+        _wait_for(lambda: client.get(f"/api/reindex/{job}").json()["stage"] == "embed")
+        os.kill(worker.pid, signal.SIGKILL)
+        _wait_for(lambda: client.get(f"/api/reindex/{job}").json()["state"] != "running")
+        failed = client.get(f"/api/reindex/{job}").json()
+        assert failed["state"] == "failed" and "live index is untouched" in failed["error"]
+        assert client.get("/healthz").json()["index"]["build_id"] == old
+        assert client.post("/api/ask", json={"question": "batch"}).status_code == 200
+
+        job = client.post("/api/reindex", headers=_auth()).json()["job_id"]
+        _wait_for(
+            lambda: client.get(f"/api/reindex/{job}").json()["state"] != "running", timeout=180
+        )
+        assert client.get(f"/api/reindex/{job}").json()["state"] == "succeeded"
+        assert client.get("/healthz").json()["index"]["build_id"] != old
 
 
 def test_build_published_by_cli_is_picked_up(indexed: Settings, embedder: Embedder) -> None:
