@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
+_TOC_HEADING = re.compile(r"^\W*(table of contents|contents|toc)\W*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
@@ -169,6 +170,8 @@ def chunk_document(
     chunks: list[Chunk] = []
     seen: Counter[tuple[str, str]] = Counter()
     for section in parsed.sections:
+        if section.headings and _TOC_HEADING.match(section.headings[-1]):
+            continue  # a table of contents repeats the headings as links: it answers nothing
         crumb = " > ".join(section.headings) or title
         prefix = crumb if crumb.startswith(title) else f"{title} > {crumb}"
         budget = max_tokens - _SPECIAL_TOKENS - count(prefix) - 1

@@ -88,3 +88,8 @@ def test_identical_paragraphs_get_distinct_ids(embedder: Embedder) -> None:
     text = "# T\n\nsame words\n\n" + "x " * 300 + "\n\nsame words\n"
     ids = [c.id for c in _chunks(embedder, text, target=50)]
     assert len(ids) == len(set(ids))
+
+
+def test_table_of_contents_is_not_indexed(embedder: Embedder) -> None:
+    text = "# Guide\n\n## 📖 Table of Contents\n\n- [Intro](#intro)\n- [Setup](#setup)\n\n## Intro\n\nReal text.\n"
+    assert [c.heading for c in _chunks(embedder, text)] == ["Guide > Intro"]
