@@ -21,7 +21,7 @@ from corpus.errors import BuildFailed, RagnotesError
 from index.build import BuildResult, Progress
 from service.settings import Settings
 
-_PRIORITY = 5  # nice: queries win the CPU while a build runs
+_PRIORITY = 19  # nice: queries win the CPU whenever both want it
 
 
 def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
