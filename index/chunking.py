@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^`]*$")
 _TOC_HEADING = re.compile(r"^\W*(table of contents|contents|toc)\W*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
@@ -101,7 +102,11 @@ def _block_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
     if tokens <= budget:
         return [_Unit(block.lines, words, tokens)]
     units: list[_Unit] = []
-    for number, text in block.lines:
+    lines = block.lines
+    if block.kind == "code":
+        # Pieces carry code lines only: a fence line alone would make an empty passage.
+        lines = tuple(line for line in lines if not _FENCE_LINE.match(line[1]))
+    for number, text in lines:
         line_words = _words(block.kind, ((number, text),))
         line_tokens = count(line_words)
         if line_tokens <= budget:

@@ -93,3 +93,12 @@ def test_identical_paragraphs_get_distinct_ids(embedder: Embedder) -> None:
 def test_table_of_contents_is_not_indexed(embedder: Embedder) -> None:
     text = "# Guide\n\n## 📖 Table of Contents\n\n- [Intro](#intro)\n- [Setup](#setup)\n\n## Intro\n\nReal text.\n"
     assert [c.heading for c in _chunks(embedder, text)] == ["Guide > Intro"]
+
+
+def test_split_code_block_has_no_fence_only_piece(embedder: Embedder) -> None:
+    code = "\n".join(f"result_{i} = transform(batch_{i}, size={i})" for i in range(120))
+    text = f"# T\n\n```python\n{code}\n```\n"
+    chunks = _chunks(embedder, text)
+    assert len(chunks) > 1 and all(c.part and c.part.startswith("code block, part") for c in chunks)
+    assert all("result_" in c.text and "```" not in c.text for c in chunks)
+    assert (chunks[0].start_line, chunks[-1].end_line) == (4, 123)
