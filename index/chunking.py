@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
@@ -183,6 +183,8 @@ def chunk_document(
         for unit, part in _section_chunks(
             section, crumb, budget, min(target_tokens, budget), count
         ):
+            if not unit.words.strip():
+                continue  # only a bare link or markup: nothing to read or match but the heading
             text = "\n".join(t for _, t in unit.lines)
             ordinal = seen[(crumb, text)]
             seen[(crumb, text)] += 1

@@ -102,3 +102,8 @@ def test_split_code_block_has_no_fence_only_piece(embedder: Embedder) -> None:
     assert len(chunks) > 1 and all(c.part and c.part.startswith("code block, part") for c in chunks)
     assert all("result_" in c.text and "```" not in c.text for c in chunks)
     assert (chunks[0].start_line, chunks[-1].end_line) == (4, 123)
+
+
+def test_section_with_only_a_bare_link_is_not_a_passage(embedder: Embedder) -> None:
+    text = "# Pattern\n\n## Usecase\n\nWhen predictions can wait.\n\n## Sample\n\nhttps://example.com/code\n"
+    assert [c.heading for c in _chunks(embedder, text)] == ["Pattern > Usecase"]
