@@ -29,7 +29,7 @@ from corpus.errors import BuildFailed, RagnotesError
 from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex
-from index.store import MANIFEST, BuildStore, fsync_path
+from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
 from index.vector_cache import VectorCache, text_key
 
 FORMAT_VERSION = 1
@@ -79,11 +79,6 @@ def chunk_all(
     return chunks, reused
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def previous_chunks(
     store: BuildStore, embedder: Embedder, target_tokens: int
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
@@ -104,9 +99,9 @@ def previous_chunks(
         if manifest.get(key) != value:
             return {}, f"{key} changed ({manifest.get(key)!r} -> {value!r})"
     try:
-        sha = {(d["source"], d["path"]): d["sha256"] for d in _read_jsonl(folder / "docs.jsonl")}
+        sha = {(d["source"], d["path"]): d["sha256"] for d in read_jsonl(folder / "docs.jsonl")}
         grouped: dict[ChunkKey, list[Chunk]] = {}
-        for row in _read_jsonl(folder / "chunks.jsonl"):
+        for row in read_jsonl(folder / "chunks.jsonl"):
             chunk = Chunk(**row)
             grouped.setdefault(
                 (chunk.source, chunk.path, sha[(chunk.source, chunk.path)]), []

@@ -6,7 +6,6 @@ consistent view while a newer build is published beside it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from index.chunking import CHUNKER_VERSION, Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
 from index.lexical import LexicalIndex
-from index.store import BuildStore
+from index.store import BuildStore, read_jsonl
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -46,11 +45,6 @@ class DocInfo:
     sha256: str
     commit: str | None
     license: str | None
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def check_compatible(manifest: dict[str, Any], embedder: Embedder) -> None:
@@ -101,10 +95,10 @@ class Searcher:
         manifest = store.read_manifest(folder)
         check_compatible(manifest, embedder)
         try:
-            chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+            chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
             docs = {
                 (d.source, d.path): d
-                for d in (DocInfo(**r) for r in _read_jsonl(folder / "docs.jsonl"))
+                for d in (DocInfo(**r) for r in read_jsonl(folder / "docs.jsonl"))
             }
             dense = faiss.read_index(str(folder / "vectors.faiss"))
             lexical = LexicalIndex.load(folder / "bm25", len(chunks))

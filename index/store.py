@@ -24,6 +24,12 @@ from corpus.errors import IndexCorrupt, IndexNotFound, ReindexRunning
 MANIFEST = "manifest.json"
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """All records of one of a build's JSON-lines files."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 def fsync_path(path: Path) -> None:
     """Flush a file or directory to disk."""
     fd = os.open(path, os.O_RDONLY)
