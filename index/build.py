@@ -79,6 +79,27 @@ def chunk_all(
     return chunks, reused
 
 
+def first_mismatch(
+    manifest: dict[str, Any], embedder: Embedder, target_tokens: int | None = None
+) -> tuple[str, Any, Any] | None:
+    """(setting, value in the build, value now) for the first setting that differs, else None.
+
+    Vectors from two models, or chunks from two chunkers, must never mix in one index.
+    """
+    expected: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "chunker_version": CHUNKER_VERSION,
+    }
+    if target_tokens is not None:
+        expected["target_tokens"] = target_tokens
+    for key, value in expected.items():
+        if manifest.get(key) != value:
+            return key, manifest.get(key), value
+    return None
+
+
 def previous_chunks(
     store: BuildStore, embedder: Embedder, target_tokens: int
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
@@ -88,16 +109,10 @@ def previous_chunks(
         manifest = store.read_manifest(folder)
     except RagnotesError:
         return {}, "no previous build"
-    same = {
-        "format": FORMAT_VERSION,
-        "model": embedder.name,
-        "dim": embedder.dim,
-        "chunker_version": CHUNKER_VERSION,
-        "target_tokens": target_tokens,
-    }
-    for key, value in same.items():
-        if manifest.get(key) != value:
-            return {}, f"{key} changed ({manifest.get(key)!r} -> {value!r})"
+    mismatch = first_mismatch(manifest, embedder, target_tokens)
+    if mismatch is not None:
+        key, built, now = mismatch
+        return {}, f"{key} changed ({built!r} -> {now!r})"
     try:
         sha = {(d["source"], d["path"]): d["sha256"] for d in read_jsonl(folder / "docs.jsonl")}
         grouped: dict[ChunkKey, list[Chunk]] = {}

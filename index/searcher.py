@@ -15,8 +15,8 @@ import faiss
 import numpy as np
 
 from corpus.errors import IndexCorrupt, IndexMismatch
-from index.build import FORMAT_VERSION
-from index.chunking import CHUNKER_VERSION, Chunk
+from index.build import first_mismatch
+from index.chunking import Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
 from index.lexical import LexicalIndex
@@ -49,18 +49,13 @@ class DocInfo:
 
 def check_compatible(manifest: dict[str, Any], embedder: Embedder) -> None:
     """Refuse an index made with another model, dimension, chunker or format."""
-    expected = {
-        "model": embedder.name,
-        "dim": embedder.dim,
-        "chunker_version": CHUNKER_VERSION,
-        "format": FORMAT_VERSION,
-    }
-    for key, value in expected.items():
-        if manifest.get(key) != value:
-            raise IndexMismatch(
-                f"the index was built with {key} {manifest.get(key)!r} but this server uses "
-                f"{value!r}; re-index with `ragnotes index --full`"
-            )
+    mismatch = first_mismatch(manifest, embedder)
+    if mismatch is not None:
+        key, built, now = mismatch
+        raise IndexMismatch(
+            f"the index was built with {key} {built!r} but this server uses {now!r}; "
+            "re-index with `ragnotes index --full`"
+        )
 
 
 class Searcher:
