@@ -15,6 +15,7 @@ import pytest
 
 from corpus.errors import BuildFailed
 from index import build as build_module
+from index.build import BuildResult
 from index.embedding import Embedder
 from index.pipeline import Sources, run_index
 from index.searcher import Searcher
@@ -42,12 +43,20 @@ def _rows(searcher: Searcher) -> list[tuple[str, str, str, int, int, str]]:
     return [(c.id, c.source, c.path, c.start_line, c.end_line, c.text) for c in searcher.chunks]
 
 
-def test_incremental_build_equals_full_rebuild(tmp_path: Path, embedder: Embedder) -> None:
+def _indexed(
+    tmp_path: Path, embedder: Embedder, data: str = "data"
+) -> tuple[Path, BuildStore, BuildResult]:
+    """A notes folder holding NOTES, and a data directory with one published build of it."""
     notes = tmp_path / "notes"
     notes.mkdir()
     _write(notes, NOTES)
-    store = BuildStore(tmp_path / "incremental")
+    store = BuildStore(tmp_path / data)
     first, _ = run_index(_sources(notes), embedder, store)
+    return notes, store, first
+
+
+def test_incremental_build_equals_full_rebuild(tmp_path: Path, embedder: Embedder) -> None:
+    notes, store, first = _indexed(tmp_path, embedder, "incremental")
     assert first.embedded == first.chunks
 
     _write(notes, {"epsilon.md": "# Epsilon\n\nCold start needs popularity priors.\n"})  # add
@@ -86,11 +95,7 @@ class _Renamed(Embedder):
 
 
 def test_model_or_chunker_change_forces_full_rebuild(tmp_path: Path, embedder: Embedder) -> None:
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    _write(notes, NOTES)
-    store = BuildStore(tmp_path / "data")
-    run_index(_sources(notes), embedder, store)
+    notes, store, _ = _indexed(tmp_path, embedder)
     other = _Renamed(embedder, "renamed-model")
     second, _ = run_index(_sources(notes), other, store)
     assert second.full_reason is not None and "model" in second.full_reason
@@ -103,11 +108,7 @@ def test_model_or_chunker_change_forces_full_rebuild(tmp_path: Path, embedder: E
 def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    _write(notes, NOTES)
-    store = BuildStore(tmp_path / "data")
-    first, _ = run_index(_sources(notes), embedder, store)
+    notes, store, first = _indexed(tmp_path, embedder)
     _write(
         notes,
         {f"new{i}.md": f"# New {i}\n\nFresh text number {i} about drift.\n" for i in range(3)},
@@ -156,11 +157,7 @@ def _one_batch_then(real):  # type: ignore[no-untyped-def]
 def test_disk_full_while_writing_leaves_no_trace(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    _write(notes, NOTES)
-    store = BuildStore(tmp_path / "data")
-    first, _ = run_index(_sources(notes), embedder, store)
+    notes, store, first = _indexed(tmp_path, embedder)
     _write(notes, {"more.md": "# More\n\nAnother note.\n"})
 
     def disk_full(*args: object) -> None:
@@ -179,12 +176,8 @@ def test_disk_full_while_writing_leaves_no_trace(
 def test_killed_build_process_leaves_live_index_and_next_run_recovers(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    _write(notes, NOTES)
-    data = tmp_path / "data"
-    store = BuildStore(data)
-    first, _ = run_index(_sources(notes), embedder, store)
+    notes, store, first = _indexed(tmp_path, embedder)
+    data = store.data_dir
     # Enough new text that the child is still embedding when it is killed.
     big = "\n\n".join(
         f"## Part {i}\n\n" + " ".join(f"word{i}x{j}" for j in range(40)) for i in range(300)
