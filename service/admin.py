@@ -15,7 +15,7 @@ from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.passages import index_info
 from service.reindex import JobStatus, Reindexer
-from service.schemas import ErrorBody, IndexInfo
+from service.schemas import IndexInfo, error_responses
 from service.settings import Settings
 
 
@@ -94,7 +94,7 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
                 "send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'"
             )
 
-    @router.get("/api/index", response_model=IndexStatus)
+    @router.get("/api/index", response_model=IndexStatus, responses=error_responses(429))
     def index_status() -> IndexStatus:
         """The live build, re-index progress, and how many source files changed since the build."""
         try:
@@ -120,7 +120,7 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
         status_code=202,
         response_model=Accepted,
         dependencies=[Depends(require_admin)],
-        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+        responses=error_responses(401, 403, 409, 413, 422, 429),
     )
     def reindex() -> Accepted:
         """Start a re-index in the background (needs the admin bearer token)."""
@@ -128,7 +128,7 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
         return Accepted(job_id=job.id, status_url=f"/api/reindex/{job.id}")
 
     @router.get(
-        "/api/reindex/{job_id}", response_model=JobInfo, responses={404: {"model": ErrorBody}}
+        "/api/reindex/{job_id}", response_model=JobInfo, responses=error_responses(404, 422, 429)
     )
     def job_status(job_id: str) -> JobInfo:
         """One re-index job's progress or outcome."""

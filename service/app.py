@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,12 +34,12 @@ from service.reindex import NotesWatcher, Reindexer
 from service.schemas import (
     AskRequest,
     AskResponse,
-    ErrorBody,
     Health,
     ModeField,
     Question,
     SourceFilter,
     TopK,
+    error_responses,
 )
 from service.settings import Settings
 from service.web import install_page
@@ -54,7 +54,8 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
     (NotFoundError, 404),
     (ConfigError, 400),
 ]
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 503)}
+_ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
+_SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
 
 def _status_for(exc: RagnotesError) -> int:
@@ -135,12 +136,12 @@ def create_app(
     install_error_handlers(app)
     app.include_router(admin_router(live, reindexer, settings))
 
-    @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["search"])
+    @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])
     def ask(request: AskRequest) -> AskResponse:
         """Answer a question with the best cited passages."""
         return answer(live.snapshot(), request, live.hashes)
 
-    @app.get("/api/search", response_model=AskResponse, responses=_ERRORS, tags=["search"])
+    @app.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS, tags=["search"])
     def search(
         q: Annotated[Question, Query(description="The question.")],
         k: Annotated[TopK, Query()] = 5,

@@ -38,10 +38,10 @@ def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
         return lambda c: c.source != NOTES_SOURCE
     known = {d.source for d in searcher.docs.values()}
     if source not in known:
-        raise ConfigError(
-            f'unknown source {source!r}; use "notes", "readmes" or one of the indexed repos '
-            f"({', '.join(sorted(known - {NOTES_SOURCE})[:5])}, ...)"
-        )
+        repos = sorted(known - {NOTES_SOURCE})
+        listed = ", ".join(repos[:5]) + (", ..." if len(repos) > 5 else "")
+        choices = f"one of the indexed repos ({listed})" if repos else "(no repos are indexed)"
+        raise ConfigError(f'unknown source {source!r}; use "notes", "readmes" or {choices}')
     return lambda c: c.source == source
 
 

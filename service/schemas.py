@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ Question = Annotated[
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
         description="What you want to know, in your own words.",
+        json_schema_extra={"pattern": r"\S"},  # documented only: _not_blank words the error
     ),
     AfterValidator(_not_blank),
 ]
@@ -145,3 +146,23 @@ class ErrorBody(BaseModel):
     """An error a client can act on."""
 
     detail: str
+
+
+class FieldError(BaseModel):
+    """One field that failed validation."""
+
+    loc: list[str | int] = Field(description='Where, e.g. ["body", "k"] or ["query", "q"].')
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description='The kind of error, e.g. "less_than_equal".')
+
+
+class ValidationErrorBody(BaseModel):
+    """A request that failed validation: one readable line, then each field."""
+
+    detail: str = Field(description='Every problem as "field: message", joined by "; ".')
+    errors: list[FieldError]
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for these error statuses (422 carries the field errors)."""
+    return {code: {"model": ValidationErrorBody if code == 422 else ErrorBody} for code in codes}
