@@ -15,20 +15,29 @@ from typing import Literal
 BlockKind = Literal["prose", "code", "table"]
 NumberedLine = tuple[int, str]
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+# The opening only; the closing #s are stripped in code, because a regex for them backtracks
+# quadratically on a long run of spaces.
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TABLE_DELIM = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$")
 _THEMATIC = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
-_BADGE = re.compile(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)")
-_IMAGE = re.compile(r"!\[[^\]]*\](\([^)]*\)|\[[^\]]*\])")
+# Bracket text excludes "[" so each "[" scans only to the next bracket: linear on any line.
+_BADGE = re.compile(r"\[!\[[^\[\]]*\]\([^)]*\)\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[[^\[\]]*\](\([^)]*\)|\[[^\[\]]*\])")
 _COMMENT = re.compile(r"<!--.*?-->")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
 _LINK_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# On long lines the link text excludes "[": the same for plain links, and linear however many
+# unmatched "[" a line holds (with _LINK each one scans to the next "]", quadratic in all).
+_LINK_LINEAR = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
+_LINEAR_FROM = 500
 _URL = re.compile(r"<?https?://[^\s)>]+>?")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`+)")
 _SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
+# Quote markers nested deeper than any real note; alone they would fill the model window.
+_DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,8 @@ class ParsedMarkdown:
 
 def plain_text(markdown: str) -> str:
     """Inline Markdown reduced to words: link text kept, URLs and emphasis marks dropped."""
-    text = _LINK.sub(r"\1", markdown)
+    link = _LINK if len(markdown) < _LINEAR_FROM else _LINK_LINEAR
+    text = link.sub(r"\1", _DEEP_QUOTE.sub("", markdown))
     text = _URL.sub("", text)
     text = _SHORTCODE.sub("", text)
     return _EMPHASIS.sub("", text).strip()
@@ -64,7 +74,9 @@ def plain_text(markdown: str) -> str:
 
 def clean_prose_line(line: str) -> str:
     """A prose line without images, badges, HTML tags or comments ("" when nothing is left)."""
-    line = _COMMENT.sub("", line)
+    closed = line.rfind("-->") + 3
+    if closed > 2:  # no comment can start after the last "-->"; scanning there would be quadratic
+        line = _COMMENT.sub("", line[:closed]) + line[closed:]
     line = _BADGE.sub("", line)
     line = _IMAGE.sub("", line)
     line = _TAG.sub("", line)
@@ -130,6 +142,15 @@ class _Builder:
             self.blocks = []
 
 
+def _atx_text(rest: str) -> str:
+    """An ATX heading's text without its optional closing run of #s."""
+    rest = rest.rstrip(" \t")
+    body = rest.rstrip("#")
+    if body != rest and body[-1:] in (" ", "\t"):
+        return body.rstrip(" \t")
+    return rest
+
+
 def _table_end(lines: list[str], start: int) -> int:
     end = start + 2
     while end < len(lines) and lines[end].strip() and "|" in lines[end]:
@@ -165,7 +186,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             i = end
             continue
         if (atx := _ATX.match(line)) is not None:
-            b.heading(len(atx.group(1)), atx.group(2) or "")
+            b.heading(len(atx.group(1)), _atx_text(line[atx.end() :]))
             i += 1
             continue
         if (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
@@ -29,6 +29,9 @@ _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^`]*$")
 _TOC_HEADING = re.compile(r"^\W*(table of contents|contents|toc)\W*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# A line longer than this many windows is cut by its own characters per token, one count per
+# piece: growing a piece word by word costs a tokenizer call per word, minutes for a 1 MB line.
+_LONG_LINE_WINDOWS = 8
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,42 @@ def _split_line(number: int, text: str, budget: int, count: TokenCounter) -> Ite
             yield from _split_line(number, " ".join(half[:mid]), budget, count)
             yield from _split_line(number, " ".join(half[mid:]), budget, count)
         else:
-            yield _Unit(((number, body),), plain_text(body), count(plain_text(body)))
+            tokens = count(plain_text(body))
+            if tokens <= budget:
+                yield _Unit(((number, body),), plain_text(body), tokens)
+            else:  # one word longer than the window (a blob with no spaces)
+                yield from _cut_long_line(number, body, budget, count, tokens)
         current = [piece] if piece is not None else []
+
+
+def _piece_end(text: str, start: int, end: int) -> int:
+    """Where to end a piece of `text` starting at `start`: a sentence end or space before `end`."""
+    if end >= len(text):
+        return len(text)
+    half = start + (end - start) // 2
+    for mark in (". ", " "):
+        cut = text.rfind(mark, half, end)
+        if cut > start:
+            return cut + len(mark) - 1
+    return end
+
+
+def _cut_long_line(
+    number: int, text: str, budget: int, count: TokenCounter, tokens: int
+) -> Iterator[_Unit]:
+    """Pieces of a very long line sized from its characters per token, each counted once or twice."""
+    step = max(int(budget * 0.9 * len(text) / max(tokens, 1)), 1)
+    start = 0
+    while start < len(text):
+        end = _piece_end(text, start, start + step)
+        piece_tokens = count(plain_text(text[start:end]))
+        while piece_tokens > budget and end - start > 1:
+            end = _piece_end(text, start, start + (end - start) * 3 // 4)
+            piece_tokens = count(plain_text(text[start:end]))
+        body = text[start:end].strip()
+        if body:
+            yield _Unit(((number, body),), plain_text(body), piece_tokens)
+        start = end
 
 
 def _block_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
@@ -111,6 +148,8 @@ def _block_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
         line_tokens = count(line_words)
         if line_tokens <= budget:
             units.append(_Unit(((number, text),), line_words, line_tokens))
+        elif line_tokens > _LONG_LINE_WINDOWS * budget:
+            units.extend(_cut_long_line(number, text, budget, count, line_tokens))
         else:
             units.extend(_split_line(number, text, budget, count))
     if block.kind == "prose":
