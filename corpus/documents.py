@@ -7,8 +7,10 @@ one bad file never stops the rest from being indexed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from corpus.manifest import CuratedRepo
 NOTES_SOURCE = "notes"
 BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 2_000_000  # RAGNOTES_MAX_FILE_MB; a file is read whole, so this bounds memory
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,34 @@ class Discovery:
     missing_repos: tuple[str, ...]  # curated repos listed but not synced
 
 
+def _too_large(file: Path, size: int, max_bytes: int) -> Skipped:
+    return Skipped(
+        file,
+        f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB: "
+        "raise RAGNOTES_MAX_FILE_MB to index it)",
+    )
+
+
+def _unreadable(file: Path, exc: OSError) -> Skipped:
+    if exc.errno == errno.ENOENT:
+        return Skipped(file, "deleted while indexing; it is left out of this build")
+    if exc.errno == errno.ELOOP:
+        return Skipped(file, "symlink loop (the link leads back to itself); fix or remove it")
+    return Skipped(file, f"unreadable ({exc.strerror or exc}); check its permissions")
+
+
 def read_markdown(file: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
     """Read a Markdown file as text, or say why it cannot be indexed."""
     try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            return Skipped(
-                file, f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB)"
-            )
-        raw = file.read_bytes()
+        with open(file, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # Read at most one byte past the limit: a file that grows after the size check
+            # still never costs more memory than the limit.
+            raw = handle.read(max_bytes + 1) if size <= max_bytes else b""
     except OSError as exc:
-        return Skipped(file, f"unreadable ({exc.strerror or exc})")
+        return _unreadable(file, exc)
+    if size > max_bytes or len(raw) > max_bytes:
+        return _too_large(file, max(size, len(raw)), max_bytes)
     if b"\x00" in raw:
         return Skipped(file, "binary file (contains NUL bytes)")
     try:
@@ -74,24 +93,66 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _note_files(root: Path) -> Iterable[Path]:
-    """Visible regular files under `root`, excluding symlinks that lead out of it."""
+def _walk(root: Path) -> Iterator[Path | Skipped]:
+    """Every visible entry under `root` (links not followed), and folders that cannot be listed."""
+    unlistable: list[Skipped] = []
+
+    def report(exc: OSError) -> None:
+        folder = Path(exc.filename) if exc.filename else root
+        unlistable.append(Skipped(folder, f"folder not readable ({exc.strerror or exc})"))
+
+    for folder, dirs, files in os.walk(root, onerror=report):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # Links to folders are listed with the folders; they are reported, never followed.
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        for name in [*links, *files]:
+            if not name.startswith("."):
+                yield Path(folder, name)
+    yield from unlistable
+
+
+def _note_entry(file: Path, real_root: Path) -> Path | Skipped | None:
+    """A regular file inside the notes folder, a reason it cannot be one, or None to pass over."""
+    try:
+        if file.is_symlink() and not file.resolve(strict=True).is_relative_to(real_root):
+            return None  # a link out of the notes folder would let indexing read arbitrary files
+        if file.is_dir():
+            return Skipped(file, "link to a folder, not followed; add that folder with --notes")
+    except FileNotFoundError:
+        return Skipped(file, "broken symlink (what it points to does not exist)")
+    except OSError as exc:
+        return _unreadable(file, exc)
+    except RuntimeError:  # Python 3.11 reports a symlink loop this way from resolve()
+        return _unreadable(file, OSError(errno.ELOOP, "symlink loop"))
+    return file if file.is_file() or not file.exists() else None
+
+
+def _note_files(root: Path) -> Iterator[Path | Skipped]:
+    """Visible files under `root` in path order, then what could not be looked at, and why."""
     real_root = root.resolve()
-    for file in sorted(root.rglob("*")):
-        rel = file.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not file.is_file():
-            continue
-        if not file.resolve().is_relative_to(real_root):
-            continue  # a link out of the notes folder would let indexing read arbitrary files
-        yield file
+    files: list[Path] = []
+    problems: list[Skipped] = []
+    for found in _walk(root):
+        entry = found if isinstance(found, Skipped) else _note_entry(found, real_root)
+        if isinstance(entry, Skipped):
+            problems.append(entry)
+        elif entry is not None:
+            files.append(entry)
+    yield from sorted(files)
+    yield from sorted(problems, key=lambda skipped: skipped.file)
 
 
-def discover_notes(roots: Sequence[Path]) -> tuple[list[Document], list[Skipped]]:
+def discover_notes(
+    roots: Sequence[Path], max_bytes: int = MAX_FILE_BYTES
+) -> tuple[list[Document], list[Skipped]]:
     """Every Markdown file under the notes folders; the first folder wins a path clash."""
     docs: dict[str, Document] = {}
     skipped: list[Skipped] = []
     for root in roots:
         for file in _note_files(root):
+            if isinstance(file, Skipped):
+                skipped.append(file)
+                continue
             if file.suffix.lower() not in MARKDOWN_SUFFIXES:
                 skipped.append(
                     Skipped(file, f"not a Markdown file ({file.suffix or 'no extension'})")
@@ -101,7 +162,7 @@ def discover_notes(roots: Sequence[Path]) -> tuple[list[Document], list[Skipped]
             if rel in docs:
                 skipped.append(Skipped(file, f"same path as {docs[rel].file}, which is indexed"))
                 continue
-            text = read_markdown(file)
+            text = read_markdown(file, max_bytes)
             if isinstance(text, Skipped):
                 skipped.append(text)
                 continue
@@ -110,7 +171,7 @@ def discover_notes(roots: Sequence[Path]) -> tuple[list[Document], list[Skipped]
 
 
 def discover_readmes(
-    readmes_dir: Path, repos: Sequence[CuratedRepo]
+    readmes_dir: Path, repos: Sequence[CuratedRepo], max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[list[Document], list[Skipped], list[str]]:
     """The synced files of each curated repo; repos never synced are reported as missing."""
     docs: list[Document] = []
@@ -126,7 +187,7 @@ def discover_readmes(
             if not file.is_file():
                 skipped.append(Skipped(file, "listed in the manifest but not synced"))
                 continue
-            text = read_markdown(file)
+            text = read_markdown(file, max_bytes)
             if isinstance(text, Skipped):
                 skipped.append(text)
                 continue
@@ -137,13 +198,16 @@ def discover_readmes(
 
 
 def discover(
-    notes_roots: Sequence[Path], readmes_dir: Path | None, repos: Sequence[CuratedRepo]
+    notes_roots: Sequence[Path],
+    readmes_dir: Path | None,
+    repos: Sequence[CuratedRepo],
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Discovery:
     """All documents to index: notes first, then curated READMEs."""
-    docs, skipped = discover_notes(notes_roots)
+    docs, skipped = discover_notes(notes_roots, max_bytes)
     missing: list[str] = []
     if readmes_dir is not None:
-        more, more_skipped, missing = discover_readmes(readmes_dir, repos)
+        more, more_skipped, missing = discover_readmes(readmes_dir, repos, max_bytes)
         docs += more
         skipped += more_skipped
     return Discovery(tuple(docs), tuple(skipped), tuple(missing))
@@ -157,7 +221,7 @@ def source_files(
     for root in notes_roots:
         if root.is_dir():
             for file in _note_files(root):
-                if file.suffix.lower() in MARKDOWN_SUFFIXES:
+                if isinstance(file, Path) and file.suffix.lower() in MARKDOWN_SUFFIXES:
                     found.setdefault((NOTES_SOURCE, file.relative_to(root).as_posix()), file)
     for repo in repos if readmes_dir is not None else ():
         for path in repo.files:

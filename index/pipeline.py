@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.documents import Discovery, discover
+from corpus.documents import MAX_FILE_BYTES, Discovery, discover
 from corpus.errors import ConfigError
 from corpus.manifest import CuratedRepo
 from index.build import BuildResult, Progress, build_index
@@ -22,12 +22,13 @@ class Sources:
     notes_roots: tuple[Path, ...]
     readmes_dir: Path | None  # None: leave the curated READMEs out
     repos: tuple[CuratedRepo, ...]
+    max_file_bytes: int = MAX_FILE_BYTES  # larger files are skipped, never read
 
     def discover(self) -> Discovery:
         for root in self.notes_roots:
             if not root.is_dir():
                 raise ConfigError(f"the notes folder {root} does not exist or is not a folder")
-        return discover(self.notes_roots, self.readmes_dir, self.repos)
+        return discover(self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes)
 
 
 def run_index(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from corpus.documents import BUNDLED_NOTES_DIR
+from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES
 from corpus.manifest import load_manifest
 from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_MODEL
@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     notes_dir: str = ""  # extra notes folders, separated by os.pathsep (":")
     bundled_notes: bool = True
     readmes: bool = True
+    max_file_mb: float = MAX_FILE_BYTES / 1e6  # larger notes and READMEs are skipped, unread
     model: str = DEFAULT_MODEL
     admin_token: str | None = None
     target_tokens: int = DEFAULT_TARGET_TOKENS
@@ -38,7 +39,10 @@ class Settings(BaseSettings):
 
     def sources(self) -> Sources:
         return Sources(
-            self.notes_roots(), self.readmes_dir if self.readmes else None, tuple(load_manifest())
+            self.notes_roots(),
+            self.readmes_dir if self.readmes else None,
+            tuple(load_manifest()),
+            int(self.max_file_mb * 1e6),
         )
 
     def store(self) -> BuildStore:
