@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -28,6 +28,7 @@ from corpus.errors import (
 from index.embedding import Embedder, load_embedder
 from service.admin import admin_router
 from service.build_worker import BuildWorker
+from service.limits import install_limits
 from service.live import LiveIndex
 from service.passages import answer, index_info
 from service.reindex import NotesWatcher, Reindexer
@@ -134,6 +135,7 @@ def create_app(
     app.state.reindexer = reindexer
     app.state.build_worker = worker
     install_error_handlers(app)
+    install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     app.include_router(admin_router(live, reindexer, settings))
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])
@@ -153,13 +155,19 @@ def create_app(
             live.snapshot(), AskRequest(question=q, k=k, mode=mode, source=source), live.hashes
         )
 
-    @app.get("/healthz", response_model=Health, tags=["status"])
-    def healthz() -> Health:
-        """Whether an index is loaded, and which."""
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["status"])
+    def healthz(response: Response) -> Health:
+        """Whether an index is loaded, and which; 503 when the server cannot answer questions."""
         try:
-            return Health(status="ok", index=index_info(live.snapshot()))
+            searcher = live.snapshot()
         except RagnotesError as exc:
-            return Health(status="no_index", detail=str(exc))
+            response.status_code = 503  # Docker's HEALTHCHECK and load balancers read the status
+            missing = isinstance(exc, IndexNotFound)
+            return Health(status="no_index" if missing else "error", detail=str(exc))
+        problem = live.problem  # still answering from memory: healthy, but say what is wrong
+        return Health(
+            status="degraded" if problem else "ok", index=index_info(searcher), detail=problem
+        )
 
     install_page(app, live, settings)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     admin_token: str | None = None
     target_tokens: int = DEFAULT_TARGET_TOKENS
+    cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
+    rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def notes_roots(self) -> tuple[Path, ...]:
         extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]

@@ -8,16 +8,12 @@ directly; a separate test keeps the list of fuzzed operations equal to the schem
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -33,6 +29,7 @@ from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
 from tests.conftest import fixture_settings
+from tests.servers import served
 
 TOKEN = "fuzz-token"
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
@@ -66,20 +63,8 @@ def fuzz_server(
     built = fixture_settings(tmp_path_factory.mktemp("fuzz-data"), fixture_notes)
     built = built.model_copy(update={"admin_token": TOKEN})
     run_index(built.sources(), embedder, built.store())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    app = create_app(built, embedder)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the fuzz server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=60)
+    with served(create_app(built, embedder)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
