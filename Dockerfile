@@ -34,4 +34,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
 
 # One worker: the model and the index live in process memory.
+# 0.0.0.0 is refused without an admin token: docker run -e RAGNOTES_ADMIN_TOKEN=... ragnotes
 CMD ["ragnotes", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import RagnotesError
+from pydantic import ValidationError
+
+from corpus.errors import ConfigError, RagnotesError
 from service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -24,7 +26,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["bundled_notes"] = False
     if getattr(args, "no_readmes", False):
         overrides["readmes"] = False
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "RAGNOTES_" + "_".join(str(p) for p in error["loc"]).upper()
+        raise ConfigError(f"invalid {name}: {error['msg']}") from exc
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,6 +59,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from service.bind import check_bind
+
+    check_bind(args.host, settings.admin_token)  # before the model loads, so refusing is instant
+
     import uvicorn
 
     from service.app import create_app
