@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -104,11 +105,13 @@ def previous_chunks(
     store: BuildStore, embedder: Embedder, target_tokens: int
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
     """The live build's chunks by file, when it was made the same way; else why not."""
+    if store.current_id() is None:
+        return {}, "no previous build"
     try:
         folder = store.live_dir()
         manifest = store.read_manifest(folder)
-    except RagnotesError:
-        return {}, "no previous build"
+    except RagnotesError as exc:
+        return {}, f"the previous build is unusable ({exc})"
     mismatch = first_mismatch(manifest, embedder, target_tokens)
     if mismatch is not None:
         key, built, now = mismatch
@@ -116,13 +119,16 @@ def previous_chunks(
     try:
         sha = {(d["source"], d["path"]): d["sha256"] for d in read_jsonl(folder / "docs.jsonl")}
         grouped: dict[ChunkKey, list[Chunk]] = {}
-        for row in read_jsonl(folder / "chunks.jsonl"):
+        rows = read_jsonl(folder / "chunks.jsonl")
+        for row in rows:
             chunk = Chunk(**row)
             grouped.setdefault(
                 (chunk.source, chunk.path, sha[(chunk.source, chunk.path)]), []
             ).append(chunk)
     except (OSError, ValueError, TypeError, KeyError):
         return {}, "the previous build is unreadable"
+    if len(rows) != manifest.get("chunk_count"):  # a truncated file would drop a file's last chunks
+        return {}, f"the previous build's chunks.jsonl is truncated ({len(rows)} chunks listed)"
     return grouped, None
 
 
@@ -229,15 +235,7 @@ def build_index(
             ({}, "--full asked for") if full else previous_chunks(store, embedder, target_tokens)
         )
         chunks, reused = chunk_all(documents, embedder, target_tokens, previous)
-        cache = VectorCache(
-            store.data_dir / "cache" / "vectors.sqlite", embedder.name, embedder.dim
-        )
-        try:
-            vectors, embedded = embed_with_cache(
-                [c.embed_text for c in chunks], embedder, cache, progress, reuse=not full
-            )
-        finally:
-            cache.close()
+        vectors, embedded = _embed_all(store, chunks, embedder, progress, reuse=not full)
         build_id = new_build_id()
         manifest = {
             "format": FORMAT_VERSION,
@@ -260,6 +258,30 @@ def build_index(
     return BuildResult(
         build_id, len(documents), len(chunks), embedded, seconds, manifest, reused, full_reason
     )
+
+
+def _embed_all(
+    store: BuildStore,
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    progress: Progress | None,
+    reuse: bool,
+) -> tuple[np.ndarray, int]:
+    """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
+    path = store.data_dir / "cache" / "vectors.sqlite"
+    try:
+        cache = VectorCache(path, embedder.name, embedder.dim)
+        try:
+            return embed_with_cache(
+                [c.embed_text for c in chunks], embedder, cache, progress, reuse
+            )
+        finally:
+            cache.close()
+    except sqlite3.Error as exc:  # "database or disk is full", or a damaged cache file
+        raise BuildFailed(
+            f"the vector cache {path} could not be used ({exc}); the live index is untouched. "
+            "Free some space (or delete that file: it only saves time), then run `ragnotes index`"
+        ) from exc
 
 
 def _write_and_publish(

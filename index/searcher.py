@@ -14,13 +14,13 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
-from corpus.errors import IndexCorrupt, IndexMismatch
+from corpus.errors import IndexMismatch
 from index.build import first_mismatch
 from index.chunking import Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
 from index.lexical import LexicalIndex
-from index.store import BuildStore, read_jsonl
+from index.store import BuildStore, damaged, load_part, read_jsonl
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -89,21 +89,19 @@ class Searcher:
         folder = store.live_dir()
         manifest = store.read_manifest(folder)
         check_compatible(manifest, embedder)
-        try:
-            chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
-            docs = {
-                (d.source, d.path): d
-                for d in (DocInfo(**r) for r in read_jsonl(folder / "docs.jsonl"))
-            }
-            dense = faiss.read_index(str(folder / "vectors.faiss"))
-            lexical = LexicalIndex.load(folder / "bm25", len(chunks))
-        except (OSError, ValueError, TypeError, RuntimeError) as exc:
-            raise IndexCorrupt(
-                f"cannot load build {folder.name}: {exc}; run `ragnotes index --full`"
-            ) from exc
-        if dense.ntotal != len(chunks):
-            raise IndexCorrupt(
-                f"build {folder.name} has {dense.ntotal} vectors for {len(chunks)} chunks"
+        chunks = load_part(folder, "chunks.jsonl", lambda p: [Chunk(**r) for r in read_jsonl(p)])
+        docs = load_part(
+            folder,
+            "docs.jsonl",
+            lambda p: {(r["source"], r["path"]): DocInfo(**r) for r in read_jsonl(p)},
+        )
+        dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
+        lexical = load_part(folder, "bm25", lambda p: LexicalIndex.load(p, len(chunks)))
+        if len(chunks) != manifest.get("chunk_count") or dense.ntotal != len(chunks):
+            raise damaged(
+                folder,
+                f"chunks.jsonl holds {len(chunks)} chunks and vectors.faiss {dense.ntotal} "
+                f"vectors, but the manifest says {manifest.get('chunk_count')}",
             )
         return cls(folder, manifest, chunks, docs, dense, lexical, embedder)
 

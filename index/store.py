@@ -15,13 +15,31 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from corpus.errors import IndexCorrupt, IndexNotFound, ReindexRunning
 
 MANIFEST = "manifest.json"
+T = TypeVar("T")
+# What a damaged file raises from json, faiss (RuntimeError) or bm25s, or a record missing fields.
+_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, RuntimeError)
+
+
+def damaged(folder: Path, what: str) -> IndexCorrupt:
+    """The error for a build that cannot be served, naming it and saying how to replace it."""
+    return IndexCorrupt(
+        f"build {folder.name} is damaged: {what}; run `ragnotes index` to build a new one"
+    )
+
+
+def load_part(folder: Path, name: str, load: Callable[[Path], T]) -> T:
+    """One file of a build read by `load`; any failure is IndexCorrupt naming the build and file."""
+    try:
+        return load(folder / name)
+    except _READ_ERRORS as exc:
+        raise damaged(folder, f"{name} cannot be read ({exc})") from exc
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -75,19 +93,16 @@ class BuildStore:
         if build_id is None:
             raise IndexNotFound("no index has been built yet; run `ragnotes index` first")
         folder = self.build_dir(build_id)
+        if not folder.is_dir():
+            raise damaged(folder, f"{self.pointer} names it, but {folder} does not exist")
         if not (folder / MANIFEST).is_file():
-            raise IndexCorrupt(
-                f"the live build {build_id} is incomplete or missing; run `ragnotes index --full`"
-            )
+            raise damaged(folder, f"{MANIFEST} is missing from {folder}")
         return folder
 
     def read_manifest(self, folder: Path) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(
-                f"cannot read {folder / MANIFEST}: {exc}; run `ragnotes index --full`"
-            ) from exc
+        data = load_part(folder, MANIFEST, lambda path: json.loads(path.read_text("utf-8")))
+        if not isinstance(data, dict) or "build_id" not in data:
+            raise damaged(folder, f"{MANIFEST} is not a build manifest")
         return data
 
     def new_tmp_dir(self, build_id: str) -> Path:

@@ -2,13 +2,15 @@
 
 Requests call `snapshot()` once and use that Searcher to the end; a watcher thread notices a new
 CURRENT pointer (from the CLI or the server's own re-index), loads it beside the old one, and
-swaps the reference. A build that fails to load leaves the previous searcher serving.
+swaps the reference. A build that fails to load leaves the previous searcher serving, and so does
+damage to the loaded build's files on disk (it is in memory); both are reported by `problem`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from corpus.errors import IndexNotFound, RagnotesError
 from index.embedding import Embedder
@@ -17,6 +19,20 @@ from index.searcher import Searcher
 from index.store import BuildStore
 
 log = logging.getLogger(__name__)
+_BUILD_FILES = ("manifest.json", "chunks.jsonl", "docs.jsonl", "vectors.faiss")
+FileStamps = dict[str, tuple[int, int] | None]
+
+
+def _stamps(folder: Path) -> FileStamps:
+    """Size and modification time of a build's files (None: missing), to notice damage cheaply."""
+    stamps: FileStamps = {}
+    for name in _BUILD_FILES:
+        try:
+            stat = (folder / name).stat()
+            stamps[name] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            stamps[name] = None
+    return stamps
 
 
 class LiveIndex:
@@ -29,6 +45,8 @@ class LiveIndex:
         self._searcher: Searcher | None = None
         self._error: RagnotesError | None = None
         self._loaded_id: str | None = None
+        self._problem: str | None = None
+        self._stamps: FileStamps = {}
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,6 +64,25 @@ class LiveIndex:
     def error(self) -> RagnotesError | None:
         return self._error
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong on disk while a loaded build keeps serving (None: nothing)."""
+        return self._problem
+
+    def _check_loaded(self) -> None:
+        """Notice when the served build's files change or vanish under it."""
+        searcher = self._searcher
+        if searcher is None or self._loaded_id != searcher.build_id:
+            return
+        now = _stamps(searcher.folder)
+        changed = [name for name, stamp in now.items() if stamp != self._stamps.get(name)]
+        if changed:
+            self._problem = (
+                f"build {searcher.build_id} changed on disk since it was loaded "
+                f"({', '.join(changed)}); still serving the loaded copy. "
+                "Run `ragnotes index` to build a new one"
+            )
+
     def refresh(self) -> bool:
         """Load the build CURRENT points at, if it is not the loaded one; True when swapped."""
         with self._reload_lock:
@@ -56,17 +93,21 @@ class LiveIndex:
                 )
                 return False
             if build_id == self._loaded_id:
+                self._check_loaded()
                 return False
             self._loaded_id = build_id
             try:
+                stamps = _stamps(self.store.build_dir(build_id))
                 searcher = Searcher.load(self.store, self.embedder)
             except RagnotesError as exc:
                 log.warning("cannot load build %s: %s", build_id, exc)
                 if self._searcher is None:
                     self._error = exc
+                else:
+                    self._problem = f"{exc} (still serving build {self._searcher.build_id})"
                 return False
-            self._searcher = searcher
-            self._error = None
+            self._searcher, self._stamps = searcher, stamps
+            self._error = self._problem = None
             log.info("serving build %s", build_id)
             return True
 

@@ -137,9 +137,12 @@ class AskResponse(BaseModel):
 class Health(BaseModel):
     """Whether an index is loaded, and which."""
 
-    status: Literal["ok", "no_index"]
+    status: Literal["ok", "degraded", "no_index", "error"] = Field(
+        description="ok; degraded: answering from a loaded build while something on disk is "
+        "wrong; no_index: nothing built yet; error: the build cannot be loaded (HTTP 503)"
+    )
     index: IndexInfo | None = None
-    detail: str | None = Field(default=None, description="Why no index is loaded, and what to do.")
+    detail: str | None = Field(default=None, description="What is wrong, and what to do.")
 
 
 class ErrorBody(BaseModel):
