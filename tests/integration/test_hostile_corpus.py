@@ -133,7 +133,7 @@ def test_cli_names_every_skip_and_memory_ignores_the_refused_file(
     searcher = Searcher.load(BuildStore(tmp_path / "data"), embedder)
     for query, path in SEARCHABLE.items():
         for mode in ("bm25", "hybrid"):
-            assert searcher.search(query, 1, mode)[0].chunk.path == path, (query, mode)  # type: ignore[arg-type]
+            assert searcher.search(query, 1, mode)[0].chunk.path == path, (query, mode)
     assert all(
         embedder.count_tokens(c.embed_text) + 2 <= embedder.max_tokens for c in searcher.chunks
     )
