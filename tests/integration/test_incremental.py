@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from corpus.errors import BuildFailed
 from index import build as build_module
@@ -20,6 +21,8 @@ from index.embedding import Embedder
 from index.pipeline import Sources, run_index
 from index.searcher import Searcher
 from index.store import BuildStore
+from service.app import create_app
+from tests.conftest import fixture_settings
 
 NOTES = {
     "alpha.md": "# Alpha\n\n## Batch\n\nNightly batch jobs precompute scores for every user.\n\n## Online\n\nOnline models score each request.\n",
@@ -207,7 +210,9 @@ def test_killed_build_process_leaves_live_index_and_next_run_recovers(
     (store.builds_dir / "20000101T000000000000Z-halfway").mkdir()
 
     assert store.current_id() == first.build_id
-    assert Searcher.load(store, embedder).build_id == first.build_id
+    with TestClient(create_app(fixture_settings(data, notes), embedder)) as client:  # next start
+        assert client.get("/healthz").json()["index"]["build_id"] == first.build_id
+        assert client.post("/api/ask", json={"question": "nightly batch"}).status_code == 200
     second, _ = run_index(_sources(notes), embedder, store)
     assert store.current_id() == second.build_id
     assert second.embedded < second.chunks  # work finished before the kill was kept
