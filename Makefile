@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench clean
+.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ eval: install ## retrieval quality on our eval set, every mode
 
 bench: install ## re-index and latency benchmark (prints figures)
 	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
+
+load: install ## load test: 50 clients for 60 s on a copy of the index, re-index half-way
+	$(VENV)/bin/ragnotes load
 
 clean: ## remove the virtualenv and the data directory
 	rm -rf $(VENV) data

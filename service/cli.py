@@ -128,6 +128,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
 
 
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.load import run_load
+
+    return run_load(settings.data_dir, args)
+
+
 def _first_validation_message(exc: ValueError) -> str:
     errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     if errors:
@@ -196,6 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
     ev.add_argument("--json", action="store_true", help="print the JSON report")
     ev.set_defaults(handler=cmd_eval)
+
+    from eval.load import add_arguments
+
+    load = sub.add_parser(
+        "load", help="load-test a copy of the index on loopback, re-indexing half-way"
+    )
+    add_arguments(load)
+    load.set_defaults(handler=cmd_load)
     return parser
 
 

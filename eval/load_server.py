@@ -1,0 +1,111 @@
+"""The server a load test runs against: `ragnotes serve` in a subprocess, on a copy of the index.
+
+The live build, the vector cache and the synced READMEs are copied into a scratch data
+directory, so the re-index a load test triggers publishes there and never into the user's data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from corpus.errors import ConfigError
+from index.store import MANIFEST, BuildStore
+from service.bind import is_loopback
+
+STARTUP_SECONDS = 180.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """A started server: where it answers, and the token it accepts for re-indexing."""
+
+    base_url: str
+    token: str
+    notes_dir: Path  # a notes folder the server indexes, empty at first
+    log: Path  # the server's output
+
+
+def copy_index(source: Path, target: Path) -> str:
+    """Copy `source`'s live build, vector cache and READMEs into `target`; the build id."""
+    build_id = BuildStore(source).current_id()
+    build = source / "builds" / (build_id or "")
+    if build_id is None or not (build / MANIFEST).is_file():
+        raise ConfigError(f"no index in {source}; run `make index` (or `ragnotes index`) first")
+    shutil.copytree(build, target / "builds" / build_id)
+    for folder in ("cache", "readmes"):
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder)
+    (target / "CURRENT").write_text(build_id, encoding="utf-8")
+    return build_id
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host.strip("[]"), 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            health = httpx.get(f"{base_url}/healthz", timeout=2).json()
+        except (httpx.TransportError, ValueError):
+            time.sleep(0.25)
+            continue
+        if health.get("index"):
+            return
+        # Up, but the copied build cannot be served (e.g. made by an older chunker): say so now.
+        detail = health.get("detail") or "no index is loaded; run `make index`"
+        raise ConfigError(f"the index in the data directory cannot be served: {detail}")
+    tail = log.read_text(errors="replace")[-2000:]
+    raise ConfigError(f"the server did not come up on {base_url}; its log ends:\n{tail}")
+
+
+@contextmanager
+def serve_copy(data_dir: Path, scratch: Path, host: str, token: str) -> Iterator[Server]:
+    """Serve a copy of `data_dir` on a free port of loopback `host` until the block ends."""
+    if not is_loopback(host):
+        raise ConfigError(f"the load test only targets loopback addresses, not {host}")
+    data, notes = scratch / "data", scratch / "notes"
+    notes.mkdir(parents=True)
+    copy_index(data_dir, data)
+    port = _free_port(host)
+    extra_notes = [p for p in os.environ.get("RAGNOTES_NOTES_DIR", "").split(os.pathsep) if p]
+    env = {
+        **os.environ,
+        "RAGNOTES_DATA_DIR": str(data),
+        "RAGNOTES_NOTES_DIR": os.pathsep.join([*extra_notes, str(notes)]),
+        "RAGNOTES_ADMIN_TOKEN": token,
+        "RAGNOTES_RATE_LIMIT": "0",  # the load is the point; a limit would turn it into 429s
+    }
+    log_path = scratch / "server.log"
+    with open(log_path, "wb") as log:
+        command = [sys.executable, "-m", "service.cli", "serve", "--host", host]
+        proc = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=log, stderr=log)
+        try:
+            base_url = (
+                f"http://[{host.strip('[]')}]:{port}" if ":" in host else f"http://{host}:{port}"
+            )
+            _wait_until_up(base_url, proc, log_path)
+            yield Server(base_url, token, notes, log_path)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
