@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -112,3 +115,15 @@ def test_reindex_with_the_admin_token_conforms(api_schema: Any) -> None:
         GenerationMode.POSITIVE,
         {"authorization": f"Bearer {TOKEN}"},
     )
+
+
+@given(q=st.text(max_size=300), source=st.text(max_size=60), path=st.text(max_size=60))
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+def test_the_pages_never_fail_on_odd_input(
+    fuzz_server: str, q: str, source: str, path: str
+) -> None:
+    """The search page and note viewer are outside the schema; odd input is a 4xx at worst."""
+    page = httpx.get(f"{fuzz_server}/", params={"q": q, "source": source}, timeout=60)
+    assert page.status_code in (200, 400, 422), page.text[:300]
+    note = httpx.get(f"{fuzz_server}/notes/{quote(path)}", timeout=60)
+    assert note.status_code in (200, 404), note.text[:300]
