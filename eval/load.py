@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from corpus.errors import RagnotesError
+from corpus.errors import ConfigError, RagnotesError
 from eval.load_server import Server, serve_copy
 from eval.questions import load_questions
 
@@ -207,7 +207,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_load(data_dir: Path, args: argparse.Namespace) -> int:
     """Serve a copy of `data_dir`, run the load, print and save the report; 0 when all went well."""
     if args.clients < 1 or args.seconds <= 0:
-        raise RagnotesError("--clients must be at least 1 and --seconds more than 0")
+        raise ConfigError("--clients must be at least 1 and --seconds more than 0")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out: Path = args.out or Path("artifacts") / f"load-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
