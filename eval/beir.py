@@ -54,6 +54,7 @@ def _is_current(
         "fingerprint": fingerprint(documents),
         "target_tokens": target,
         "model": embedder.name,
+        "backend": embedder.backend,
         "chunker_version": CHUNKER_VERSION,
         "format": FORMAT_VERSION,
     }
@@ -83,7 +84,7 @@ def whole_doc_searcher(
         Chunk(d.id, dataset.name, d.id, d.title, d.title, 1, 1, text, text)
         for d, text in zip(dataset.docs, texts, strict=True)
     ]
-    cache = VectorCache(data_dir / "cache" / "vectors.sqlite", embedder.name, embedder.dim)
+    cache = VectorCache(data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim)
     try:
         vectors, _ = embed_with_cache(texts, embedder, cache, progress)
     finally:
@@ -93,6 +94,7 @@ def whole_doc_searcher(
     manifest = {
         "build_id": f"{dataset.name}-whole-docs",
         "model": embedder.name,
+        "backend": embedder.backend,
         "dim": embedder.dim,
         "max_tokens": embedder.max_tokens,
         "file_count": len(texts),

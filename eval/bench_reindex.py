@@ -21,7 +21,6 @@ import uvicorn
 from corpus.documents import BUNDLED_NOTES_DIR
 from corpus.manifest import load_manifest
 from corpus.sync import sync_readmes
-from index.embedding import load_embedder
 from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
@@ -94,7 +93,7 @@ def main() -> None:
     if Path(args.cache).is_file():
         (settings.data_dir / "cache").mkdir(parents=True)
         shutil.copy(args.cache, settings.data_dir / "cache" / "vectors.sqlite")
-    embedder = load_embedder(settings.model)
+    embedder = settings.load_embedder()
 
     if not args.skip_full:
         full, _ = run_index(settings.sources(), embedder, settings.store(), full=True)

@@ -17,7 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ import numpy as np
 
 from corpus.documents import Document, fingerprint
 from corpus.errors import BuildFailed, RagnotesError
+from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex
@@ -90,14 +91,16 @@ def first_mismatch(
     expected: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "model": embedder.name,
+        "backend": embedder.backend,
         "dim": embedder.dim,
         "chunker_version": CHUNKER_VERSION,
     }
     if target_tokens is not None:
         expected["target_tokens"] = target_tokens
+    built = {"backend": "torch", **manifest}  # builds from before the onnx backend used torch
     for key, value in expected.items():
-        if manifest.get(key) != value:
-            return key, manifest.get(key), value
+        if built.get(key) != value:
+            return key, built.get(key), value
     return None
 
 
@@ -195,10 +198,11 @@ def write_build(
     vectors: np.ndarray,
     documents: Sequence[Document],
     manifest: dict[str, Any],
+    approximate_above: int = APPROXIMATE_ABOVE,
 ) -> None:
     """Every file of a build, manifest last, all flushed to disk."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
+    index, spec = build_dense(vectors, approximate_above)
+    manifest = {**manifest, "dense_index": asdict(spec)}
     faiss.write_index(index, str(folder / "vectors.faiss"))
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
     _write_jsonl(
@@ -223,6 +227,7 @@ def build_index(
     progress: Progress | None = None,
     extra: dict[str, Any] | None = None,
     full: bool = False,
+    approximate_above: int = APPROXIMATE_ABOVE,
 ) -> BuildResult:
     """Build from `documents`, publish, prune; the live index is untouched until the last step.
 
@@ -242,6 +247,7 @@ def build_index(
             "build_id": build_id,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": embedder.name,
+            "backend": embedder.backend,
             "dim": embedder.dim,
             "chunker_version": CHUNKER_VERSION,
             "target_tokens": target_tokens,
@@ -252,7 +258,7 @@ def build_index(
             "sources": sorted({d.source for d in documents}),
             **(extra or {}),
         }
-        _write_and_publish(store, build_id, chunks, vectors, documents, manifest)
+        _write_and_publish(store, build_id, chunks, vectors, documents, manifest, approximate_above)
         store.prune(KEEP_BUILDS)
     seconds = time.perf_counter() - started
     return BuildResult(
@@ -270,7 +276,7 @@ def _embed_all(
     """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
     path = store.data_dir / "cache" / "vectors.sqlite"
     try:
-        cache = VectorCache(path, embedder.name, embedder.dim)
+        cache = VectorCache(path, embedder.vectors_id, embedder.dim)
         try:
             return embed_with_cache(
                 [c.embed_text for c in chunks], embedder, cache, progress, reuse
@@ -291,11 +297,12 @@ def _write_and_publish(
     vectors: np.ndarray,
     documents: Sequence[Document],
     manifest: dict[str, Any],
+    approximate_above: int,
 ) -> None:
     """Write the build beside the live one and flip the pointer; on failure leave no trace."""
     tmp = store.new_tmp_dir(build_id)
     try:
-        write_build(tmp, chunks, vectors, documents, manifest)
+        write_build(tmp, chunks, vectors, documents, manifest, approximate_above)
         store.commit(tmp, build_id)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

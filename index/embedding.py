@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from corpus.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Backend = Literal["torch", "onnx"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
+DEFAULT_BACKEND: Backend = "torch"
 ProgressCallback = Callable[[int], None]
 
 
@@ -30,55 +33,117 @@ def resolve_model(name: str) -> Path | str:
     return path if path.exists() else name
 
 
-class Embedder:
-    """A sentence-transformers model with its tokenizer, window and dimension."""
+class Encoder(Protocol):
+    """What a backend provides: its window and dimension, token counts, and vectors."""
 
-    def __init__(self, name: str, model: Any) -> None:
-        self.name = name
+    dim: int
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray: ...
+
+
+class TorchEncoder:
+    """The model run by sentence-transformers in PyTorch (fp32)."""
+
+    def __init__(self, model: Any) -> None:
         self._model = model
         self.dim = int(model.get_embedding_dimension())
         self.max_tokens = int(model.max_seq_length)
-        self._tokenizer = model.tokenizer
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
-        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        ids = self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        return len(ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(
+                list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+            ),
+            dtype=np.float32,
+        )
+
+
+class Embedder:
+    """A model behind one backend, with its tokenizer, window and dimension.
+
+    `name` and `backend` together say which vectors it makes: builds and the vector cache record
+    both, because the int8 backend's vectors are close to, not equal to, the fp32 ones.
+    """
+
+    def __init__(self, name: str, encoder: Encoder, backend: Backend = "torch") -> None:
+        self.name = name
+        self.backend = backend
+        self._encoder = encoder
+        self.dim = encoder.dim
+        self.max_tokens = encoder.max_tokens
+
+    @property
+    def vectors_id(self) -> str:
+        """The model and backend, as the vector cache keys them."""
+        return self.name if self.backend == "torch" else f"{self.name}+{self.backend}"
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`, without special tokens."""
+        return self._encoder.count_tokens(text)
 
     def embed(
-        self, texts: Sequence[str], batch_size: int = 64, progress: ProgressCallback | None = None
+        self, texts: Sequence[str], batch_size: int = 16, progress: ProgressCallback | None = None
     ) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
-            batch = list(texts[start : start + batch_size])
-            out[start : start + len(batch)] = self._model.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
+            part = texts[start : start + batch_size]
+            out[start : start + len(part)] = self._encoder.encode(part, batch_size)
             if progress is not None:
-                progress(len(batch))
+                progress(len(part))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shaped (1, dim)."""
-        return self.embed([text])
+        return self._encoder.encode([text], 1)
 
 
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """Load a model without touching the network; a missing model is a ConfigError."""
+def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _load_torch(target: Path | str) -> TorchEncoder:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # noise on every start
+    return TorchEncoder(SentenceTransformer(str(target), device="cpu"))
 
+
+def load_embedder(
+    name: str = DEFAULT_MODEL, backend: Backend = "torch", cache_dir: Path | None = None
+) -> Embedder:
+    """Load a model without touching the network; a missing model is a ConfigError.
+
+    The onnx backend needs a local model folder and a `cache_dir` for its one-time export.
+    """
+    _offline()
     target = resolve_model(name)
     try:
-        model = SentenceTransformer(str(target), device="cpu")
+        if backend == "onnx":
+            if not isinstance(target, Path):
+                raise ConfigError(
+                    f"the onnx backend needs a local model folder, and {name!r} is not one; "
+                    "set RAGNOTES_MODEL to a folder, or RAGNOTES_BACKEND=torch"
+                )
+            from index.onnx_backend import OnnxEncoder
+
+            encoder: Encoder = OnnxEncoder(target, cache_dir or Path("data") / "models")
+        else:
+            encoder = _load_torch(target)
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"cannot load the embedding model {name!r} offline ({exc.__class__.__name__}); "
             "set RAGNOTES_MODEL to a local model folder, or unset it to use the bundled "
             f"{DEFAULT_MODEL}"
         ) from exc
-    return Embedder(name, model)
+    return Embedder(name, encoder, backend)

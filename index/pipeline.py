@@ -9,6 +9,7 @@ from pathlib import Path
 from corpus.documents import MAX_FILE_BYTES, Discovery, discover
 from corpus.errors import ConfigError
 from corpus.manifest import CuratedRepo
+from index.ann import APPROXIMATE_ABOVE
 from index.build import BuildResult, Progress, build_index
 from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import Embedder
@@ -39,6 +40,7 @@ def run_index(
     target_tokens: int = DEFAULT_TARGET_TOKENS,
     progress: Progress | None = None,
     full: bool = False,
+    approximate_above: int = APPROXIMATE_ABOVE,
 ) -> tuple[BuildResult, Discovery]:
     """Discover documents and publish a new build of them."""
     found = sources.discover()
@@ -48,7 +50,13 @@ def run_index(
             "or sync the curated READMEs with `ragnotes readmes sync`"
         )
     result = build_index(
-        found.documents, embedder, store, target_tokens=target_tokens, progress=progress, full=full
+        found.documents,
+        embedder,
+        store,
+        target_tokens=target_tokens,
+        progress=progress,
+        full=full,
+        approximate_above=approximate_above,
     )
     return result, found
 

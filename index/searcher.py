@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 
 from corpus.errors import IndexMismatch
+from index import ann
 from index.build import first_mismatch
 from index.chunking import Chunk
 from index.embedding import Embedder
@@ -96,6 +97,7 @@ class Searcher:
             lambda p: {(r["source"], r["path"]): DocInfo(**r) for r in read_jsonl(p)},
         )
         dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
+        ann.configure(dense, manifest.get("dense_index"))
         lexical = load_part(folder, "bm25", lambda p: LexicalIndex.load(p, len(chunks)))
         if len(chunks) != manifest.get("chunk_count") or dense.ntotal != len(chunks):
             raise damaged(
@@ -111,14 +113,8 @@ class Searcher:
         if self._dense.ntotal == 0:
             return []
         vector = self._embedder.embed_query(query)
-        n = self._dense.ntotal if allowed is not None else min(depth, self._dense.ntotal)
-        scores, ids = self._dense.search(vector, n)
-        ranking = [
-            (int(i), float(s))
-            for i, s in zip(ids[0], scores[0], strict=True)
-            if i >= 0 and (allowed is None or allowed[i])
-        ]
-        return ranking[:depth]
+        scores, ids = ann.search(self._dense, vector, min(depth, self._dense.ntotal), allowed)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _bm25_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None

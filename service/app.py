@@ -25,7 +25,7 @@ from corpus.errors import (
     ReindexRunning,
     Unauthorized,
 )
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder
 from service.admin import admin_router
 from service.build_worker import BuildWorker
 from service.limits import install_limits
@@ -100,7 +100,7 @@ def create_app(
 ) -> FastAPI:
     """The app; the model loads once here, the index when the app starts."""
     settings = settings or Settings()
-    live = LiveIndex(settings.store(), embedder or load_embedder(settings.model))
+    live = LiveIndex(settings.store(), embedder or settings.load_embedder())
     worker = BuildWorker(settings)
     reindexer = Reindexer(worker.build, live)
     watcher = (

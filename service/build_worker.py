@@ -26,13 +26,12 @@ _PRIORITY = 19  # nice: queries win the CPU whenever both want it
 
 def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
     """The child: load the model once, then run builds on request."""
-    from index.embedding import load_embedder
     from index.pipeline import run_index
 
     with contextlib.suppress(OSError):
         os.nice(_PRIORITY)
     settings = Settings(**settings_data)
-    embedder = load_embedder(settings.model)
+    embedder = settings.load_embedder()
     conn.send(("ready",))
     while True:
         try:
@@ -48,6 +47,7 @@ def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
                 settings.store(),
                 target_tokens=settings.target_tokens,
                 progress=lambda stage, done, total: conn.send(("progress", stage, done, total)),
+                approximate_above=settings.approximate_above,
             )
             conn.send(("done", result))
         except RagnotesError as exc:

@@ -93,7 +93,6 @@ def _print_readable(response: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from index.embedding import load_embedder
     from index.freshness import FileHashes
     from index.searcher import Searcher
     from service.passages import answer
@@ -103,7 +102,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         request = AskRequest(question=args.question, k=args.k, mode=args.mode, source=args.source)
     except ValueError as exc:
         raise RagnotesError(_first_validation_message(exc)) from exc
-    searcher = Searcher.load(settings.store(), load_embedder(settings.model))
+    searcher = Searcher.load(settings.store(), settings.load_embedder())
     response = answer(searcher, request, FileHashes())
     if args.json:
         print(response.model_dump_json(indent=2))
@@ -124,6 +123,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         out=args.out,
         as_json=args.json,
         strict=args.strict,
+        backend=settings.backend,
     )
     return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
 

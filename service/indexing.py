@@ -7,7 +7,6 @@ import sys
 from tqdm import tqdm
 
 from index.build import BuildResult
-from index.embedding import load_embedder
 from index.pipeline import run_index
 from service.settings import Settings
 
@@ -26,7 +25,7 @@ def summary_line(result: BuildResult) -> str:
 
 def index_with_progress(settings: Settings, full: bool = False) -> int:
     """Build the index for `settings`, printing progress and a summary; 0 on success."""
-    embedder = load_embedder(settings.model)
+    embedder = settings.load_embedder()
     bar: tqdm | None = None
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -43,6 +42,7 @@ def index_with_progress(settings: Settings, full: bool = False) -> int:
             target_tokens=settings.target_tokens,
             progress=progress,
             full=full,
+            approximate_above=settings.approximate_above,
         )
     finally:
         if bar is not None:

@@ -10,8 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES
 from corpus.manifest import load_manifest
+from index.ann import APPROXIMATE_ABOVE
 from index.chunking import DEFAULT_TARGET_TOKENS
-from index.embedding import DEFAULT_MODEL
+from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
 
@@ -27,8 +28,10 @@ class Settings(BaseSettings):
     readmes: bool = True
     max_file_mb: float = MAX_FILE_BYTES / 1e6  # larger notes and READMEs are skipped, unread
     model: str = DEFAULT_MODEL
+    backend: Backend = DEFAULT_BACKEND  # "onnx" (int8, faster) or "torch" (fp32)
     admin_token: str | None = None
     target_tokens: int = DEFAULT_TARGET_TOKENS
+    approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
     cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
     rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
 
@@ -53,3 +56,7 @@ class Settings(BaseSettings):
 
     def store(self) -> BuildStore:
         return BuildStore(self.data_dir)
+
+    def load_embedder(self) -> Embedder:
+        """The configured model on the configured backend; ONNX exports are cached in the data dir."""
+        return load_embedder(self.model, self.backend, self.data_dir / "models")

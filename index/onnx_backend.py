@@ -1,0 +1,167 @@
+"""The int8 ONNX backend: the sentence-transformers model exported once, quantized, run by ONNX Runtime.
+
+The export is made offline from the installed model folder (no hub access) and cached under the
+data directory, keyed by a hash of the model's weights and config, so a changed model is
+re-exported rather than silently reused. Only the transformer runs in ONNX; tokenizing (the
+model's own tokenizer.json), mean pooling and normalizing happen here, as the model's
+sentence-transformers modules would do them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from corpus.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+EXPORT_VERSION = "1"  # bump when the export or quantization recipe changes
+
+
+def model_digest(folder: Path) -> str:
+    """A short hash of what defines the model: its config, tokenizer and weights."""
+    digest = hashlib.sha256(EXPORT_VERSION.encode())
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode())
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _check_pooling(folder: Path) -> None:
+    """Refuse models whose sentence vector is not the mean of token vectors."""
+    config = folder / "1_Pooling" / "config.json"
+    if config.is_file():
+        pooling = json.loads(config.read_text())
+        if not pooling.get("pooling_mode_mean_tokens", False):
+            raise ConfigError(
+                f"the onnx backend supports mean-pooling models only; {folder} pools differently. "
+                "Set RAGNOTES_BACKEND=torch"
+            )
+
+
+def _export_fp32(folder: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+    model = AutoModel.from_pretrained(str(folder)).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(
+            self, input_ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor
+        ) -> torch.Tensor:
+            out = self.inner(input_ids=input_ids, attention_mask=mask, token_type_ids=types)
+            return out.last_hidden_state  # type: ignore[no-any-return]
+
+    sample = torch.ones((2, 8), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "hidden")}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's deprecation notices are not ours to fix
+        torch.onnx.export(
+            Encoder(),
+            (sample, sample, torch.zeros_like(sample)),
+            str(target),
+            input_names=list(INPUTS),
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def export_int8(folder: Path, cache_dir: Path) -> Path:
+    """The cached int8 ONNX file for the model in `folder`, exporting it first if needed."""
+    _check_pooling(folder)
+    target = cache_dir / f"{folder.name}-{model_digest(folder)}-int8.onnx"
+    if target.is_file():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    log.info("exporting %s to int8 ONNX (once; cached in %s)", folder.name, cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        _export_fp32(folder, fp32)
+        # Per-channel weights on the matrix products only: the embedding table stays fp32,
+        # which keeps vectors close to the fp32 model's.
+        quantize_dynamic(
+            fp32,
+            int8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+        os.replace(int8, target)  # atomic: a concurrent export writes the same bytes
+    return target
+
+
+class OnnxEncoder:
+    """Tokenize, run the int8 transformer, mean-pool and normalize."""
+
+    def __init__(self, folder: Path, cache_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config["max_seq_length"])
+        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(export_int8(folder, cache_dir)), options, providers=["CPUExecutionProvider"]
+        )
+        self.dim = int(self._run([self._tokenizer.encode("probe").ids]).shape[1])
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`, without special tokens."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """Unit-length float32 vectors; texts are batched by length so padding stays small."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._run([encodings[i].ids for i in rows])
+        return out
+
+    def _run(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        width = max(len(row) for row in ids)
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)  # 0 is [PAD]; the mask hides it
+        mask = np.zeros_like(input_ids)
+        for i, row in enumerate(ids):
+            input_ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        feeds = dict(zip(INPUTS, (input_ids, mask, np.zeros_like(input_ids)), strict=True))
+        hidden: np.ndarray = self._session.run(None, feeds)[0]
+        mean = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+        return np.asarray(mean, dtype=np.float32)

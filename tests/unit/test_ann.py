@@ -1,0 +1,62 @@
+"""The IVF dense index: recall against exact search, restricted search, and the build switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.ann import build_dense, configure, probe_queries, recall_at_10, search
+
+
+def clustered(n: int, dim: int = 32, centres: int = 50, seed: int = 1) -> np.ndarray:
+    """Unit vectors around random centres, shaped like sentence embeddings rather than noise."""
+    rng = np.random.default_rng(seed)
+    middle = rng.normal(size=(centres, dim))
+    points = middle[rng.integers(0, centres, n)] + 0.6 * rng.normal(size=(n, dim))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_recall_at_10_counts_the_shared_share() -> None:
+    exact = np.array([list(range(10)), list(range(10))])
+    approximate = np.array([list(range(10)), [0, 1, 2, 3, 4, 90, 91, 92, 93, 94]])
+    assert recall_at_10(exact, approximate) == 0.75
+
+
+def test_small_corpora_stay_exact() -> None:
+    vectors = clustered(500)
+    index, spec = build_dense(vectors, approximate_above=1000)
+    assert spec.kind == "flat" and isinstance(index, faiss.IndexFlatIP)
+
+
+def test_ivf_reaches_the_recall_target_on_unseen_queries() -> None:
+    vectors = clustered(20_000)
+    index, spec = build_dense(vectors, approximate_above=10_000)
+    assert spec.kind == "ivf" and spec.recall_at_10 >= 0.98 and spec.nprobe < spec.nlist
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    queries = probe_queries(vectors, 200, seed=7)  # not the queries nprobe was tuned on
+    truth = exact.search(queries, 10)[1]
+    assert recall_at_10(truth, index.search(queries, 10)[1]) >= 0.97
+
+
+def test_a_reloaded_ivf_index_probes_as_built(tmp_path: Path) -> None:
+    vectors = clustered(20_000)
+    index, spec = build_dense(vectors, approximate_above=10_000)
+    faiss.write_index(index, str(tmp_path / "v.faiss"))
+    loaded = faiss.read_index(str(tmp_path / "v.faiss"))
+    loaded.nprobe = 1
+    configure(loaded, {"kind": "ivf", "nprobe": spec.nprobe})
+    assert loaded.nprobe == spec.nprobe
+
+
+def test_restricted_search_returns_only_allowed_rows() -> None:
+    vectors = clustered(20_000)
+    allowed = np.zeros(len(vectors), dtype=bool)
+    allowed[::7] = True
+    for approximate_above in (10_000, 100_000):
+        index, _ = build_dense(vectors, approximate_above)
+        _, ids = search(index, vectors[:1], 50, allowed)
+        found = [i for i in ids[0] if i >= 0]
+        assert found and all(allowed[i] for i in found)
