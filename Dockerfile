@@ -26,6 +26,7 @@ RUN useradd --create-home --uid 10001 ragnotes \
 USER ragnotes
 
 # Sync the curated READMEs from GitHub when the build has network; index whatever is there.
+# Indexing also makes the one-time int8 ONNX export of the model, into /data/models.
 RUN (ragnotes readmes sync || echo "READMEs not synced; indexing the notes alone") \
     && ragnotes index
 

@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench load clean
+.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,7 +58,10 @@ typecheck: install ## mypy, strict
 eval: install ## retrieval quality on our eval set, every mode
 	$(VENV)/bin/ragnotes eval
 
-bench: install ## re-index and latency benchmark (prints figures)
+bench: install ## speed and memory: real corpus over HTTP, then 100k and 1M synthetic chunks
+	$(VENV)/bin/ragnotes bench
+
+bench-reindex: install ## re-index benchmark: add a note, query latency during builds
 	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
 
 load: install ## load test: 50 clients for 60 s on a copy of the index, re-index half-way

@@ -55,6 +55,7 @@ def _is_current(
         "target_tokens": target,
         "model": embedder.name,
         "backend": embedder.backend,
+        "vectors": embedder.vectors_id,
         "chunker_version": CHUNKER_VERSION,
         "format": FORMAT_VERSION,
     }

@@ -25,7 +25,7 @@ from eval.questions import load_questions
 from eval.report import build_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
 from index.build import Progress
-from index.embedding import Backend, Embedder, load_embedder
+from index.embedding import DEFAULT_BACKEND, Backend, Embedder, load_embedder
 from index.fusion import DEFAULT_FUSION
 from index.lexical import BM25_B, BM25_K1, TOKENIZATION
 from index.searcher import Searcher
@@ -44,7 +44,8 @@ class EvalOptions:
     out: Path | None = None
     as_json: bool = False
     strict: bool = False
-    backend: Backend = "torch"
+    backend: Backend = DEFAULT_BACKEND
+    models_dir: Path | None = None
 
 
 def _search_settings() -> dict[str, Any]:
@@ -115,7 +116,9 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         raise ConfigError("--whole-docs applies to a BEIR dataset; add --beir DIR")
     if options.beir is not None and options.strict:
         raise ConfigError("--strict applies to our eval set, not to a BEIR dataset")
-    embedder = load_embedder(options.model, options.backend, options.data_dir / "models")
+    embedder = load_embedder(
+        options.model, options.backend, options.models_dir or options.data_dir / "models"
+    )
     if options.beir is not None:
         report, path = _beir(options, options.beir, embedder)
     else:

@@ -34,6 +34,7 @@ class Server:
     token: str
     notes_dir: Path  # a notes folder the server indexes, empty at first
     log: Path  # the server's output
+    pid: int = 0  # the server process, for reading its memory
 
 
 def copy_index(source: Path, target: Path) -> str:
@@ -46,6 +47,8 @@ def copy_index(source: Path, target: Path) -> str:
     for folder in ("cache", "readmes"):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, target / folder)
+    if (source / "models").is_dir():  # the ONNX export: shared, so the copy need not redo it
+        (target / "models").symlink_to((source / "models").resolve())
     (target / "CURRENT").write_text(build_id, encoding="utf-8")
     return build_id
 
@@ -101,7 +104,7 @@ def serve_copy(data_dir: Path, scratch: Path, host: str, token: str) -> Iterator
                 f"http://[{host.strip('[]')}]:{port}" if ":" in host else f"http://{host}:{port}"
             )
             _wait_until_up(base_url, proc, log_path)
-            yield Server(base_url, token, notes, log_path)
+            yield Server(base_url, token, notes, log_path, proc.pid)
         finally:
             proc.terminate()
             try:

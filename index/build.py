@@ -92,12 +92,15 @@ def first_mismatch(
         "format": FORMAT_VERSION,
         "model": embedder.name,
         "backend": embedder.backend,
+        "vectors": embedder.vectors_id,
         "dim": embedder.dim,
         "chunker_version": CHUNKER_VERSION,
     }
     if target_tokens is not None:
         expected["target_tokens"] = target_tokens
     built = {"backend": "torch", **manifest}  # builds from before the onnx backend used torch
+    if built["backend"] == "torch":
+        built.setdefault("vectors", built.get("model"))
     for key, value in expected.items():
         if built.get(key) != value:
             return key, built.get(key), value
@@ -248,6 +251,7 @@ def build_index(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": embedder.name,
             "backend": embedder.backend,
+            "vectors": embedder.vectors_id,
             "dim": embedder.dim,
             "chunker_version": CHUNKER_VERSION,
             "target_tokens": target_tokens,

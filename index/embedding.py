@@ -19,7 +19,9 @@ from corpus.errors import ConfigError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
-DEFAULT_BACKEND: Backend = "torch"
+# int8 ONNX: about twice the speed of fp32 PyTorch at the same retrieval quality
+# (eval/BENCHMARKS.md has the comparison that made it the default).
+DEFAULT_BACKEND: Backend = "onnx"
 ProgressCallback = Callable[[int], None]
 
 
@@ -38,6 +40,7 @@ class Encoder(Protocol):
 
     dim: int
     max_tokens: int
+    tag: str  # names the vectors this backend makes, for the cache; "" for fp32 PyTorch
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -51,6 +54,7 @@ class TorchEncoder:
         self._model = model
         self.dim = int(model.get_embedding_dimension())
         self.max_tokens = int(model.max_seq_length)
+        self.tag = ""
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
@@ -83,7 +87,8 @@ class Embedder:
     @property
     def vectors_id(self) -> str:
         """The model and backend, as the vector cache keys them."""
-        return self.name if self.backend == "torch" else f"{self.name}+{self.backend}"
+        tag = self._encoder.tag
+        return f"{self.name}+{tag}" if tag else self.name
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
@@ -120,7 +125,7 @@ def _load_torch(target: Path | str) -> TorchEncoder:
 
 
 def load_embedder(
-    name: str = DEFAULT_MODEL, backend: Backend = "torch", cache_dir: Path | None = None
+    name: str = DEFAULT_MODEL, backend: Backend = DEFAULT_BACKEND, cache_dir: Path | None = None
 ) -> Embedder:
     """Load a model without touching the network; a missing model is a ConfigError.
 

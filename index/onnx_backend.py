@@ -9,13 +9,14 @@ sentence-transformers modules would do them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from corpus.errors import ConfigError
 log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-EXPORT_VERSION = "1"  # bump when the export or quantization recipe changes
+EXPORT_VERSION = "2"  # bump when the export, quantization or encoding recipe changes
 
 
 def model_digest(folder: Path) -> str:
@@ -89,6 +90,19 @@ def _export_fp32(folder: Path, target: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """The exporter and quantizer configure and use the root logger; undo that afterwards."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def export_int8(folder: Path, cache_dir: Path) -> Path:
     """The cached int8 ONNX file for the model in `folder`, exporting it first if needed."""
     _check_pooling(folder)
@@ -99,7 +113,7 @@ def export_int8(folder: Path, cache_dir: Path) -> Path:
 
     log.info("exporting %s to int8 ONNX (once; cached in %s)", folder.name, cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp, _root_logging_kept():
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         _export_fp32(folder, fp32)
         # Per-channel weights on the matrix products only: the embedding table stays fp32,
@@ -134,23 +148,30 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle worker threads would spin for a while after each run, taking a core from the
+        # request threads of a busy server; sleeping costs a query well under a millisecond.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(export_int8(folder, cache_dir)), options, providers=["CPUExecutionProvider"]
         )
         self.dim = int(self._run([self._tokenizer.encode("probe").ids]).shape[1])
+        self.tag = f"onnx-int8.{EXPORT_VERSION}"
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """Unit-length float32 vectors; texts are batched by length so padding stays small."""
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        """Unit-length float32 vectors, one model run per text whatever `batch_size` says.
+
+        Dynamic int8 quantization scales activations over the whole input, padding included, so
+        a batched text's vector would depend on its batch-mates; alone, a text always gets the
+        same vector (what the cache and incremental builds rely on), and on two cores one text
+        at a time is also the fastest way through.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._run([encodings[i].ids for i in rows])
+        for i, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            out[i] = self._run([encoding.ids])[0]
         return out
 
     def _run(self, ids: Sequence[Sequence[int]]) -> np.ndarray:

@@ -81,6 +81,14 @@ class Searcher:
         self._embedder = embedder
 
     @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    @property
+    def dense(self) -> faiss.Index:
+        return self._dense
+
+    @property
     def build_id(self) -> str:
         return str(self.manifest["build_id"])
 
@@ -107,7 +115,7 @@ class Searcher:
             )
         return cls(folder, manifest, chunks, docs, dense, lexical, embedder)
 
-    def _dense_ranking(
+    def dense_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
         if self._dense.ntotal == 0:
@@ -116,7 +124,7 @@ class Searcher:
         scores, ids = ann.search(self._dense, vector, min(depth, self._dense.ntotal), allowed)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def _bm25_ranking(
+    def bm25_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
         scores = self._lexical.scores(query)
@@ -144,8 +152,8 @@ class Searcher:
         """
         depth = max(k, fusion.depth)
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
-        dense = self._dense_ranking(query, depth, allowed) if mode in ("hybrid", "dense") else []
-        bm25 = self._bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
+        dense = self.dense_ranking(query, depth, allowed) if mode in ("hybrid", "dense") else []
+        bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
         fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25

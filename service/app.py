@@ -92,6 +92,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "; ".join(messages), "errors": errors}, status_code=422)
 
 
+def _json(response: AskResponse) -> Response:
+    """The response, serialised once by its own model: it was built valid, so FastAPI need not
+    validate and encode it a second time (a third of a request's time outside the search)."""
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
 def create_app(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
@@ -139,9 +145,9 @@ def create_app(
     app.include_router(admin_router(live, reindexer, settings))
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])
-    def ask(request: AskRequest) -> AskResponse:
+    def ask(request: AskRequest) -> Response:
         """Answer a question with the best cited passages."""
-        return answer(live.snapshot(), request, live.hashes)
+        return _json(answer(live.snapshot(), request, live.hashes))
 
     @app.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS, tags=["search"])
     def search(
@@ -149,11 +155,10 @@ def create_app(
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
         source: Annotated[SourceFilter, Query()] = None,
-    ) -> AskResponse:
+    ) -> Response:
         """The same as POST /api/ask, as a URL."""
-        return answer(
-            live.snapshot(), AskRequest(question=q, k=k, mode=mode, source=source), live.hashes
-        )
+        request = AskRequest(question=q, k=k, mode=mode, source=source)
+        return _json(answer(live.snapshot(), request, live.hashes))
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["status"])
     def healthz(response: Response) -> Health:

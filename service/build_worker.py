@@ -26,7 +26,7 @@ _PRIORITY = 19  # nice: queries win the CPU whenever both want it
 
 def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
     """The child: load the model once, then run builds on request."""
-    from index.pipeline import run_index
+    from service.indexing import index_configured
 
     with contextlib.suppress(OSError):
         os.nice(_PRIORITY)
@@ -41,13 +41,10 @@ def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
         if message != "build":
             return
         try:
-            result, _ = run_index(
-                settings.sources(),
+            result, _ = index_configured(
+                settings,
                 embedder,
-                settings.store(),
-                target_tokens=settings.target_tokens,
-                progress=lambda stage, done, total: conn.send(("progress", stage, done, total)),
-                approximate_above=settings.approximate_above,
+                lambda stage, done, total: conn.send(("progress", stage, done, total)),
             )
             conn.send(("done", result))
         except RagnotesError as exc:

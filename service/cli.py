@@ -124,8 +124,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         as_json=args.json,
         strict=args.strict,
         backend=settings.backend,
+        models_dir=settings.models_path,
     )
     return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.bench import BenchOptions, run_bench
+
+    if args.clients < 1 or args.seconds <= 0 or args.rounds < 1:
+        raise ConfigError("--clients and --rounds must be at least 1, and --seconds above 0")
+    options = BenchOptions(args.out, args.sizes, args.rounds, args.clients, args.seconds)
+    run_bench(settings, options)
+    print(f"report written to {args.out}", file=sys.stderr)
+    return 0
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -210,7 +222,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_arguments(load)
     load.set_defaults(handler=cmd_load)
+
+    bench = sub.add_parser(
+        "bench",
+        help="speed and memory: build, serve and query the real corpus, then synthetic ones",
+    )
+    bench.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=(100_000, 1_000_000),
+        metavar="N,N",
+        help="synthetic corpus sizes in chunks (default 100000,1000000; 0 skips them)",
+    )
+    bench.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    bench.add_argument("--seconds", type=float, default=20.0, help="length of the concurrent run")
+    bench.add_argument("--rounds", type=int, default=3, help="passes over the eval questions")
+    bench.add_argument(
+        "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
+    )
+    bench.set_defaults(handler=cmd_bench)
     return parser
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of chunk counts"
+        ) from None
+    if any(n < 0 for n in sizes):
+        raise argparse.ArgumentTypeError("chunk counts cannot be negative")
+    return sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:

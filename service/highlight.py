@@ -9,6 +9,7 @@ marks cluster.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -31,6 +32,7 @@ _NOT_PROSE = re.compile(r"\s*(?:$|\||#|```|~~~)")
 _SOFT_BREAK = re.compile(r"(?<!\n)\n(?![ \t]*(?:[-*+>][ \t]|\d+[.)][ \t]|\||#|```|~~~|\n|$))[ \t]*")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # passages repeat the same words; stemming is pure
 def stem(word: str) -> str:
     """`word` lower-cased, less one common suffix when at least four letters remain."""
     w = word.lower()
@@ -94,12 +96,22 @@ def best_sentence(text: str, question: str) -> str | None:
     """The sentence of `text` with the most distinct query terms (then most marked words); None when none has any."""
     terms = query_terms(question)
     best, best_key = None, (0, 0)
+    terms_of: dict[str, frozenset[str]] = {}  # a word's stem -> the query terms it answers
     for start, end in sentence_spans(text):
-        stems = [stem(w) for w in _WORD.findall(text, start, end)]
-        distinct = sum(1 for t in terms if any(matches(s, t) for s in stems))
-        marked = sum(1 for s in stems if any(matches(s, t) for t in terms))
-        if (distinct, marked) > best_key:  # strictly better: ties go to the earlier sentence
-            best, best_key = text[start:end], (distinct, marked)
+        found: set[str] = set()
+        marked = 0
+        for word in _WORD.findall(text, start, end):
+            word_stem = stem(word)
+            answered = terms_of.get(word_stem)
+            if answered is None:
+                answered = terms_of[word_stem] = frozenset(
+                    t for t in terms if matches(word_stem, t)
+                )
+            if answered:
+                marked += 1
+                found |= answered
+        if (len(found), marked) > best_key:  # strictly better: ties go to the earlier sentence
+            best, best_key = text[start:end], (len(found), marked)
     return best
 
 

@@ -6,7 +6,9 @@ import sys
 
 from tqdm import tqdm
 
-from index.build import BuildResult
+from corpus.documents import Discovery
+from index.build import BuildResult, Progress
+from index.embedding import Embedder
 from index.pipeline import run_index
 from service.settings import Settings
 
@@ -23,6 +25,21 @@ def summary_line(result: BuildResult) -> str:
     )
 
 
+def index_configured(
+    settings: Settings, embedder: Embedder, progress: Progress | None = None, *, full: bool = False
+) -> tuple[BuildResult, Discovery]:
+    """Discover and build what `settings` describe, the way they say."""
+    return run_index(
+        settings.sources(),
+        embedder,
+        settings.store(),
+        target_tokens=settings.target_tokens,
+        progress=progress,
+        full=full,
+        approximate_above=settings.approximate_above,
+    )
+
+
 def index_with_progress(settings: Settings, full: bool = False) -> int:
     """Build the index for `settings`, printing progress and a summary; 0 on success."""
     embedder = settings.load_embedder()
@@ -35,15 +52,7 @@ def index_with_progress(settings: Settings, full: bool = False) -> int:
         bar.update(done - bar.n)
 
     try:
-        result, found = run_index(
-            settings.sources(),
-            embedder,
-            settings.store(),
-            target_tokens=settings.target_tokens,
-            progress=progress,
-            full=full,
-            approximate_above=settings.approximate_above,
-        )
+        result, found = index_configured(settings, embedder, progress, full=full)
     finally:
         if bar is not None:
             bar.close()

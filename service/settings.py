@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_file_mb: float = MAX_FILE_BYTES / 1e6  # larger notes and READMEs are skipped, unread
     model: str = DEFAULT_MODEL
     backend: Backend = DEFAULT_BACKEND  # "onnx" (int8, faster) or "torch" (fp32)
+    models_dir: Path | None = None  # the ONNX export's cache; None: models/ in the data dir
     admin_token: str | None = None
     target_tokens: int = DEFAULT_TARGET_TOKENS
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     def store(self) -> BuildStore:
         return BuildStore(self.data_dir)
 
+    @property
+    def models_path(self) -> Path:
+        """Where the ONNX export is cached: RAGNOTES_MODELS_DIR, else `models/` in the data dir."""
+        return self.models_dir or self.data_dir / "models"
+
     def load_embedder(self) -> Embedder:
-        """The configured model on the configured backend; ONNX exports are cached in the data dir."""
-        return load_embedder(self.model, self.backend, self.data_dir / "models")
+        """The configured model on the configured backend."""
+        return load_embedder(self.model, self.backend, self.models_path)

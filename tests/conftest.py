@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings
 
@@ -17,9 +18,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_READMES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readmes"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One ONNX export for the whole run, shared with the servers and workers tests start."""
+    if config.cache is not None and "RAGNOTES_MODELS_DIR" not in os.environ:
+        os.environ["RAGNOTES_MODELS_DIR"] = str(config.cache.mkdir("ragnotes-models"))
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return load_embedder()
+    """The default model on the default backend, as `ragnotes` runs it."""
+    return Settings().load_embedder()
 
 
 @pytest.fixture(scope="session")

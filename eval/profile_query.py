@@ -1,0 +1,84 @@
+"""Where one query's time goes, stage by stage, in process.
+
+Each stage is timed on its own over the same questions, in the order a request runs them:
+tokenizing the question, the embedding model, the FAISS search, BM25 scoring and selection,
+fusion, turning hits into cited passages, and serialising the response to JSON. What the HTTP
+layer adds is the difference between these and the latency a client sees.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eval.metrics import percentile
+from index import ann
+from index.freshness import FileHashes
+from index.fusion import DEFAULT_FUSION, fuse
+from index.searcher import Searcher
+from service.passages import index_info, to_passage
+from service.schemas import AskResponse
+
+STAGES = ("tokenize", "model", "faiss", "bm25", "fusion", "passages", "serialise")
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return (time.perf_counter() - start) * 1000, value
+
+
+def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, float]:
+    depth = DEFAULT_FUSION.depth
+    embedder, took = searcher.embedder, {}
+    took["tokenize"], _ = _timed(lambda: embedder.count_tokens(question))
+    embed_ms, vector = _timed(lambda: embedder.embed_query(question))
+    took["model"] = max(embed_ms - took["tokenize"], 0.0)
+    took["faiss"], (scores, ids) = _timed(lambda: ann.search(searcher.dense, vector, depth))
+    dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    took["bm25"], bm25 = _timed(lambda: searcher.bm25_ranking(question, depth, None))
+    took["fusion"], _ = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))
+    hits = searcher.search(question, 5, "hybrid")
+
+    def respond() -> AskResponse:
+        passages = [to_passage(r, h, searcher, hashes, question) for r, h in enumerate(hits, 1)]
+        return AskResponse(
+            question=question,
+            mode="hybrid",
+            passages=passages,
+            index=index_info(searcher),
+            took_ms=0,
+        )
+
+    took["passages"], response = _timed(respond)
+    took["serialise"], _ = _timed(response.model_dump_json)
+    return took
+
+
+def profile(searcher: Searcher, questions: Sequence[str], rounds: int = 3) -> dict[str, Any]:
+    """p50 and mean milliseconds per stage, and their sum, over `rounds` passes of `questions`."""
+    hashes = FileHashes()
+    for question in questions[:5]:  # warm caches and lazy initialisation
+        _one(searcher, question, hashes)
+    samples = [_one(searcher, q, hashes) for _ in range(rounds) for q in questions]
+    stages = {
+        stage: {
+            "p50_ms": round(percentile([s[stage] for s in samples], 50), 3),
+            "mean_ms": round(sum(s[stage] for s in samples) / len(samples), 3),
+        }
+        for stage in STAGES
+    }
+    total = round(sum(v["mean_ms"] for v in stages.values()), 3)
+    return {"queries": len(samples), "stages": stages, "total_mean_ms": total}
+
+
+def format_profile(report: dict[str, Any]) -> str:
+    """The profile as a small table."""
+    total = report["total_mean_ms"] or 1.0
+    lines = [f"{'stage':<10} {'p50 ms':>8} {'mean ms':>8} {'share':>6}"]
+    for stage, v in report["stages"].items():
+        share = 100 * v["mean_ms"] / total
+        lines.append(f"{stage:<10} {v['p50_ms']:>8.2f} {v['mean_ms']:>8.2f} {share:>5.0f}%")
+    lines.append(f"{'total':<10} {'':>8} {report['total_mean_ms']:>8.2f}")
+    return "\n".join(lines)
