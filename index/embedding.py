@@ -46,6 +46,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray: ...
 
+    def encode_query(self, text: str) -> np.ndarray: ...
+
 
 class TorchEncoder:
     """The model run by sentence-transformers in PyTorch (fp32)."""
@@ -68,6 +70,9 @@ class TorchEncoder:
             ),
             dtype=np.float32,
         )
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text], 1)
 
 
 class Embedder:
@@ -108,7 +113,7 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shaped (1, dim)."""
-        return self._encoder.encode([text], 1)
+        return self._encoder.encode_query(text)
 
 
 def _offline() -> None:
