@@ -187,13 +187,12 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         report["real"], searcher = real_corpus_bench(settings, options, Path(tmp))
         print(format_real(report["real"]), flush=True)
         rate = report["real"]["build"]["chunks_per_s"]
-        report["synthetic"] = [
-            synthetic_bench(n, searcher, rate, settings.approximate_above)
-            for n in options.sizes
-            if n > 0
-        ]
-    if report["synthetic"]:
-        print(format_synthetic(report["synthetic"]))
+        report["synthetic"] = []
+        for n in (n for n in options.sizes if n > 0):
+            report["synthetic"].append(
+                synthetic_bench(n, searcher, rate, settings.approximate_above)
+            )
+            print(format_synthetic(report["synthetic"][-1:]), flush=True)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report
