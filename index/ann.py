@@ -44,15 +44,21 @@ def probe_queries(vectors: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
 
 
 def recall_at_10(exact: np.ndarray, approximate: np.ndarray) -> float:
-    """Mean share of the exact top 10 that the approximate search also returned."""
-    found = [len(set(e[:10]) & set(a[:10])) / 10 for e, a in zip(exact, approximate, strict=True)]
-    return float(np.mean(found)) if found else 1.0
+    """Mean share of the exact top 10 that the approximate search also returned.
+
+    Rows are FAISS id lists; -1 marks "no result" (fewer than 10 vectors) and is not a neighbour.
+    """
+    shares = []
+    for e, a in zip(exact, approximate, strict=True):
+        truth = {int(i) for i in e[:10] if i >= 0}
+        shares.append(len(truth & {int(i) for i in a[:10]}) / len(truth) if truth else 1.0)
+    return float(np.mean(shares)) if shares else 1.0
 
 
 def build_ivf(vectors: np.ndarray, target: float = TARGET_RECALL) -> tuple[faiss.Index, DenseSpec]:
     """An IVF index over `vectors`, probed just widely enough to reach `target` recall@10."""
     n, dim = vectors.shape
-    nlist = max(16, int(2 * math.sqrt(n)))
+    nlist = min(n, max(16, int(2 * math.sqrt(n))))  # never more lists than vectors
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.cp.niter = 10  # enough for list centres; the recall check below guards the result

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from corpus.errors import IndexMismatch
 from index.embedding import Embedder
 from index.searcher import Searcher
+from service.indexing import index_configured
 from service.settings import Settings
 
 
@@ -67,3 +69,21 @@ def test_index_from_another_model_is_refused(built_settings: Settings, embedder:
             Searcher.load(store, embedder)
     finally:
         (folder / "manifest.json").write_text(original)
+
+
+def test_above_the_threshold_the_build_is_approximate_and_still_finds_the_passage(
+    built_settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = built_settings.model_copy(update={"data_dir": tmp_path, "approximate_above": 1})
+    index_configured(settings, embedder)
+    searcher = Searcher.load(settings.store(), embedder)
+    spec = searcher.manifest["dense_index"]
+    assert spec["kind"] == "ivf" and spec["recall_at_10"] >= 0.98
+    assert searcher.dense.nprobe == spec["nprobe"]  # restored on load, not faiss's default of 1
+    exact = Searcher.load(built_settings.store(), embedder)
+    question = "when should I prefer batch inference over online inference?"
+    for mode in ("dense", "hybrid"):
+        found = [h.chunk.id for h in searcher.search(question, 3, mode)]
+        assert found == [h.chunk.id for h in exact.search(question, 3, mode)]
+    only_one = searcher.search(question, 5, "dense", where=lambda c: c.path == "monitoring.md")
+    assert only_one and all(h.chunk.path == "monitoring.md" for h in only_one)

@@ -60,3 +60,9 @@ def test_restricted_search_returns_only_allowed_rows() -> None:
         _, ids = search(index, vectors[:1], 50, allowed)
         found = [i for i in ids[0] if i >= 0]
         assert found and all(allowed[i] for i in found)
+
+
+def test_recall_ignores_missing_results() -> None:
+    exact = np.array([[3, 1, 2, -1, -1, -1, -1, -1, -1, -1]])
+    assert recall_at_10(exact, np.array([[1, 2, 3, -1, -1, -1, -1, -1, -1, -1]])) == 1.0
+    assert recall_at_10(exact, np.array([[1, 9, -1, -1, -1, -1, -1, -1, -1, -1]])) == 1 / 3
