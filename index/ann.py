@@ -3,15 +3,15 @@
 Up to `APPROXIMATE_ABOVE` vectors a flat index answers exactly in a few milliseconds. Above it,
 an inverted-file index (IVF, flat lists) scans only the `nprobe` nearest lists; `nprobe` is
 chosen at build time, by measuring recall@10 against exact search on a sample of queries, as the
-smallest value reaching `TARGET_RECALL` plus a small margin. The choice and the measured recall go in the manifest,
-and a loaded index is set back to that `nprobe`.
+smallest value reaching `TARGET_RECALL` plus a small margin. The choice and the measured recall
+go in the manifest, and a loaded index is set back to that `nprobe`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -27,7 +27,7 @@ _MARGIN = 0.005  # tuned a little above target, so queries it was not tuned on s
 class DenseSpec:
     """How the dense index was made, as the manifest records it."""
 
-    kind: str  # "flat" or "ivf"
+    kind: Literal["flat", "ivf"]
     nlist: int = 0
     nprobe: int = 0
     recall_at_10: float = 1.0
