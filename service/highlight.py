@@ -95,6 +95,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def best_sentence(text: str, question: str) -> str | None:
     """The sentence of `text` with the most distinct query terms (then most marked words); None when none has any."""
     terms = query_terms(question)
+    # Most words answer no term; one C-level test tells so before any per-term work.
+    prefixes = tuple(t for t in terms if len(t) >= _MIN_STEM)
+    whole = frozenset(t for t in terms if len(t) < _MIN_STEM)
     best, best_key = None, (0, 0)
     terms_of: dict[str, frozenset[str]] = {}  # a word's stem -> the query terms it answers
     for start, end in sentence_spans(text):
@@ -102,6 +105,8 @@ def best_sentence(text: str, question: str) -> str | None:
         marked = 0
         for word in _WORD.findall(text, start, end):
             word_stem = stem(word)
+            if word_stem not in whole and not word_stem.startswith(prefixes):
+                continue
             answered = terms_of.get(word_stem)
             if answered is None:
                 answered = terms_of[word_stem] = frozenset(
