@@ -18,7 +18,7 @@ from corpus.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
-# int8 ONNX: 2.5 ms a query against 11.6 ms for fp32 PyTorch, at the same retrieval quality
+# int8 ONNX: 2.3 ms a query against 11.6 ms for fp32 PyTorch, at the same retrieval quality
 # (eval/BENCHMARKS.md has the comparison that made it the default).
 DEFAULT_BACKEND: Backend = "onnx"
 ProgressCallback = Callable[[int], None]
