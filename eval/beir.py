@@ -25,6 +25,7 @@ from index.build import FORMAT_VERSION, Progress, build_index, embed_with_cache
 from index.chunking import CHUNKER_VERSION, Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams
+from index.late import LATE_VERSION, TokenStore
 from index.lexical import LexicalIndex
 from index.searcher import Hit, Mode, Searcher
 from index.store import BuildStore
@@ -58,6 +59,7 @@ def _is_current(
         "vectors": embedder.vectors_id,
         "chunker_version": CHUNKER_VERSION,
         "format": FORMAT_VERSION,
+        "late_interaction": LATE_VERSION,
     }
     return all(manifest.get(key) == value for key, value in wanted.items())
 
@@ -87,11 +89,12 @@ def whole_doc_searcher(
     ]
     cache = VectorCache(data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim)
     try:
-        vectors, _ = embed_with_cache(texts, embedder, cache, progress)
+        embedded = embed_with_cache(texts, embedder, cache, progress, tokens=True)
     finally:
         cache.close()
     dense = faiss.IndexFlatIP(embedder.dim)
-    dense.add(vectors)
+    dense.add(embedded.vectors)
+    tokens = TokenStore.pack(embedded.tokens or [], embedder.dim)
     manifest = {
         "build_id": f"{dataset.name}-whole-docs",
         "model": embedder.name,
@@ -101,8 +104,10 @@ def whole_doc_searcher(
         "file_count": len(texts),
         "chunk_count": len(texts),
         "whole_docs": True,
+        "late_interaction": LATE_VERSION,
     }
-    return Searcher(data_dir, manifest, chunks, {}, dense, LexicalIndex.build(texts), embedder)
+    lexical = LexicalIndex.build(texts)
+    return Searcher(data_dir, manifest, chunks, {}, dense, lexical, embedder, tokens)
 
 
 def passages_per_query(searcher: Searcher) -> int:

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from eval.report import build_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
 from index.build import Progress
 from index.embedding import DEFAULT_BACKEND, Backend, Embedder, load_embedder
-from index.fusion import DEFAULT_FUSION
+from index.fusion import DEFAULT_FUSION, FusionParams
 from index.lexical import BM25_B, BM25_K1, TOKENIZATION
 from index.searcher import Searcher
 from index.store import BuildStore
@@ -46,11 +46,16 @@ class EvalOptions:
     strict: bool = False
     backend: Backend = DEFAULT_BACKEND
     models_dir: Path | None = None
+    rerank: bool = True  # False: hybrid is the fused ranking, without late interaction
+
+    @property
+    def fusion(self) -> FusionParams:
+        return DEFAULT_FUSION if self.rerank else replace(DEFAULT_FUSION, rerank_depth=0)
 
 
-def _search_settings() -> dict[str, Any]:
+def _search_settings(fusion: FusionParams) -> dict[str, Any]:
     return {
-        "fusion": asdict(DEFAULT_FUSION),
+        "fusion": asdict(fusion),
         "bm25": {"k1": BM25_K1, "b": BM25_B, "tokenization": TOKENIZATION},
     }
 
@@ -79,7 +84,7 @@ def _ours(options: EvalOptions, embedder: Embedder) -> tuple[dict[str, Any], Pat
         f"asking {len(questions)} questions in every mode of build {searcher.build_id}",
         file=sys.stderr,
     )
-    outcomes = run_questions(searcher, questions)
+    outcomes = run_questions(searcher, questions, fusion=options.fusion)
     extra = {"passages_per_query": EVAL_DEPTH, "strict_labels": options.strict}
     report = build_report("questions", outcomes, searcher.manifest, extra, by_tier=True)
     return report, options.out or options.data_dir / "eval-report.json"
@@ -99,7 +104,7 @@ def _beir(options: EvalOptions, folder: Path, embedder: Embedder) -> tuple[dict[
             documents = beir_documents(dataset, folder / "corpus.jsonl")
             searcher = chunked_searcher(documents, embedder, root, options.target_tokens, progress)
     print(f"running {len(dataset.queries)} queries in every mode", file=sys.stderr)
-    outcomes = run_beir(searcher, dataset)
+    outcomes = run_beir(searcher, dataset, fusion=options.fusion)
     extra = {
         "dataset": str(folder),
         "whole_docs": options.whole_docs,
@@ -123,7 +128,7 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         report, path = _beir(options, options.beir, embedder)
     else:
         report, path = _ours(options, embedder)
-    report["settings"] = {**settings, **report["settings"], **_search_settings()}
+    report["settings"] = {**settings, **report["settings"], **_search_settings(options.fusion)}
     write_report(report, path)
     if options.as_json:
         print(json.dumps(report, indent=2))

@@ -1,8 +1,10 @@
 """Where one query's time goes, stage by stage, in process.
 
 Each stage is timed on its own over the same questions, in the order a request runs them:
-tokenizing the question, the embedding model, the FAISS search, BM25 scoring and selection,
-fusion, turning hits into cited passages, and serialising the response to JSON. What the HTTP
+tokenizing the question, the embedding model (which also gives the question's token rows when
+the build re-ranks), the FAISS search, BM25 scoring and selection, fusion, the late-interaction
+re-ranking of the fused top, turning hits into cited passages, and serialising the response to
+JSON. What the HTTP
 layer adds is the difference between these and the latency a client sees.
 """
 
@@ -20,7 +22,7 @@ from index.searcher import Searcher
 from service.passages import index_info, to_passage
 from service.schemas import AskResponse
 
-STAGES = ("tokenize", "model", "faiss", "bm25", "fusion", "passages", "serialise")
+STAGES = ("tokenize", "model", "faiss", "bm25", "fusion", "rerank", "passages", "serialise")
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -33,12 +35,18 @@ def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, flo
     depth = DEFAULT_FUSION.depth
     embedder, took = searcher.embedder, {}
     took["tokenize"], _ = _timed(lambda: embedder.count_tokens(question))
-    embed_ms, vector = _timed(lambda: embedder.embed_query(question))
+    if searcher.reranks:
+        embed_ms, (vector, rows) = _timed(lambda: embedder.embed_query_with_tokens(question))
+    else:
+        embed_ms, vector = _timed(lambda: embedder.embed_query(question))
     took["model"] = max(embed_ms - took["tokenize"], 0.0)
     took["faiss"], (scores, ids) = _timed(lambda: ann.search(searcher.dense, vector, depth))
     dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
     took["bm25"], bm25 = _timed(lambda: searcher.bm25_ranking(question, depth, None))
-    took["fusion"], _ = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))
+    took["fusion"], fused = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))
+    took["rerank"] = 0.0
+    if searcher.reranks:
+        took["rerank"], _ = _timed(lambda: searcher.rerank(fused, rows))
     hits = searcher.search(question, 5, "hybrid")
 
     def respond() -> AskResponse:

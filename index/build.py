@@ -30,9 +30,10 @@ from corpus.errors import BuildFailed, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder
+from index.late import LATE_VERSION, TokenStore, quantize
 from index.lexical import LexicalIndex
 from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
-from index.vector_cache import VectorCache, text_key
+from index.vector_cache import TokenCodes, VectorCache, text_key
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 3
@@ -82,11 +83,15 @@ def chunk_all(
 
 
 def first_mismatch(
-    manifest: dict[str, Any], embedder: Embedder, target_tokens: int | None = None
+    manifest: dict[str, Any],
+    embedder: Embedder,
+    target_tokens: int | None = None,
+    late: bool = False,
 ) -> tuple[str, Any, Any] | None:
     """(setting, value in the build, value now) for the first setting that differs, else None.
 
-    Vectors from two models, or chunks from two chunkers, must never mix in one index.
+    Vectors from two models, or chunks from two chunkers, must never mix in one index. With
+    `late`, the build must also hold token rows of the current late-interaction format.
     """
     expected: dict[str, Any] = {
         "format": FORMAT_VERSION,
@@ -98,6 +103,8 @@ def first_mismatch(
     }
     if target_tokens is not None:
         expected["target_tokens"] = target_tokens
+    if late:
+        expected["late_interaction"] = LATE_VERSION
     built = {"backend": "torch", **manifest}  # builds from before the onnx backend used torch
     if built["backend"] == "torch":
         built.setdefault("vectors", built.get("model"))
@@ -108,7 +115,7 @@ def first_mismatch(
 
 
 def previous_chunks(
-    store: BuildStore, embedder: Embedder, target_tokens: int
+    store: BuildStore, embedder: Embedder, target_tokens: int, late: bool = False
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
     """The live build's chunks by file, when it was made the same way; else why not."""
     if store.current_id() is None:
@@ -118,7 +125,7 @@ def previous_chunks(
         manifest = store.read_manifest(folder)
     except RagnotesError as exc:
         return {}, f"the previous build is unusable ({exc})"
-    mismatch = first_mismatch(manifest, embedder, target_tokens)
+    mismatch = first_mismatch(manifest, embedder, target_tokens, late)
     if mismatch is not None:
         key, built, now = mismatch
         return {}, f"{key} changed ({built!r} -> {now!r})"
@@ -138,16 +145,32 @@ def previous_chunks(
     return grouped, None
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """Vectors of a list of texts (row i for text i), and how many had to be computed."""
+
+    vectors: np.ndarray
+    computed: int
+    tokens: list[TokenCodes] | None = None  # content-token rows of text i, when asked for
+
+
 def embed_with_cache(
     texts: Sequence[str],
     embedder: Embedder,
     cache: VectorCache,
     progress: Progress | None = None,
     reuse: bool = True,
-) -> tuple[np.ndarray, int]:
-    """Vectors for `texts` (row i for text i) and how many had to be embedded."""
+    tokens: bool = False,
+) -> Embedded:
+    """Vectors for `texts` through the cache, and with `tokens` their content-token rows.
+
+    With `tokens`, a text counts as cached only when both its vector and its rows are.
+    """
     keys = [text_key(t) for t in texts]
     known = cache.get_many(keys) if reuse else {}
+    known_rows = cache.get_tokens_many(keys) if reuse and tokens else {}
+    if tokens:
+        known = {k: v for k, v in known.items() if k in known_rows}
     by_key = dict(zip(keys, texts, strict=True))
     # Similar lengths share a batch, so little time goes into padding.
     missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
@@ -163,12 +186,22 @@ def embed_with_cache(
         progress("embed", 0, len(missing))
     for start in range(0, len(missing), 128):
         part = missing[start : start + 128]
-        vectors = embedder.embed([by_key[k] for k in part], progress=tick)
+        part_texts = [by_key[k] for k in part]
+        if tokens:
+            vectors, rows = embedder.embed_with_tokens(part_texts, progress=tick)
+            fresh_rows = {k: quantize(r) for k, r in zip(part, rows, strict=True)}
+            known_rows.update(fresh_rows)
+        else:
+            vectors, fresh_rows = embedder.embed(part_texts, progress=tick), {}
         fresh = dict(zip(part, vectors, strict=True))
-        cache.put_many(fresh)  # saved as we go, so a crash mid-way keeps finished work
+        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
         known.update(fresh)
     matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    return matrix.astype(np.float32), len(missing)
+    return Embedded(
+        matrix.astype(np.float32),
+        len(missing),
+        [known_rows[k] for k in keys] if tokens else None,
+    )
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -202,17 +235,25 @@ def write_build(
     documents: Sequence[Document],
     manifest: dict[str, Any],
     approximate_above: int = APPROXIMATE_ABOVE,
+    tokens: Sequence[TokenCodes] | None = None,
 ) -> None:
-    """Every file of a build, manifest last, all flushed to disk."""
+    """Every file of a build, manifest last, all flushed to disk.
+
+    With `tokens` (chunk i's content-token rows), the build can re-rank by late interaction.
+    """
     index, spec = build_dense(vectors, approximate_above)
     manifest = {**manifest, "dense_index": asdict(spec)}
+    manifest["late_interaction"] = LATE_VERSION if tokens is not None else None
     faiss.write_index(index, str(folder / "vectors.faiss"))
+    written = [folder / "vectors.faiss"]
+    if tokens is not None:
+        written += TokenStore.pack(tokens, vectors.shape[1]).save(folder)
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
     _write_jsonl(
         folder / "chunks.jsonl", [vars(c) for c in chunks]
     )  # flat records: vars() is asdict without the deep copy
     _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
-    for path in [folder / "vectors.faiss", *(folder / "bm25").iterdir()]:
+    for path in [*written, *(folder / "bm25").iterdir()]:
         fsync_path(path)
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2)
@@ -231,19 +272,23 @@ def build_index(
     extra: dict[str, Any] | None = None,
     full: bool = False,
     approximate_above: int = APPROXIMATE_ABOVE,
+    late: bool = True,
 ) -> BuildResult:
     """Build from `documents`, publish, prune; the live index is untouched until the last step.
 
     `full` re-chunks and re-embeds everything instead of reusing the previous build and cache.
+    `late` keeps every chunk's token rows, for re-ranking by late interaction.
     """
     started = time.perf_counter()
     with store.build_lock():
         store.prune(KEEP_BUILDS)
         previous, full_reason = (
-            ({}, "--full asked for") if full else previous_chunks(store, embedder, target_tokens)
+            ({}, "--full asked for")
+            if full
+            else previous_chunks(store, embedder, target_tokens, late)
         )
         chunks, reused = chunk_all(documents, embedder, target_tokens, previous)
-        vectors, embedded = _embed_all(store, chunks, embedder, progress, reuse=not full)
+        embedded = _embed_all(store, chunks, embedder, progress, reuse=not full, tokens=late)
         build_id = new_build_id()
         manifest = {
             "format": FORMAT_VERSION,
@@ -262,11 +307,20 @@ def build_index(
             "sources": sorted({d.source for d in documents}),
             **(extra or {}),
         }
-        _write_and_publish(store, build_id, chunks, vectors, documents, manifest, approximate_above)
+        _write_and_publish(
+            store, build_id, chunks, embedded, documents, manifest, approximate_above
+        )
         store.prune(KEEP_BUILDS)
     seconds = time.perf_counter() - started
     return BuildResult(
-        build_id, len(documents), len(chunks), embedded, seconds, manifest, reused, full_reason
+        build_id,
+        len(documents),
+        len(chunks),
+        embedded.computed,
+        seconds,
+        manifest,
+        reused,
+        full_reason,
     )
 
 
@@ -276,14 +330,15 @@ def _embed_all(
     embedder: Embedder,
     progress: Progress | None,
     reuse: bool,
-) -> tuple[np.ndarray, int]:
+    tokens: bool,
+) -> Embedded:
     """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
     path = store.data_dir / "cache" / "vectors.sqlite"
     try:
         cache = VectorCache(path, embedder.vectors_id, embedder.dim)
         try:
             return embed_with_cache(
-                [c.embed_text for c in chunks], embedder, cache, progress, reuse
+                [c.embed_text for c in chunks], embedder, cache, progress, reuse, tokens
             )
         finally:
             cache.close()
@@ -298,7 +353,7 @@ def _write_and_publish(
     store: BuildStore,
     build_id: str,
     chunks: Sequence[Chunk],
-    vectors: np.ndarray,
+    embedded: Embedded,
     documents: Sequence[Document],
     manifest: dict[str, Any],
     approximate_above: int,
@@ -306,7 +361,15 @@ def _write_and_publish(
     """Write the build beside the live one and flip the pointer; on failure leave no trace."""
     tmp = store.new_tmp_dir(build_id)
     try:
-        write_build(tmp, chunks, vectors, documents, manifest, approximate_above)
+        write_build(
+            tmp,
+            chunks,
+            embedded.vectors,
+            documents,
+            manifest,
+            approximate_above,
+            embedded.tokens,
+        )
         store.commit(tmp, build_id)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from corpus.errors import ConfigError
+from index.late import token_rows
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
@@ -47,6 +48,12 @@ class Encoder(Protocol):
 
     def encode_query(self, text: str) -> np.ndarray: ...
 
+    def encode_with_tokens(
+        self, texts: Sequence[str], batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]: ...
+
 
 class TorchEncoder:
     """The model run by sentence-transformers in PyTorch (fp32)."""
@@ -72,6 +79,26 @@ class TorchEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text], 1)
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        outputs = self._model.encode(
+            list(texts), batch_size=batch_size, output_value=None, convert_to_numpy=False
+        )
+        vectors = np.zeros((len(outputs), self.dim), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        for i, out in enumerate(outputs):
+            vector = out["sentence_embedding"].float().numpy()
+            vectors[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            tokens = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].tolist())
+            hidden = out["token_embeddings"].float().numpy()[: len(tokens)]
+            rows.append(token_rows(hidden, tokens[: len(hidden)]))
+        return vectors, rows
+
+    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        vectors, rows = self.encode_with_tokens([text], 1)
+        return vectors, rows[0]
 
 
 class Embedder:
@@ -113,6 +140,25 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shaped (1, dim)."""
         return self._encoder.encode_query(text)
+
+    def embed_with_tokens(
+        self, texts: Sequence[str], batch_size: int = 16, progress: ProgressCallback | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed`, plus each text's content-token rows (see index/late.py) from the same run."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        for start in range(0, len(texts), batch_size):
+            part = texts[start : start + batch_size]
+            vectors, part_rows = self._encoder.encode_with_tokens(part, batch_size)
+            out[start : start + len(part)] = vectors
+            rows.extend(part_rows)
+            if progress is not None:
+                progress(len(part))
+        return out, rows
+
+    def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query vector, shaped (1, dim), and its content-token rows."""
+        return self._encoder.encode_query_with_tokens(text)
 
 
 def _offline() -> None:

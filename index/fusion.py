@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from index.late import LATE_WEIGHT, RERANK_DEPTH
+
 FusionMethod = Literal["rrf", "convex"]
 Scored = Sequence[tuple[int, float]]  # (candidate, retriever score), best first
 RRF_K = 60
@@ -35,6 +37,8 @@ class FusionParams:
     rrf_k: int = RRF_K
     dense_weight: float = 0.5  # the BM25 list gets 1 - dense_weight
     depth: int = 100  # candidates taken from each retriever (at least k)
+    rerank_depth: int = RERANK_DEPTH  # fused candidates re-ranked by late interaction; 0: none
+    late_weight: float = LATE_WEIGHT  # the late-interaction share of the re-ranking score
 
 
 DEFAULT_FUSION = FusionParams()

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from corpus.errors import ConfigError
+from index.late import token_rows
 
 log = logging.getLogger(__name__)
 
@@ -181,22 +182,46 @@ class OnnxEncoder:
         """Unit-length float32 vectors of documents (`batch_size` is for the torch backend)."""
         ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, vector in enumerate(self._pool.map(partial(_vector, self._session), ids)):
-            out[i] = vector
+        for i, hidden in enumerate(self._pool.map(partial(_hidden, self._session), ids)):
+            out[i] = _mean(hidden)
         return out
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`, plus each text's content-token rows from the same run."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        hiddens = self._pool.map(partial(_hidden, self._session), [e.ids for e in encodings])
+        for i, (encoding, hidden) in enumerate(zip(encodings, hiddens, strict=True)):
+            out[i] = _mean(hidden)
+            rows.append(token_rows(hidden, encoding.tokens))
+        return out, rows
 
     def encode_query(self, text: str) -> np.ndarray:
         """The unit-length vector of one query, shaped (1, dim)."""
-        return _vector(self._session, self._tokenizer.encode(text).ids)[None, :]
+        return _mean(_hidden(self._session, self._tokenizer.encode(text).ids))[None, :]
+
+    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """`encode_query`, plus the query's content-token rows from the same run."""
+        encoding = self._tokenizer.encode(text)
+        hidden = _hidden(self._session, encoding.ids)
+        return _mean(hidden)[None, :], token_rows(hidden, encoding.tokens)
 
 
-def _vector(session: Any, ids: Sequence[int]) -> np.ndarray:
-    """Mean of the token vectors of one text, normalized."""
+def _hidden(session: Any, ids: Sequence[int]) -> np.ndarray:
+    """The transformer's output for one text: a row per token."""
     input_ids = np.asarray([ids], dtype=np.int64)
     feeds = dict(
         zip(INPUTS, (input_ids, np.ones_like(input_ids), np.zeros_like(input_ids)), strict=True)
     )
-    hidden: np.ndarray = session.run(None, feeds)[0]
-    mean = hidden[0].mean(axis=0)
+    hidden: np.ndarray = session.run(None, feeds)[0][0]
+    return hidden
+
+
+def _mean(hidden: np.ndarray) -> np.ndarray:
+    """Mean of the token rows, normalized."""
+    mean = hidden.mean(axis=0)
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     return np.asarray(mean, dtype=np.float32)

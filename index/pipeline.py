@@ -41,6 +41,7 @@ def run_index(
     progress: Progress | None = None,
     full: bool = False,
     approximate_above: int = APPROXIMATE_ABOVE,
+    late: bool = True,
 ) -> tuple[BuildResult, Discovery]:
     """Discover documents and publish a new build of them."""
     found = sources.discover()
@@ -57,6 +58,7 @@ def run_index(
         progress=progress,
         full=full,
         approximate_above=approximate_above,
+        late=late,
     )
     return result, found
 

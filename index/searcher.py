@@ -20,6 +20,7 @@ from index.build import first_mismatch
 from index.chunking import Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
+from index.late import LATE_VERSION, TOKENS_FILE, TokenStore, rerank
 from index.lexical import LexicalIndex
 from index.store import BuildStore, damaged, load_part, read_jsonl
 
@@ -71,6 +72,7 @@ class Searcher:
         dense: faiss.Index,
         lexical: LexicalIndex,
         embedder: Embedder,
+        tokens: TokenStore | None = None,
     ) -> None:
         self.folder = folder
         self.manifest = manifest
@@ -79,6 +81,7 @@ class Searcher:
         self._dense = dense
         self._lexical = lexical
         self._embedder = embedder
+        self._tokens = tokens
 
     @property
     def embedder(self) -> Embedder:
@@ -113,14 +116,40 @@ class Searcher:
                 f"chunks.jsonl holds {len(chunks)} chunks and vectors.faiss {dense.ntotal} "
                 f"vectors, but the manifest says {manifest.get('chunk_count')}",
             )
-        return cls(folder, manifest, chunks, docs, dense, lexical, embedder)
+        tokens = (
+            load_part(folder, TOKENS_FILE, lambda _: TokenStore.load(folder, len(chunks)))
+            if manifest.get("late_interaction") == LATE_VERSION
+            else None
+        )
+        return cls(folder, manifest, chunks, docs, dense, lexical, embedder, tokens)
+
+    @property
+    def reranks(self) -> bool:
+        """Whether this build holds the token rows that late-interaction re-ranking needs."""
+        return self._tokens is not None
+
+    def rerank(
+        self,
+        fused: list[tuple[int, float]],
+        query_rows: np.ndarray,
+        fusion: FusionParams = DEFAULT_FUSION,
+    ) -> list[tuple[int, float]]:
+        """`fused` with its first `fusion.rerank_depth` re-ranked by late interaction."""
+        if self._tokens is None or fusion.rerank_depth <= 0:
+            return fused
+        head = [c for c, _ in fused[: fusion.rerank_depth]]
+        return rerank(fused, self._tokens.scores(query_rows, head), fusion.late_weight)
 
     def dense_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
+        return self._dense_ranking(self._embedder.embed_query(query), depth, allowed)
+
+    def _dense_ranking(
+        self, vector: np.ndarray, depth: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
         if self._dense.ntotal == 0:
             return []
-        vector = self._embedder.embed_query(query)
         scores, ids = ann.search(self._dense, vector, min(depth, self._dense.ntotal), allowed)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
@@ -148,15 +177,27 @@ class Searcher:
         """The best `k` chunks for `query`; `where` keeps only chunks it accepts.
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
-        depth the ranking is the same and `k` only says how much of it to return.
+        depth the ranking is the same and `k` only says how much of it to return. Hybrid search
+        then re-ranks the first `fusion.rerank_depth` fused candidates by late interaction
+        (index/late.py), whatever `k` is, when the build holds token rows.
         """
         depth = max(k, fusion.depth)
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
-        dense = self.dense_ranking(query, depth, allowed) if mode in ("hybrid", "dense") else []
+        late = self._tokens if mode == "hybrid" and fusion.rerank_depth > 0 else None
+        query_rows = None
+        dense: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            if late is not None:
+                vector, query_rows = self._embedder.embed_query_with_tokens(query)
+            else:
+                vector = self._embedder.embed_query(query)
+            dense = self._dense_ranking(vector, depth, allowed)
         bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
         fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
+        if late is not None and query_rows is not None:
+            fused = self.rerank(fused, query_rows, fusion)
         return [
             Hit(self.chunks[c], score, dense_rank.get(c), bm25_rank.get(c))
             for c, score in fused[:k]

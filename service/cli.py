@@ -125,6 +125,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         strict=args.strict,
         backend=settings.backend,
         models_dir=settings.models_path,
+        rerank=not args.no_rerank,
     )
     return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
 
@@ -211,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--whole-docs", action="store_true", help="BEIR: embed each document whole, not chunked"
     )
     ev.add_argument("--strict", action="store_true", help="count only each question's own label")
+    ev.add_argument(
+        "--no-rerank",
+        action="store_true",
+        help="hybrid without the late-interaction re-ranking, for comparison",
+    )
     ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
     ev.add_argument("--json", action="store_true", help="print the JSON report")
     ev.set_defaults(handler=cmd_eval)

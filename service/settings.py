@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     target_tokens: int = DEFAULT_TARGET_TOKENS
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
+    rerank: bool = True  # keep token rows and re-rank the hybrid top by late interaction
     cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
     rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
 

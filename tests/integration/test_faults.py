@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from corpus.errors import BuildFailed
 from index import vector_cache
 from index.embedding import Embedder
+from index.late import TOKENS_FILE
 from index.pipeline import run_index
 from index.searcher import Searcher
 from service.app import create_app
@@ -50,6 +51,12 @@ def _garbage_vectors(folder: Path) -> str:
     return "vectors.faiss"
 
 
+def _truncated_tokens(folder: Path) -> str:
+    path = folder / TOKENS_FILE
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return TOKENS_FILE
+
+
 def _no_manifest(folder: Path) -> str:
     (folder / "manifest.json").unlink()
     return "manifest.json"
@@ -64,6 +71,7 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
     "truncated chunks.jsonl": _truncate_mid_line,
     "chunks.jsonl cut at a line": _truncate_whole_lines,
     "garbage vectors.faiss": _garbage_vectors,
+    "truncated token rows": _truncated_tokens,
     "missing manifest.json": _no_manifest,
     "CURRENT names a missing build": _pointer_to_nowhere,
 }

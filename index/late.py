@@ -1,0 +1,172 @@
+"""Late interaction: re-rank the hybrid top by how well each query word finds its match.
+
+The model's token vectors (the transformer's output before mean pooling) are kept for the
+content words of every chunk: special tokens, English stop words and punctuation are dropped.
+A chunk's late score for a query is the mean, over the query's content tokens, of the best
+cosine to any of the chunk's tokens (MaxSim). Mean pooling blurs a chunk into one point, so a
+question whose words each have a close match somewhere in a passage can sit below passages
+that are merely on topic; MaxSim sees the matches one word at a time.
+
+It re-ranks only the first `RERANK_DEPTH` fused candidates, so its cost does not grow with
+the corpus. Both scores are min-max normalized over those candidates and mixed with
+`LATE_WEIGHT`: dense, BM25 and late interaction then count a third each (eval/EXPERIMENTS.md
+section 10 has the figures).
+
+Storage: each token row is int8 with one float32 scale (its largest absolute value / 127),
+384 + 4 bytes a token; on our eval set the ranking is the same as with float32 rows. The rows
+of all chunks sit in one array, memory-mapped, with `offsets[i]:offsets[i + 1]` for chunk i.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+LATE_VERSION = 1  # bump when the kept tokens or the storage change: builds must be remade
+RERANK_DEPTH = 30
+LATE_WEIGHT = 1 / 3
+TOKENS_FILE = "tokens.npy"
+SCALES_FILE = "token_scales.npy"
+OFFSETS_FILE = "token_offsets.npy"
+
+_STOP_WORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
+_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"})
+_WORD = re.compile(r"[^\W_]")  # a letter or a digit
+
+
+def content_positions(tokens: Sequence[str]) -> list[int]:
+    """Positions of the word pieces worth matching: not special, not a stop word, not punctuation."""
+    return [
+        i
+        for i, token in enumerate(tokens)
+        if token not in _SPECIAL and token not in _STOP_WORDS and _WORD.search(token)
+    ]
+
+
+def token_rows(hidden: np.ndarray, tokens: Sequence[str]) -> np.ndarray:
+    """The unit-length float32 rows of `hidden` at the content positions of `tokens`."""
+    rows = np.asarray(hidden[content_positions(tokens)], dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: np.ndarray = rows / np.maximum(norms, 1e-12)
+    return unit
+
+
+def quantize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 codes and one float32 scale per row, with `codes * scale` close to `rows`."""
+    rows = np.asarray(rows, dtype=np.float32)
+    scales = np.abs(rows).max(axis=1) / 127.0 if len(rows) else np.zeros(0, np.float32)
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    codes = np.clip(np.rint(rows / scales[:, None]), -127, 127).astype(np.int8)
+    return codes, scales
+
+
+def dequantize(codes: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    return np.asarray(codes, dtype=np.float32) * np.asarray(scales, dtype=np.float32)[:, None]
+
+
+def maxsim(query: np.ndarray, doc: np.ndarray) -> float:
+    """Mean over query rows of the best dot product with any doc row; 0 when either is empty."""
+    if len(query) == 0 or len(doc) == 0:
+        return 0.0
+    return float((query @ doc.T).max(axis=1).mean())
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    low, span = float(values.min()), float(values.max() - values.min())
+    return (values - low) / span if span > 0 else np.ones_like(values)
+
+
+def rerank(
+    fused: Sequence[tuple[int, float]],
+    late: Sequence[float],
+    weight: float = LATE_WEIGHT,
+) -> list[tuple[int, float]]:
+    """Re-order the first `len(late)` of `fused` by `(1 - weight) * fused + weight * late`.
+
+    Both are min-max normalized over those candidates (best 1, worst 0). The rest keep their
+    order below, scored `(1 - weight) * fused` on the same scale, which is at most 0, so scores
+    still fall down the list. Ties keep the fused order.
+    """
+    n = len(late)
+    if n == 0:
+        return list(fused)
+    head = np.array([s for _, s in fused[:n]], dtype=np.float64)
+    low, span = float(head.min()), float(head.max() - head.min())
+    scale = span if span > 0 else 1.0
+    mixed = (1 - weight) * _min_max(head) + weight * _min_max(np.asarray(late, np.float64))
+    order = sorted(range(n), key=lambda i: (-mixed[i], i))
+    top = [(fused[i][0], float(mixed[i])) for i in order]
+    rest = [(c, float((1 - weight) * min(0.0, (s - low) / scale))) for c, s in fused[n:]]
+    return top + rest
+
+
+class TokenStore:
+    """Every chunk's content-token rows, int8 with per-row scales, memory-mapped from a build."""
+
+    def __init__(self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
+        self._codes = codes
+        self._scales = scales
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @property
+    def rows(self) -> int:
+        return int(self._offsets[-1])
+
+    def chunk(self, i: int) -> np.ndarray:
+        """Chunk i's rows as float32."""
+        start, end = int(self._offsets[i]), int(self._offsets[i + 1])
+        return dequantize(self._codes[start:end], self._scales[start:end])
+
+    def scores(self, query: np.ndarray, chunk_ids: Sequence[int]) -> list[float]:
+        """The MaxSim of `query` rows against each chunk in `chunk_ids` (`maxsim`, batched)."""
+        spans = [(int(self._offsets[c]), int(self._offsets[c + 1])) for c in chunk_ids]
+        kept = [(a, b) for a, b in spans if b > a]
+        if len(query) == 0 or not kept:
+            return [0.0] * len(spans)
+        rows = np.concatenate([np.arange(a, b) for a, b in kept])
+        codes = np.asarray(self._codes[rows], dtype=np.float32)
+        # (query . code) * scale is query . (code * scale): scale the products, not the rows.
+        products = (query @ codes.T) * np.asarray(self._scales[rows], dtype=np.float32)
+        starts = np.cumsum([0] + [b - a for a, b in kept[:-1]])
+        best = np.maximum.reduceat(products, starts, axis=1).mean(axis=0)
+        found = iter(best.tolist())
+        return [next(found) if b > a else 0.0 for a, b in spans]
+
+    @classmethod
+    def pack(cls, per_chunk: Sequence[tuple[np.ndarray, np.ndarray]], dim: int) -> TokenStore:
+        """One store from the (codes, scales) of every chunk, in chunk order."""
+        offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
+        np.cumsum([len(codes) for codes, _ in per_chunk], out=offsets[1:])
+        codes = np.zeros((int(offsets[-1]), dim), dtype=np.int8)
+        scales = np.zeros(int(offsets[-1]), dtype=np.float32)
+        for i, (c, s) in enumerate(per_chunk):
+            codes[offsets[i] : offsets[i + 1]] = c
+            scales[offsets[i] : offsets[i + 1]] = s
+        return cls(codes, scales, offsets)
+
+    def save(self, folder: Path) -> list[Path]:
+        """Write the three arrays into a build folder; the files written."""
+        np.save(folder / TOKENS_FILE, self._codes)
+        np.save(folder / SCALES_FILE, self._scales)
+        np.save(folder / OFFSETS_FILE, self._offsets)
+        return [folder / name for name in (TOKENS_FILE, SCALES_FILE, OFFSETS_FILE)]
+
+    @classmethod
+    def load(cls, folder: Path, chunks: int) -> TokenStore:
+        """Open a build's token rows; a mismatch with the chunk count is a ValueError."""
+        codes = np.load(folder / TOKENS_FILE, mmap_mode="r")
+        scales = np.load(folder / SCALES_FILE, mmap_mode="r")
+        offsets = np.load(folder / OFFSETS_FILE)
+        if len(offsets) != chunks + 1 or not int(offsets[-1]) == len(codes) == len(scales):
+            raise ValueError(
+                f"token rows for {len(offsets) - 1} chunks ({len(codes)} rows), "
+                f"expected {chunks} chunks"
+            )
+        return cls(codes, scales, offsets)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.late import (
+    TokenStore,
+    content_positions,
+    dequantize,
+    maxsim,
+    quantize,
+    rerank,
+    token_rows,
+)
+
+
+def test_content_positions_drop_special_tokens_stop_words_and_punctuation() -> None:
+    tokens = ["[CLS]", "what", "is", "the", "lambda", "##mart", "?", "-", "2", "[SEP]"]
+    assert content_positions(tokens) == [1, 4, 5, 8]
+
+
+def test_token_rows_keep_content_rows_at_unit_length() -> None:
+    hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
+    rows = token_rows(hidden, ["[CLS]", "drift", "the", "psi"])
+    assert rows.dtype == np.float32
+    assert np.allclose(rows, [[0.6, 0.8], [0.0, 1.0]])
+
+
+def test_quantize_round_trip_is_within_half_a_step() -> None:
+    rows = np.array([[0.5, -1.0, 0.25], [0.0, 0.0, 0.0]], dtype=np.float32)
+    codes, scales = quantize(rows)
+    assert codes.dtype == np.int8 and scales.dtype == np.float32
+    # The largest absolute value maps to 127: steps of 1/127 in the first row.
+    assert codes[0].tolist() == [64, -127, 32]
+    assert codes[1].tolist() == [0, 0, 0] and scales[1] == 1.0  # an all-zero row stays zero
+    assert np.abs(dequantize(codes, scales) - rows).max() <= 0.5 / 127 + 1e-7
+
+
+def test_maxsim_matches_hand_computed_value() -> None:
+    # q1 . d = 0.6, 1.0 -> 1.0 ; q2 . d = 0.8, 0.0 -> 0.8 ; mean 0.9
+    query = np.array([[1.0, 0.0], [0.0, 1.0]])
+    doc = np.array([[0.6, 0.8], [1.0, 0.0]])
+    assert maxsim(query, doc) == pytest.approx(0.9)
+    assert maxsim(query, np.zeros((0, 2))) == 0.0
+    assert maxsim(np.zeros((0, 2)), doc) == 0.0
+
+
+def test_rerank_matches_hand_computed_scores() -> None:
+    # The first three are re-ranked. fused 0.9, 0.7, 0.5 -> 1.0, 0.5, 0.0 ;
+    # late 0.2, 0.8, 0.6 -> 0.0, 1.0, 0.6667. Weight 0.5:
+    # 10: 0.5 ; 11: 0.25 + 0.5 = 0.75 ; 12: 0.3333 ; 13 stays below: 0.5 * (0.4 - 0.5) / 0.4
+    fused = [(10, 0.9), (11, 0.7), (12, 0.5), (13, 0.4)]
+    out = rerank(fused, [0.2, 0.8, 0.6], weight=0.5)
+    assert [(c, round(s, 7)) for c, s in out] == [
+        (11, 0.75),
+        (10, 0.5),
+        (12, 0.3333333),
+        (13, -0.125),
+    ]
+
+
+def test_rerank_ties_keep_the_fused_order_and_no_late_scores_change_nothing() -> None:
+    # Weight 1/3: 10 gets 2/3 * 1 + 0 and 11 gets 2/3 * 0.5 + 1/3 * 1, the same 0.6667.
+    fused = [(10, 0.9), (11, 0.7), (12, 0.5)]
+    assert [c for c, _ in rerank(fused, [0.2, 0.8, 0.5])] == [10, 11, 12]
+    assert rerank(fused, []) == fused
+    # All fused scores equal: the late scores alone decide.
+    assert [c for c, _ in rerank([(1, 0.3), (2, 0.3)], [0.1, 0.9])] == [2, 1]
+
+
+def _store(rng: np.random.Generator, sizes: list[int]) -> tuple[TokenStore, list[np.ndarray]]:
+    chunks = []
+    for n in sizes:
+        rows = rng.standard_normal((n, 8)).astype(np.float32)
+        chunks.append(rows / np.linalg.norm(rows, axis=1, keepdims=True) if n else rows)
+    return TokenStore.pack([quantize(r) for r in chunks], 8), chunks
+
+
+def test_store_scores_are_maxsim_of_each_chunk(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    store, chunks = _store(rng, [5, 0, 12, 1])
+    query = rng.standard_normal((3, 8)).astype(np.float32)
+    wanted = [3, 1, 0, 2]
+    expected = [maxsim(query, store.chunk(c)) for c in wanted]
+    assert expected[1] == 0.0  # the chunk without content tokens
+    assert store.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
+    # Scores from int8 rows stay close to the float rows they came from.
+    exact = [maxsim(query, chunks[c]) for c in wanted]
+    assert store.scores(query, wanted) == pytest.approx(exact, abs=0.02)
+
+    store.save(tmp_path)
+    loaded = TokenStore.load(tmp_path, 4)
+    assert len(loaded) == 4 and loaded.rows == 18
+    assert loaded.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
+
+
+def test_store_with_the_wrong_chunk_count_is_refused(tmp_path: Path) -> None:
+    store, _ = _store(np.random.default_rng(0), [2, 3])
+    store.save(tmp_path)
+    with pytest.raises(ValueError, match="expected 3 chunks"):
+        TokenStore.load(tmp_path, 3)
