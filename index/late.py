@@ -1,7 +1,8 @@
 """Late interaction: re-rank the hybrid top by how well each query word finds its match.
 
 The model's token vectors (the transformer's output before mean pooling) are kept for the
-content words of every chunk: special tokens, English stop words and punctuation are dropped.
+content words of every chunk: special tokens, English stop words and punctuation are dropped,
+and a word piece that comes back later in the chunk keeps only its first row.
 A chunk's late score for a query is the mean, over the query's content tokens, of the best
 cosine to any of the chunk's tokens (MaxSim). Mean pooling blurs a chunk into one point, so a
 question whose words each have a close match somewhere in a passage can sit below passages
@@ -26,8 +27,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-LATE_VERSION = 1  # bump when the kept tokens or the storage change: builds must be remade
-RERANK_DEPTH = 30
+LATE_VERSION = 2  # bump when the kept tokens or the storage change: builds must be remade
+RERANK_DEPTH = 20
 LATE_WEIGHT = 1 / 3
 TOKENS_FILE = "tokens.npy"
 SCALES_FILE = "token_scales.npy"
@@ -39,12 +40,13 @@ _WORD = re.compile(r"[^\W_]")  # a letter or a digit
 
 
 def content_positions(tokens: Sequence[str]) -> list[int]:
-    """Positions of the word pieces worth matching: not special, not a stop word, not punctuation."""
-    return [
-        i
-        for i, token in enumerate(tokens)
-        if token not in _SPECIAL and token not in _STOP_WORDS and _WORD.search(token)
-    ]
+    """Where the word pieces worth matching first appear: not special, not a stop word, not
+    punctuation. A piece seen before adds a near copy of a row MaxSim already has."""
+    first: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        if token not in _SPECIAL and token not in _STOP_WORDS and _WORD.search(token):
+            first.setdefault(token, i)
+    return list(first.values())
 
 
 def token_rows(hidden: np.ndarray, tokens: Sequence[str]) -> np.ndarray:
@@ -108,9 +110,11 @@ class TokenStore:
     """Every chunk's content-token rows, int8 with per-row scales, memory-mapped from a build."""
 
     def __init__(self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
-        self._codes = codes
-        self._scales = scales
+        # Plain arrays over the same memory: numpy.memmap's indexing adds Python work per call.
+        self._codes = np.asarray(codes)
+        self._scales = np.asarray(scales)
         self._offsets = offsets
+        self._bounds: list[int] = offsets.tolist()
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -126,14 +130,15 @@ class TokenStore:
 
     def scores(self, query: np.ndarray, chunk_ids: Sequence[int]) -> list[float]:
         """The MaxSim of `query` rows against each chunk in `chunk_ids` (`maxsim`, batched)."""
-        spans = [(int(self._offsets[c]), int(self._offsets[c + 1])) for c in chunk_ids]
+        bounds = self._bounds
+        spans = [(bounds[c], bounds[c + 1]) for c in chunk_ids]
         kept = [(a, b) for a, b in spans if b > a]
         if len(query) == 0 or not kept:
             return [0.0] * len(spans)
-        rows = np.concatenate([np.arange(a, b) for a, b in kept])
-        codes = np.asarray(self._codes[rows], dtype=np.float32)
+        codes = np.concatenate([self._codes[a:b] for a, b in kept]).astype(np.float32)
+        scales = np.concatenate([self._scales[a:b] for a, b in kept])
         # (query . code) * scale is query . (code * scale): scale the products, not the rows.
-        products = (query @ codes.T) * np.asarray(self._scales[rows], dtype=np.float32)
+        products = (query @ codes.T) * scales
         starts = np.cumsum([0] + [b - a for a, b in kept[:-1]])
         best = np.maximum.reduceat(products, starts, axis=1).mean(axis=0)
         found = iter(best.tolist())

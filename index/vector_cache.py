@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from index.late import LATE_VERSION
+
 TokenCodes = tuple[np.ndarray, np.ndarray]  # int8 rows and their float32 scales
 
 
@@ -39,21 +41,24 @@ class VectorCache:
             "(model TEXT, key TEXT, codes BLOB, scales BLOB, PRIMARY KEY (model, key))"
         )
         self._model = model
+        self._tokens_model = f"{model}+late{LATE_VERSION}"  # rows change with the kept tokens
         self._dim = dim
 
-    def _select(self, columns: str, table: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    def _select(
+        self, columns: str, table: str, model: str, keys: Sequence[str]
+    ) -> Iterator[tuple[Any, ...]]:
         for start in range(0, len(keys), 500):
             part = list(keys[start : start + 500])
             marks = ",".join("?" * len(part))
             yield from self._db.execute(
                 f"SELECT key, {columns} FROM {table} WHERE model = ? AND key IN ({marks})",
-                [self._model, *part],
+                [model, *part],
             )
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors among `keys`."""
         found: dict[str, np.ndarray] = {}
-        for key, blob in self._select("vector", "vectors", keys):
+        for key, blob in self._select("vector", "vectors", self._model, keys):
             vector = np.frombuffer(blob, dtype=np.float32)
             if vector.shape == (self._dim,):
                 found[key] = vector
@@ -62,7 +67,9 @@ class VectorCache:
     def get_tokens_many(self, keys: Sequence[str]) -> dict[str, TokenCodes]:
         """The cached content-token rows among `keys`, as (int8 codes, float32 scales)."""
         found: dict[str, TokenCodes] = {}
-        for key, codes_blob, scales_blob in self._select("codes, scales", "tokens", keys):
+        for key, codes_blob, scales_blob in self._select(
+            "codes, scales", "tokens", self._tokens_model, keys
+        ):
             scales = np.frombuffer(scales_blob, dtype=np.float32)
             codes = np.frombuffer(codes_blob, dtype=np.int8)
             if codes.size == scales.size * self._dim:
@@ -82,7 +89,7 @@ class VectorCache:
                 "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
                 [
                     (
-                        self._model,
+                        self._tokens_model,
                         k,
                         np.asarray(c, np.int8).tobytes(),
                         np.asarray(s, np.float32).tobytes(),

@@ -6,13 +6,16 @@ that name the field; nothing a client sends produces a 500.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from threadpoolctl import threadpool_limits
 
 from corpus.errors import (
     AdminDisabled,
@@ -55,6 +58,7 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
     (NotFoundError, 404),
     (ConfigError, 400),
 ]
+REQUEST_THREADS = max(2, os.cpu_count() or 2)  # worker threads for requests (see lifespan)
 _ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
@@ -117,6 +121,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Every API request is CPU work (the model, FAISS, BM25, re-ranking) on a worker thread.
+        # More threads than cores only fight over the GIL and the caches, and numpy's BLAS pool
+        # would split each re-ranking product over cores the requests already use. With one
+        # BLAS thread, 8 threads searching in process went from 157 to 209 queries/s; with as
+        # many request threads as cores instead of anyio's 40, 8 HTTP clients went from
+        # 145-152 to 167-194 queries/s (eval/BENCHMARKS.md).
+        blas = threadpool_limits(1, user_api="blas")
+        to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         live.refresh()
         live.start_watching()
         if settings.admin_token or watcher is not None:
@@ -129,6 +141,7 @@ def create_app(
         reindexer.wait_idle(timeout=60)
         worker.close()
         live.stop()
+        blas.restore_original_limits()
 
     app = FastAPI(
         title="ragnotes",

@@ -21,6 +21,10 @@ def test_content_positions_drop_special_tokens_stop_words_and_punctuation() -> N
     assert content_positions(tokens) == [1, 4, 5, 8]
 
 
+def test_content_positions_keep_the_first_row_of_a_repeated_piece() -> None:
+    assert content_positions(["drift", "the", "drift", "##s", "drift", "##s", "psi"]) == [0, 3, 6]
+
+
 def test_token_rows_keep_content_rows_at_unit_length() -> None:
     hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
     rows = token_rows(hidden, ["[CLS]", "drift", "the", "psi"])
