@@ -183,11 +183,11 @@ class Searcher:
         """
         depth = max(k, fusion.depth)
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
-        late = self._tokens if mode == "hybrid" and fusion.rerank_depth > 0 else None
+        reranking = self.reranks and mode == "hybrid" and fusion.rerank_depth > 0
         query_rows = None
         dense: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense"):
-            if late is not None:
+            if reranking:
                 vector, query_rows = self._embedder.embed_query_with_tokens(query)
             else:
                 vector = self._embedder.embed_query(query)
@@ -196,7 +196,7 @@ class Searcher:
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
         fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
-        if late is not None and query_rows is not None:
+        if query_rows is not None:
             fused = self.rerank(fused, query_rows, fusion)
         return [
             Hit(self.chunks[c], score, dense_rank.get(c), bm25_rank.get(c))
