@@ -21,15 +21,15 @@ from corpus.documents import Document, fingerprint
 from eval.beir_data import BeirDataset
 from eval.runner import EVAL_MODES
 from eval.scoring import Outcome
-from index.build import FORMAT_VERSION, Progress, build_index, embed_with_cache
+from index.build import FORMAT_VERSION, build_index
 from index.chunking import CHUNKER_VERSION, Chunk
-from index.embedding import Embedder
+from index.embedding import Embedder, Progress
 from index.fusion import DEFAULT_FUSION, FusionParams
 from index.late import LATE_VERSION, TokenStore
 from index.lexical import LexicalIndex
 from index.searcher import Hit, Mode, Searcher
 from index.store import BuildStore
-from index.vector_cache import VectorCache
+from index.vector_cache import VectorCache, embed_with_cache
 
 RANKED_DOCS = 100  # enough for recall@100
 

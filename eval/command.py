@@ -24,8 +24,7 @@ from eval.beir_data import load_beir
 from eval.questions import load_questions
 from eval.report import build_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
-from index.build import Progress
-from index.embedding import DEFAULT_BACKEND, Backend, Embedder, load_embedder
+from index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
 from index.fusion import DEFAULT_FUSION, FusionParams
 from index.lexical import BM25_B, BM25_K1, TOKENIZATION
 from index.searcher import Searcher

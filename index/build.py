@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,15 +29,14 @@ from corpus.documents import Document, fingerprint
 from corpus.errors import BuildFailed, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
-from index.embedding import Embedder
-from index.late import LATE_VERSION, TokenStore, quantize
+from index.embedding import Embedder, Progress
+from index.late import LATE_VERSION, TokenStore
 from index.lexical import LexicalIndex
 from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
-from index.vector_cache import TokenCodes, VectorCache, text_key
+from index.vector_cache import Embedded, TokenCodes, VectorCache, embed_with_cache
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 3
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass(frozen=True)
@@ -143,65 +142,6 @@ def previous_chunks(
     if len(rows) != manifest.get("chunk_count"):  # a truncated file would drop a file's last chunks
         return {}, f"the previous build's chunks.jsonl is truncated ({len(rows)} chunks listed)"
     return grouped, None
-
-
-@dataclass(frozen=True)
-class Embedded:
-    """Vectors of a list of texts (row i for text i), and how many had to be computed."""
-
-    vectors: np.ndarray
-    computed: int
-    tokens: list[TokenCodes] | None = None  # content-token rows of text i, when asked for
-
-
-def embed_with_cache(
-    texts: Sequence[str],
-    embedder: Embedder,
-    cache: VectorCache,
-    progress: Progress | None = None,
-    reuse: bool = True,
-    tokens: bool = False,
-) -> Embedded:
-    """Vectors for `texts` through the cache, and with `tokens` their content-token rows.
-
-    With `tokens`, a text counts as cached only when both its vector and its rows are.
-    """
-    keys = [text_key(t) for t in texts]
-    known = cache.get_many(keys) if reuse else {}
-    known_rows = cache.get_tokens_many(keys) if reuse and tokens else {}
-    if tokens:
-        known = {k: v for k, v in known.items() if k in known_rows}
-    by_key = dict(zip(keys, texts, strict=True))
-    # Similar lengths share a batch, so little time goes into padding.
-    missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress("embed", done, len(missing))
-
-    if progress is not None:
-        progress("embed", 0, len(missing))
-    for start in range(0, len(missing), 128):
-        part = missing[start : start + 128]
-        part_texts = [by_key[k] for k in part]
-        if tokens:
-            vectors, rows = embedder.embed_with_tokens(part_texts, progress=tick)
-            fresh_rows = {k: quantize(r) for k, r in zip(part, rows, strict=True)}
-            known_rows.update(fresh_rows)
-        else:
-            vectors, fresh_rows = embedder.embed(part_texts, progress=tick), {}
-        fresh = dict(zip(part, vectors, strict=True))
-        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
-        known.update(fresh)
-    matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    return Embedded(
-        matrix.astype(np.float32),
-        len(missing),
-        [known_rows[k] for k in keys] if tokens else None,
-    )
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ Backend = Literal["torch", "onnx"]
 # (eval/BENCHMARKS.md has the comparison that made it the default).
 DEFAULT_BACKEND: Backend = "onnx"
 ProgressCallback = Callable[[int], None]
+Progress = Callable[[str, int, int], None]  # (stage, done, total) of a build
 
 
 def resolve_model(name: str) -> Path | str:

@@ -10,9 +10,9 @@ from corpus.documents import MAX_FILE_BYTES, Discovery, discover
 from corpus.errors import ConfigError
 from corpus.manifest import CuratedRepo
 from index.ann import APPROXIMATE_ABOVE
-from index.build import BuildResult, Progress, build_index
+from index.build import BuildResult, build_index
 from index.chunking import DEFAULT_TARGET_TOKENS
-from index.embedding import Embedder
+from index.embedding import Embedder, Progress
 from index.store import BuildStore
 
 

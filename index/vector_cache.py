@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.late import LATE_VERSION
+from index.embedding import Embedder, Progress
+from index.late import LATE_VERSION, quantize
 
 TokenCodes = tuple[np.ndarray, np.ndarray]  # int8 rows and their float32 scales
 
@@ -100,3 +102,62 @@ class VectorCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Vectors of a list of texts (row i for text i), and how many had to be computed."""
+
+    vectors: np.ndarray
+    computed: int
+    tokens: list[TokenCodes] | None = None  # content-token rows of text i, when asked for
+
+
+def embed_with_cache(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: VectorCache,
+    progress: Progress | None = None,
+    reuse: bool = True,
+    tokens: bool = False,
+) -> Embedded:
+    """Vectors for `texts` through the cache, and with `tokens` their content-token rows.
+
+    With `tokens`, a text counts as cached only when both its vector and its rows are.
+    """
+    keys = [text_key(t) for t in texts]
+    known = cache.get_many(keys) if reuse else {}
+    known_rows = cache.get_tokens_many(keys) if reuse and tokens else {}
+    if tokens:
+        known = {k: v for k, v in known.items() if k in known_rows}
+    by_key = dict(zip(keys, texts, strict=True))
+    # Similar lengths share a batch, so little time goes into padding.
+    missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("embed", done, len(missing))
+
+    if progress is not None:
+        progress("embed", 0, len(missing))
+    for start in range(0, len(missing), 128):
+        part = missing[start : start + 128]
+        part_texts = [by_key[k] for k in part]
+        if tokens:
+            vectors, rows = embedder.embed_with_tokens(part_texts, progress=tick)
+            fresh_rows = {k: quantize(r) for k, r in zip(part, rows, strict=True)}
+            known_rows.update(fresh_rows)
+        else:
+            vectors, fresh_rows = embedder.embed(part_texts, progress=tick), {}
+        fresh = dict(zip(part, vectors, strict=True))
+        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
+        known.update(fresh)
+    matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return Embedded(
+        matrix.astype(np.float32),
+        len(missing),
+        [known_rows[k] for k in keys] if tokens else None,
+    )

@@ -18,7 +18,8 @@ import threading
 from typing import Any
 
 from corpus.errors import BuildFailed, RagnotesError
-from index.build import BuildResult, Progress
+from index.build import BuildResult
+from index.embedding import Progress
 from service.settings import Settings
 
 _PRIORITY = 19  # nice: queries win the CPU whenever both want it

@@ -7,8 +7,8 @@ import sys
 from tqdm import tqdm
 
 from corpus.documents import Discovery
-from index.build import BuildResult, Progress
-from index.embedding import Embedder
+from index.build import BuildResult
+from index.embedding import Embedder, Progress
 from index.pipeline import run_index
 from service.settings import Settings
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 from corpus.errors import NotFoundError, RagnotesError, ReindexRunning
-from index.build import BuildResult, Progress
+from index.build import BuildResult
+from index.embedding import Progress
 from service.live import LiveIndex
 
 log = logging.getLogger(__name__)
