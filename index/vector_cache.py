@@ -45,6 +45,13 @@ class VectorCache:
         self._model = model
         self._tokens_model = f"{model}+late{LATE_VERSION}"  # rows change with the kept tokens
         self._dim = dim
+        # Rows this model made under an earlier format (the first one carried no "+late" tag)
+        # can never be read again: drop them, and new rows reuse their pages.
+        with self._db:
+            self._db.execute(
+                "DELETE FROM tokens WHERE (model = ? OR substr(model, 1, ?) = ?) AND model != ?",
+                (model, len(model) + 5, f"{model}+late", self._tokens_model),
+            )
 
     def _select(
         self, columns: str, table: str, model: str, keys: Sequence[str]
