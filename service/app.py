@@ -58,7 +58,10 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
     (NotFoundError, 404),
     (ConfigError, 400),
 ]
-REQUEST_THREADS = max(2, os.cpu_count() or 2)  # worker threads for requests (see lifespan)
+# Worker threads for requests (see lifespan): the cores this process may run on.
+REQUEST_THREADS = max(
+    2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+)
 _ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
