@@ -120,7 +120,7 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
         status_code=202,
         response_model=Accepted,
         dependencies=[Depends(require_admin)],
-        responses=error_responses(401, 403, 409, 413, 422, 429),
+        responses=error_responses(401, 403, 409, 413, 415, 422, 429),
     )
     def reindex() -> Accepted:
         """Start a re-index in the background (needs the admin bearer token)."""

@@ -31,8 +31,10 @@ from corpus.errors import (
 from index.embedding import Embedder
 from service.admin import admin_router
 from service.build_worker import BuildWorker
+from service.guards import CrossSiteCheck, HostCheck
 from service.limits import install_limits
 from service.live import LiveIndex
+from service.login import install_read_token
 from service.passages import answer, index_info
 from service.reindex import NotesWatcher, Reindexer
 from service.schemas import (
@@ -62,7 +64,7 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
 REQUEST_THREADS = max(
     2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 )
-_ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
+_ASK_ERRORS = error_responses(400, 403, 413, 415, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
 
@@ -157,6 +159,10 @@ def create_app(
     app.state.reindexer = reindexer
     app.state.build_worker = worker
     install_error_handlers(app)
+    # Middleware added first runs last. Inside the limits and CORS (so a CORS preflight, which
+    # carries no token, is answered first): the read token, then the cross-site check.
+    app.add_middleware(CrossSiteCheck, cors_origins=settings.cors_origin_list())
+    install_read_token(app, settings)
     install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     app.include_router(admin_router(live, reindexer, settings))
 
@@ -191,4 +197,6 @@ def create_app(
         )
 
     install_page(app, live, settings)
+    # Outermost: a request by a name the server is not meant to have gets nothing else.
+    app.add_middleware(HostCheck, allowed_hosts=settings.allowed_host_list())
     return app

@@ -1,4 +1,8 @@
-"""Where the server may listen: loopback always, any other address only behind an admin token."""
+"""Where the server may listen: loopback always; any other address only once the server knows
+the names it is reached by (RAGNOTES_ALLOWED_HOSTS) or reading needs a token (RAGNOTES_API_TOKEN).
+
+Writes are a separate matter: re-indexing over HTTP always needs RAGNOTES_ADMIN_TOKEN.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,12 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
-def check_bind(host: str, admin_token: str | None) -> None:
-    """Refuse a non-loopback `host` unless an admin token is set; the message names the fix."""
-    if is_loopback(host) or admin_token:
+def check_bind(host: str, allowed_hosts: str, api_token: str | None) -> None:
+    """Refuse a non-loopback `host` unless host names or a read token are configured."""
+    if is_loopback(host) or allowed_hosts.strip() or api_token:
         return
     raise ConfigError(
-        f"refusing to serve on {host}, which other machines can reach, without an admin token; "
-        "set RAGNOTES_ADMIN_TOKEN, or serve on 127.0.0.1"
+        f"refusing to serve on {host}, which other machines can reach, before you say who may "
+        "read it: set RAGNOTES_ALLOWED_HOSTS (the names clients use, e.g. notes.lan) or "
+        "RAGNOTES_API_TOKEN (a read token), or serve on 127.0.0.1"
     )

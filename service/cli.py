@@ -61,7 +61,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.bind import check_bind
 
-    check_bind(args.host, settings.admin_token)  # before the model loads, so refusing is instant
+    # Before the model loads, so refusing is instant.
+    check_bind(args.host, settings.allowed_hosts, settings.api_token)
 
     import uvicorn
 

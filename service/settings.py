@@ -16,6 +16,19 @@ from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, l
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _host_name(entry: str) -> str:
+    """A RAGNOTES_ALLOWED_HOSTS entry as the Host check compares it: lower case, no port, an
+    IPv6 address in brackets ("notes.lan:8000" -> "notes.lan", "::1" -> "[::1]")."""
+    name = entry.strip().lower()
+    if name.count(":") > 1 and not name.startswith("["):
+        return f"[{name}]"  # a bare IPv6 address
+    if name.startswith("["):
+        return name[: name.index("]") + 1] if "]" in name else name
+    return name.split(":", 1)[0]
+
 
 class Settings(BaseSettings):
     """RAGNOTES_DATA_DIR, RAGNOTES_NOTES_DIR, RAGNOTES_MODEL and friends."""
@@ -31,6 +44,8 @@ class Settings(BaseSettings):
     backend: Backend = DEFAULT_BACKEND  # "onnx" (int8, faster) or "torch" (fp32)
     models_dir: Path | None = None  # the ONNX export's cache; None: models/ in the data dir
     admin_token: str | None = None
+    api_token: str | None = None  # when set, reading (the page, /notes/, /api/*) needs it too
+    allowed_hosts: str = ""  # Host names besides localhost, 127.0.0.1, [::1]; separated by ","
     target_tokens: int = DEFAULT_TARGET_TOKENS
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
     rerank: bool = True  # keep token rows and re-rank the hybrid top by late interaction
@@ -39,6 +54,13 @@ class Settings(BaseSettings):
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    def allowed_host_list(self) -> list[str]:
+        """The names a request's `Host` may carry: loopback always, then RAGNOTES_ALLOWED_HOSTS."""
+        return [
+            *LOOPBACK_HOSTS,
+            *(_host_name(h) for h in self.allowed_hosts.split(",") if h.strip()),
+        ]
 
     def notes_roots(self) -> tuple[Path, ...]:
         extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]

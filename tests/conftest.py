@@ -19,9 +19,13 @@ SHARED_READMES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "re
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """One ONNX export for the whole run, shared with the servers and workers tests start."""
+    """The environment every test and the servers it starts share: one ONNX export for the
+    whole run, and the host name of the in-process test client."""
     if config.cache is not None and "RAGNOTES_MODELS_DIR" not in os.environ:
         os.environ["RAGNOTES_MODELS_DIR"] = str(config.cache.mkdir("ragnotes-models"))
+    # Starlette's TestClient sends `Host: testserver`; the in-process tests may use that name.
+    # The Host tests (tests/integration/test_private.py) set their own list.
+    os.environ["RAGNOTES_ALLOWED_HOSTS"] = "testserver"
 
 
 @pytest.fixture(scope="session")

@@ -108,8 +108,10 @@ def test_no_rate_limit_by_default(client: TestClient) -> None:
     assert all(client.get("/api/index").status_code == 200 for _ in range(30))
 
 
-def test_serve_refuses_a_public_address_without_the_admin_token() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "RAGNOTES_ADMIN_TOKEN"}
+def test_serve_refuses_a_public_address_until_told_who_may_read_it() -> None:
+    unset = ("RAGNOTES_ADMIN_TOKEN", "RAGNOTES_API_TOKEN", "RAGNOTES_ALLOWED_HOSTS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["RAGNOTES_ADMIN_TOKEN"] = "an-admin-token"  # writes guarded is not enough: reads too
     run = subprocess.run(
         [sys.executable, "-m", "service.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
         env=env,
@@ -119,7 +121,8 @@ def test_serve_refuses_a_public_address_without_the_admin_token() -> None:
     )
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and "RAGNOTES_ADMIN_TOKEN" in lines[0] and "0.0.0.0" in lines[0]
+    assert len(lines) == 1 and "0.0.0.0" in lines[0]
+    assert "RAGNOTES_ALLOWED_HOSTS" in lines[0] and "RAGNOTES_API_TOKEN" in lines[0]
 
 
 def test_a_bad_setting_is_one_line(
