@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from corpus.documents import NOTES_SOURCE, Document
 from corpus.markdown import Block, NumberedLine, Section, parse_markdown, plain_text
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
@@ -200,6 +200,17 @@ def _section_chunks(
         yield _merge(current), None
 
 
+def _text(lines: tuple[NumberedLine, ...]) -> str:
+    """What a reader sees: the lines, with a blank line wherever the file had lines between
+    them (blank, or markup not shown), so a renderer still sees where each block ends."""
+    out: list[str] = []
+    for i, (number, text) in enumerate(lines):
+        if i and number > lines[i - 1][0] + 1:
+            out.append("")
+        out.append(text)
+    return "\n".join(out)
+
+
 def _merge(units: list[_Unit]) -> _Unit:
     lines = tuple(line for u in units for line in u.lines)
     return _Unit(lines, "\n".join(u.words for u in units), sum(u.tokens for u in units))
@@ -224,7 +235,7 @@ def chunk_document(
         ):
             if not unit.words.strip():
                 continue  # only a bare link or markup: nothing to read or match but the heading
-            text = "\n".join(t for _, t in unit.lines)
+            text = _text(unit.lines)
             ordinal = seen[(crumb, text)]
             seen[(crumb, text)] += 1
             key = "\0".join((doc.source, doc.path, crumb, text, str(ordinal)))
