@@ -83,7 +83,7 @@ def clean_prose_line(line: str) -> str:
     return html.unescape(line).rstrip()
 
 
-def _front_matter(lines: list[str]) -> tuple[int, str | None, tuple[str, ...]]:
+def front_matter(lines: list[str]) -> tuple[int, str | None, tuple[str, ...]]:
     """Lines taken by YAML front matter, and its title and tags (a small, forgiving reader)."""
     if not lines or lines[0].strip() != "---":
         return 0, None, ()
@@ -171,7 +171,7 @@ def _fence_end(lines: list[str], start: int, fence: str) -> int:
 def parse_markdown(text: str) -> ParsedMarkdown:
     """Parse a whole file into sections; line numbers are 1-based positions in `text`."""
     lines = text.split("\n")
-    i, title, tags = _front_matter(lines)
+    i, title, tags = front_matter(lines)
     b = _Builder()
     in_comment = False
     while i < len(lines):

@@ -1,16 +1,13 @@
-"""Query terms, the sentence of a passage that best answers a question, and marked-up passages.
+"""Query terms, and the sentence of a passage that best answers a question.
 
-A query word marks a passage word when their light stems agree (`stem`, `matches`). The same
-rule is written once more in service/static/search.js, which receives `STOP_WORDS` from the page,
-so results rendered by the server and results rendered in the browser mark the same words; the
-best sentence is the one with the most distinct marked query terms, so it is always where the
-marks cluster.
+A query word marks a passage word when their light stems agree (`stem`, `matches`);
+service/render.py marks them as it renders a passage. The best sentence is the one with the most
+distinct marked query terms, so it is always where the marks cluster.
 """
 
 from __future__ import annotations
 
 import functools
-import html
 import re
 
 # Words too common to mark: English function words plus the question words people type.
@@ -28,8 +25,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 # Lines that start a unit of their own: blank, list item, quote, table row, heading or fence.
 _BLOCK_START = re.compile(r"\s*(?:$|[-*+>]\s|\d+[.)]\s|\||#|```|~~~)")
 _NOT_PROSE = re.compile(r"\s*(?:$|\||#|```|~~~)")
-# A line break that only wraps a paragraph: not before a blank line or a line that starts a unit.
-_SOFT_BREAK = re.compile(r"(?<!\n)\n(?![ \t]*(?:[-*+>][ \t]|\d+[.)][ \t]|\||#|```|~~~|\n|$))[ \t]*")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # passages repeat the same words; stemming is pure
@@ -118,35 +113,3 @@ def best_sentence(text: str, question: str) -> str | None:
         if (len(found), marked) > best_key:  # strictly better: ties go to the earlier sentence
             best, best_key = text[start:end], (len(found), marked)
     return best
-
-
-def reflow(text: str, part: str | None = None) -> str:
-    """Passage text for reading: a paragraph's wrapped lines joined; code (fenced or a `part`) kept."""
-    if part is not None or "```" in text or "~~~" in text:
-        return text
-    return _SOFT_BREAK.sub(" ", text)
-
-
-def _marked(text: str, terms: tuple[str, ...]) -> str:
-    out, pos = [], 0
-    for m in _WORD.finditer(text):
-        if any(matches(stem(m.group()), t) for t in terms):
-            out += [html.escape(text[pos : m.start()]), f"<mark>{html.escape(m.group())}</mark>"]
-            pos = m.end()
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def highlight_html(text: str, question: str, best: str | None, part: str | None = None) -> str:
-    """Reflowed `text` as safe HTML: escaped, query terms in <mark>, the best sentence in <strong class="best">."""
-    terms = query_terms(question)
-    text, best = reflow(text, part), best and reflow(best, part)
-    at = text.find(best) if best else -1
-    if best is None or at < 0:
-        return _marked(text, terms)
-    end = at + len(best)
-    return (
-        _marked(text[:at], terms)
-        + f'<strong class="best">{_marked(best, terms)}</strong>'
-        + _marked(text[end:], terms)
-    )

@@ -1,4 +1,4 @@
-"""The /notes/<path> page's model: which file a URL may open, and its lines grouped by citation.
+"""The /notes/<path> page's model: which file a URL may open, and its blocks grouped by citation.
 
 Only Markdown files inside the indexed notes folders are served. A path is refused before it
 touches the disk when it is absolute or has a `..`, hidden or empty part, and after it is
@@ -8,33 +8,23 @@ NotFoundError, so a 404 says nothing about what exists elsewhere.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from corpus.documents import MARKDOWN_SUFFIXES, read_markdown
 from corpus.errors import NotFoundError
-
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+from service.render import NoteBlock
 
 
 @dataclass(frozen=True)
-class Line:
-    """One numbered line of a note, with how the page styles it."""
-
-    number: int
-    text: str
-    kind: str  # "text", "heading", "code" or "front" (front matter)
-
-
-@dataclass(frozen=True)
-class LineGroup:
-    """Consecutive lines; `anchor` ("L9-L10") is set when they are exactly one cited span."""
+class BlockGroup:
+    """Consecutive blocks; `anchor` ("L9-L10") is set when they are the blocks one cited span
+    overlaps, so that the URL's #L9-L10 lands on them (and :target lights them without scripts).
+    """
 
     anchor: str | None
-    lines: tuple[Line, ...]
+    blocks: tuple[NoteBlock, ...]
 
 
 def _safe_parts(path: str) -> tuple[str, ...]:
@@ -71,33 +61,22 @@ def read_note(file: Path) -> str:
     return text
 
 
-def _kinds(lines: list[str]) -> Iterable[str]:
-    in_front = bool(lines) and lines[0].strip() == "---"
-    in_code = False
-    for i, line in enumerate(lines):
-        if in_front:
-            in_front = i == 0 or line.strip() != "---"
-            yield "front"
-        elif _FENCE.match(line):
-            in_code = not in_code
-            yield "code"
-        else:
-            yield "code" if in_code else "heading" if _HEADING.match(line) else "text"
+def block_groups(blocks: Sequence[NoteBlock], spans: Iterable[tuple[int, int]]) -> list[BlockGroup]:
+    """The note's blocks, with those each cited span overlaps grouped under its anchor.
 
-
-def line_groups(text: str, spans: Iterable[tuple[int, int]]) -> list[LineGroup]:
-    """The note's lines, with each cited span that overlaps no other one grouped under its anchor."""
-    raw = text.removesuffix("\n").split("\n")
-    lines = [Line(n, t, k) for n, (t, k) in enumerate(zip(raw, _kinds(raw), strict=True), 1)]
-    groups: list[LineGroup] = []
-    pos = 1  # next line number not yet grouped
+    A span whose blocks were already taken by an earlier span (two pieces of one long code
+    block) gets no group of its own; note.js still lights its lines.
+    """
+    groups: list[BlockGroup] = []
+    pos = 0  # next block not yet grouped
     for start, end in sorted(set(spans)):
-        if start < pos or end > len(lines) or end < start:
-            continue  # overlaps the previous span, or the file has shrunk since the build
-        if start > pos:
-            groups.append(LineGroup(None, tuple(lines[pos - 1 : start - 1])))
-        groups.append(LineGroup(f"L{start}-L{end}", tuple(lines[start - 1 : end])))
-        pos = end + 1
-    if pos <= len(lines):
-        groups.append(LineGroup(None, tuple(lines[pos - 1 :])))
+        hit = [i for i, b in enumerate(blocks) if b.start_line <= end and b.end_line >= start]
+        if not hit or hit[0] < pos or end < start:
+            continue  # overlaps the previous span, or the file has changed since the build
+        if hit[0] > pos:
+            groups.append(BlockGroup(None, tuple(blocks[pos : hit[0]])))
+        groups.append(BlockGroup(f"L{start}-L{end}", tuple(blocks[hit[0] : hit[-1] + 1])))
+        pos = hit[-1] + 1
+    if pos < len(blocks):
+        groups.append(BlockGroup(None, tuple(blocks[pos:])))
     return groups

@@ -1,9 +1,11 @@
-"""The search page (GET /) and the note viewer (GET /notes/<path>), rendered on the server.
+"""The search page (GET /), its live results (GET /results) and the note viewer (GET /notes/<path>).
 
 Results come from `answer()`, the same code path as the API, so a search is a shareable URL that
-works without JavaScript; service/static/search.js only makes it live. Templates autoescape, so
-text from notes and READMEs is always shown as text, and every page response carries a
-Content-Security-Policy that allows only this server's own scripts and styles.
+works without JavaScript; service/static/search.js only makes it live, by fetching /results (the
+same template, so live and server-rendered results cannot differ). Markdown from notes and
+READMEs is rendered by service/render.py (markdown-it-py, then nh3); everything else goes through
+autoescaping templates. Every page response carries a Content-Security-Policy that allows only
+this server's own scripts and styles.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NotFoundError, RagnotesError
 from index.searcher import Searcher
-from service.highlight import STOP_WORDS, highlight_html
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
-from service.notes_view import line_groups, read_note, resolve_note
+from service.notes_view import block_groups, read_note, resolve_note
 from service.passages import README_SOURCES, answer
+from service.render import note_blocks, passage_html
 from service.schemas import AskRequest, Passage
 from service.settings import Settings
 
@@ -49,7 +51,7 @@ class ResultView:
     heading: str
     meta: str  # "note · serving.md · lines 11-12", or "owner/name · README.md · lines 3-9 · MIT"
     stale: bool
-    html: Markup  # escaped passage text with <mark> and <strong class="best"> added
+    html: Markup  # the rendered passage, with <mark> and <strong class="best"> added
 
 
 def passage_meta(p: Passage) -> str:
@@ -79,9 +81,7 @@ def result_view(p: Passage, question: str) -> ResultView:
         heading=p.citation.heading,
         meta=passage_meta(p),
         stale=p.citation.stale,
-        html=Markup(
-            highlight_html(p.text, question, p.best_sentence, p.part)
-        ),  # escaped by highlight_html
+        html=passage_html(p.text, question, p.best_sentence, p.part, base=safe),
     )
 
 
@@ -100,20 +100,16 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     """Add the page routes, the static files and the page's security headers to `app`."""
     env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True)
     check = ChangeCheck(settings.sources, live.hashes)
-    stop_words = " ".join(sorted(STOP_WORDS))
 
     def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        page = env.get_template(template).render(stop_words=stop_words, **context)
-        return HTMLResponse(page, status_code=status_code)
+        return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(q: str = "", source: str = "") -> HTMLResponse:
-        """The search box, with server-rendered results when the URL has ?q=."""
-        context: dict[str, Any] = {"q": q, "source": source, "results": None, "message": ""}
-        searcher, status_code = None, 200
+    def found(q: str, source: str) -> tuple[dict[str, Any], int, Searcher | None]:
+        """What a search shows, its status code, and the snapshot it used (None without an index)."""
+        context: dict[str, Any] = {"results": None, "message": ""}
+        status_code, searcher = 200, None
         try:
             searcher = live.snapshot()
-            context["status"] = check.status(searcher)
             if q.strip():
                 request = AskRequest(question=q, k=PAGE_K, source=source or None)
                 response = answer(searcher, request, live.hashes)
@@ -124,12 +120,33 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
         except RagnotesError as exc:
             status_code = 503 if isinstance(exc, _INDEX_ERRORS) else 400
             context["message"] = str(exc)
-        context["sources"] = source_options(searcher)
-        return render("search.html", status_code, k=PAGE_K, **context)
+        return context, status_code, searcher
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(q: str = "", source: str = "") -> HTMLResponse:
+        """The search box, with server-rendered results when the URL has ?q=."""
+        context, status_code, searcher = found(q, source)
+        status = check.status(searcher) if searcher else None
+        sources = source_options(searcher)
+        return render(
+            "search.html",
+            status_code,
+            q=q,
+            source=source,
+            status=status,
+            sources=sources,
+            **context,
+        )
+
+    @app.get("/results", response_class=HTMLResponse, include_in_schema=False)
+    def results_fragment(q: str = "", source: str = "") -> HTMLResponse:
+        """The results part of the page alone, for search.js to swap in as you type."""
+        context, status_code, _ = found(q, source)
+        return render("results.html", status_code, **context)
 
     @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)
     def note_page(path: str) -> HTMLResponse:
-        """A note with its lines numbered; the cited lines in the URL's #L<a>-L<b> are highlighted."""
+        """A note rendered, its blocks numbered; those cited by the URL's #L<a>-L<b> are highlighted."""
         try:
             file = resolve_note(settings.notes_roots(), path)
             text = read_note(file)
@@ -145,11 +162,12 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
             else []
         )
         doc = searcher.docs.get((NOTES_SOURCE, path)) if searcher else None
+        blocks = note_blocks(text, base=f"/notes/{path}")
         return render(
             "note.html",
             path=path,
             title=chunks[0].title if chunks else file.stem,
-            groups=line_groups(text, ((c.start_line, c.end_line) for c in chunks)),
+            groups=block_groups(blocks, ((c.start_line, c.end_line) for c in chunks)),
             stale=doc is not None and live.hashes.sha256(file) != doc.sha256,
         )
 
@@ -168,7 +186,7 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == "/" or path.startswith(("/notes/", "/static/"))):
+        if not (path in ("/", "/results") or path.startswith(("/notes/", "/static/"))):
             await self.app(scope, receive, send)
             return
 

@@ -1,18 +1,26 @@
-// The note viewer: highlight the lines named by #L<a>-L<b> (or #L<a>) and bring them into view.
+// The note viewer: light the blocks that lines #L<a>-L<b> (or #L<a>) fall in, and bring them into
+// view. In a code block only the cited lines are lit, so a piece of a long block stands out.
 "use strict";
 (() => {
+  function overlaps(first, last, [start, end]) {
+    return start <= last && end >= first;
+  }
+
   function show() {
-    for (const line of document.querySelectorAll(".line.hl")) line.classList.remove("hl");
+    for (const lit of document.querySelectorAll(".hl")) lit.classList.remove("hl");
     const m = /^#L(\d+)(?:-L(\d+))?$/.exec(location.hash);
     if (!m) return;
     const first = Number(m[1]);
-    const last = Math.min(Number(m[2] || m[1]), first + 5000);
+    const last = Number(m[2] || m[1]);
     let top = null;
-    for (let n = first; n <= last; n++) {
-      const line = document.getElementById(`L${n}`);
-      if (!line) break;
-      line.classList.add("hl");
-      top = top || line;
+    for (const block of document.querySelectorAll(".blk[data-lines]")) {
+      const span = block.dataset.lines.split(" ").map(Number);
+      if (!overlaps(first, last, span)) continue;
+      const lines = [...block.querySelectorAll(".cl[data-line]")].filter((line) =>
+        overlaps(first, last, [Number(line.dataset.line), Number(line.dataset.line)]),
+      );
+      for (const lit of lines.length ? lines : [block]) lit.classList.add("hl");
+      top = top || lines[0] || block;
     }
     if (top) top.scrollIntoView({ block: "start" });
   }

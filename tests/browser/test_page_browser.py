@@ -42,6 +42,8 @@ def type_query(page: Page, text: str) -> None:
 def test_typing_shows_results_that_match_the_server_rendering(page: Page, page_url: str) -> None:
     page.goto(f"{page_url}/")
     expect(page.locator("#q")).to_be_focused()
+    page.keyboard.press("/")  # out of habit: the box has focus already, and stays empty
+    expect(page.locator("#q")).to_have_value("")
     type_query(page, "nightly batches scored")  # inflected: both sides must stem alike
     first = page.locator("#results .result").first
     expect(first.locator("a.open")).to_have_text("Serving notes > Batch scoring")
@@ -61,9 +63,10 @@ def test_keyboard_moves_opens_and_clears(page: Page, page_url: str) -> None:
     links = page.locator("#results a.open")
     expect(links.first).to_be_visible()
     expect(page.locator("#keys")).to_be_visible()
-    page.locator("#q").blur()
+    expect(page.locator("#q")).not_to_be_focused()  # with results, keys act on the page
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
+    expect(page.locator("#q")).to_have_value(BATCH_QUERY)  # focused, and no "/" typed in
     page.keyboard.press("ArrowDown")
     expect(links.nth(0)).to_be_focused()
     page.keyboard.press("j")
@@ -79,6 +82,9 @@ def test_keyboard_moves_opens_and_clears(page: Page, page_url: str) -> None:
     expect(page.locator("#q")).to_have_value("")
     expect(page.locator("#results .result")).to_have_count(0)
     expect(page).to_have_url(f"{page_url}/")
+    page.locator("#q").press_sequentially("A/B", delay=15)  # a "/" inside a question is typed
+    expect(page.locator("#q")).to_have_value("A/B")
+    page.keyboard.press("Escape")
 
     type_query(page, BATCH_QUERY)
     expect(links.first).to_have_text("Serving notes > Batch scoring")
@@ -97,13 +103,26 @@ def test_a_note_opens_scrolled_to_its_highlighted_lines(page: Page, page_url: st
     start, end = (int(n) for n in re.findall(r"\d+", href.split("#")[1]))
     link.click()
     expect(page).to_have_url(f"{page_url}/notes/long.md#L{start}-L{end}")
-    for n in range(start, end + 1):
-        expect(page.locator(f"#L{n}")).to_have_class(re.compile(r"\bhl\b"))
-        expect(page.locator(f"#L{n}")).to_be_in_viewport()
-    expect(page.locator(f"#L{start - 2}")).not_to_have_class(re.compile(r"\bhl\b"))
+    cited = page.locator(f"#L{start}")  # the paragraph the cited lines are
+    expect(cited).to_have_class(re.compile(r"\bhl\b"))
+    expect(cited).to_be_in_viewport()
+    expect(cited.locator("p")).to_contain_text("Shadow traffic mirrors production requests")
+    expect(page.locator(".hl")).to_have_count(1)
+    expect(page.locator(f"#L{start - 2} h2")).to_have_text("Shadow deployment")  # not lit
     expect(page.locator("#L1")).not_to_be_in_viewport()
     expect(page.locator("#back")).to_have_attribute("href", re.compile(r"\?q=shadow"))
     screenshot(page, "note-at-cited-lines", full_page=False)
+
+
+def test_cited_code_lines_are_lit_one_by_one(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/notes/fences.md#L6-L7")
+    expect(page.locator("main pre")).to_have_count(1)  # a ``` line inside a ```` fence is code
+    lit = page.locator(".cl.hl")
+    expect(lit).to_have_count(2)
+    assert lit.all_text_contents() == ["```python\n", 'print("inner")\n']
+    page.evaluate("location.hash = '#L11'")
+    expect(page.locator(".hl")).to_have_count(1)
+    expect(page.locator("#L11.hl")).to_contain_text("prose again")
 
 
 def test_a_note_opens_at_its_lines_without_javascript(browser: Browser, page_url: str) -> None:
@@ -118,6 +137,25 @@ def test_a_note_opens_at_its_lines_without_javascript(browser: Browser, page_url
     plain = page.locator("#L155").evaluate("(el) => getComputedStyle(el).backgroundColor")
     assert lit != plain  # :target highlights the cited span
     context.close()
+
+
+def test_live_passages_render_markdown_with_terms_marked(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/")
+    type_query(page, "canary rollout traffic share")
+    text = page.locator("#results .result").first.locator(".text")
+    expect(text.locator("table th").nth(1)).to_have_text("canary share")
+    assert text.locator("table th mark").all_text_contents() == ["canary", "share"]
+    expect(text.locator("ul > li")).to_have_count(2)
+    expect(text.locator("pre code")).to_contain_text("def canary_share(hour):")
+    expect(text.locator("em")).to_have_text("small slice")
+    assert text.locator("strong:not(.best) mark").all_text_contents() == ["canary", "rollout"]
+    link = text.locator("a", has_text="checklist")
+    expect(link).to_have_attribute("href", "https://example.com/canary")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
+    expect(text).not_to_contain_text("**canary")
+    assert page.evaluate("window.__violations") == []
+    screenshot(page, "markdown-passage")
 
 
 def _assert_inert(page: Page) -> None:

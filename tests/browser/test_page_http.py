@@ -70,7 +70,7 @@ def test_hostile_text_is_escaped_in_results_and_notes(page_client: TestClient) -
     for page in (results, note):
         assert "&lt;script&gt;window.__pwned" in page
         assert "<script>window" not in page and "<img src=x" not in page
-        assert 'href="javascript:' not in page
+        assert re.search(r"<a\s[^>]*href=[\"']?javascript:", page) is None  # as text it is fine
         assert _inline_code(page) == []
 
 
@@ -96,7 +96,13 @@ def _inline_code(page: str) -> list[str]:
 
 def test_pages_send_a_strict_csp_and_have_no_inline_code(page_client: TestClient) -> None:
     assert "'unsafe-inline'" not in CSP and "script-src 'self'" in CSP
-    for url in ("/?q=batch", "/notes/serving.md", "/notes/missing.md", "/static/search.js"):
+    for url in (
+        "/?q=batch",
+        "/results?q=batch",
+        "/notes/rollout.md",
+        "/notes/missing.md",
+        "/static/search.js",
+    ):
         r = page_client.get(url)
         assert r.headers["content-security-policy"] == CSP, url
         assert r.headers["x-content-type-options"] == "nosniff"
@@ -140,7 +146,43 @@ def test_a_symlink_out_of_the_notes_folder_is_404(tmp_path: Path, embedder: Embe
 def test_note_page_anchors_each_cited_span(page_client: TestClient) -> None:
     page = page_client.get("/notes/serving.md").text
     assert '<div class="cite" id="L11-L12">' in page
-    assert re.search(r'<div class="line heading" id="L9">.*## Batch scoring', page)
+    assert re.search(r'<div class="blk heading" id="L9" [^>]*>.*<h2>Batch scoring</h2>', page)
+    cited = page.split('<div class="cite" id="L11-L12">')[1].split("</div></div>")[0]
+    assert 'id="L11" data-lines="11 12"' in cited and "<p>Nightly jobs precompute" in cited
+
+
+def test_a_four_backtick_fence_is_one_code_block(page_client: TestClient) -> None:
+    page = page_client.get("/notes/fences.md").text
+    main = page.split('<main class="note">')[1]
+    assert main.count("<pre>") == 1 and main.count("<p>") == 2
+    code = main.split("<pre>")[1].split("</pre>")[0]
+    assert "```python" in code and "print(" in code
+    assert re.search(r'<div class="blk code" id="L5" data-lines="5 9">', main)
+    assert "<p>The paragraph after the nested fence is prose again.</p>" in main
+
+
+def test_live_results_are_the_page_s_own_results(page_client: TestClient) -> None:
+    params = {"q": "canary rollout traffic", "source": "notes"}
+    page = page_client.get("/", params=params)
+    fragment = page_client.get("/results", params=params)
+    assert fragment.status_code == 200 and fragment.headers["content-security-policy"] == CSP
+    assert fragment.text.strip() in page.text and '<li class="result">' in fragment.text
+    bad = page_client.get("/results", params={"q": "x" * 2001})
+    assert bad.status_code == 422 and "at most 2000 characters" in bad.text
+
+
+def test_passages_render_markdown_with_safe_links(page_client: TestClient) -> None:
+    page = page_client.get("/", params={"q": "canary rollout traffic share"}).text
+    first = page.split('<li class="result">')[1]
+    assert "Rollout playbook &gt; Canary rollout" in first
+    assert "<strong><mark>canary</mark> <mark>rollout</mark></strong>" in first
+    assert "<em>small slice</em>" in first and "<table>" in first and "<ul>" in first
+    assert "<pre><code>def <mark>canary_share</mark>(hour):" in first
+    assert (
+        '<a href="https://example.com/canary" target="_blank" rel="noopener noreferrer">' in first
+    )
+    assert '<a href="/notes/long.md#L157" target="_blank" rel="noopener noreferrer">' in first
+    assert "**canary" not in first and "](" not in first and "| ---" not in first
 
 
 @pytest.mark.parametrize(

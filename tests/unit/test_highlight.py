@@ -1,20 +1,10 @@
-"""Query terms, sentence splitting, the best sentence, and the escaped, marked-up passage."""
+"""Query terms, sentence splitting and the best sentence."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 
-from service.highlight import (
-    best_sentence,
-    highlight_html,
-    query_terms,
-    reflow,
-    sentence_spans,
-    stem,
-)
+from service.highlight import best_sentence, query_terms, sentence_spans, stem
 
 BATCH_PASSAGE = (
     "Nightly jobs precompute recommendations for every active user and write them to a store.\n"
@@ -91,36 +81,3 @@ def test_best_sentence_is_none_without_a_shared_word() -> None:
     assert best_sentence(BATCH_PASSAGE, "population stability index") is None
     assert best_sentence(BATCH_PASSAGE, "what is it") is None
     assert best_sentence("", "batch") is None
-
-
-def test_reflow_joins_wrapped_lines_but_keeps_structure_and_code() -> None:
-    text = "One line\n  wraps here.\n\nNew paragraph.\n- item\n  continues\n- next\n# Head"
-    assert reflow(text) == (
-        "One line wraps here.\n\nNew paragraph.\n- item continues\n- next\n# Head"
-    )
-    code = "x = 1\ny = 2"
-    assert reflow(code, "code block, part 1 of 2") == code
-    assert reflow("text\n```\nx = 1\n```") == "text\n```\nx = 1\n```"
-
-
-def _visible(markup: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
-
-
-def test_highlight_escapes_marks_terms_and_emphasises_the_best_sentence() -> None:
-    text = 'Use <script>alert("x")</script> & batch.\nBatch scoring\nwins. Other <img src=x> text.'
-    question = "batch scoring"
-    best = best_sentence(text, question)
-    assert best == "Batch scoring\nwins."
-    markup = highlight_html(text, question, best)
-    assert "<script>" not in markup and "<img" not in markup
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in markup
-    assert re.findall(r"<mark>(.*?)</mark>", markup) == ["batch", "Batch", "scoring"]
-    assert '<strong class="best"><mark>Batch</mark> <mark>scoring</mark> wins.</strong>' in markup
-    assert _visible(markup) == reflow(text)
-
-
-def test_highlight_without_a_best_sentence_only_marks() -> None:
-    markup = highlight_html("a <b>batch</b>", "batches", None)
-    assert markup == "a &lt;b&gt;<mark>batch</mark>&lt;/b&gt;"
-    assert highlight_html("nothing here", "batch", "not in the text") == "nothing here"

@@ -1,4 +1,4 @@
-"""Which files /notes/ may open, and how a note's lines are grouped under cited spans."""
+"""Which files /notes/ may open, and how a note's blocks are grouped under cited spans."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from corpus.errors import NotFoundError
-from service.notes_view import line_groups, read_note, resolve_note
+from service.notes_view import block_groups, read_note, resolve_note
+from service.render import note_blocks
 
 
 @pytest.fixture
@@ -73,37 +74,25 @@ def test_unreadable_notes_are_not_found(tmp_path: Path) -> None:
 NOTE = "---\ntitle: T\n---\n# T\n\nOne.\nTwo.\n\n```\ncode\n```\nEnd.\n"
 
 
-def test_cited_spans_become_anchored_groups() -> None:
-    groups = line_groups(NOTE, [(6, 7), (9, 11), (6, 7)])
-    assert [(g.anchor, [line.number for line in g.lines]) for g in groups] == [
-        (None, [1, 2, 3, 4, 5]),
-        ("L6-L7", [6, 7]),
-        (None, [8]),
-        ("L9-L11", [9, 10, 11]),
+def _grouped(spans: list[tuple[int, int]]) -> list[tuple[str | None, list[int]]]:
+    groups = block_groups(note_blocks(NOTE, "/notes/n.md"), spans)
+    return [(g.anchor, [b.start_line for b in g.blocks]) for g in groups]
+
+
+def test_cited_spans_group_the_blocks_they_overlap() -> None:
+    # blocks: front 1-3, heading 4, paragraph 6-7, code 9-11, paragraph 12
+    assert _grouped([(6, 7), (9, 11), (6, 7)]) == [
+        (None, [1, 4]),
+        ("L6-L7", [6]),
+        ("L9-L11", [9]),
         (None, [12]),
     ]
+    assert _grouped([(7, 10)]) == [(None, [1, 4]), ("L7-L10", [6, 9]), (None, [12])]
 
 
 def test_overlapping_and_out_of_range_spans_are_left_ungrouped() -> None:
-    groups = line_groups(NOTE, [(6, 9), (7, 8), (12, 40), (5, 4)])
-    assert [g.anchor for g in groups] == [None, "L6-L9", None]
-    assert sum(len(g.lines) for g in groups) == 12
-
-
-def test_lines_know_their_kind() -> None:
-    lines = [line for g in line_groups(NOTE, []) for line in g.lines]
-    assert [line.kind for line in lines] == [
-        "front",
-        "front",
-        "front",
-        "heading",
-        "text",
-        "text",
-        "text",
-        "text",
-        "code",
-        "code",
-        "code",
-        "text",
+    assert _grouped([(6, 9), (10, 11), (13, 40), (5, 4)]) == [
+        (None, [1, 4]),
+        ("L6-L9", [6, 9]),
+        (None, [12]),
     ]
-    assert lines[5].text == "One."
