@@ -35,6 +35,13 @@ def test_breadcrumb_and_line_span(embedder: Embedder) -> None:
         assert c.text.split("\n")[-1] == lines[c.end_line - 1]
 
 
+def test_blocks_stay_apart_in_the_text(embedder: Embedder) -> None:
+    text = "# T\n\nIntro.\n\n- one\n- two\n\n<!-- hidden -->\n| a | b |\n| - | - |\n| 1 | 2 |\n"
+    (chunk,) = _chunks(embedder, text)
+    assert chunk.text == "Intro.\n\n- one\n- two\n\n| a | b |\n| - | - |\n| 1 | 2 |"
+    assert "\n\n" not in chunk.embed_text  # what is embedded did not change
+
+
 def test_code_block_that_fits_is_never_cut(embedder: Embedder) -> None:
     code = "\n".join(f"value_{i} = compute({i})" for i in range(12))
     text = "# T\n\n" + "\n\n".join(["word " * 60] * 3) + f"\n\n```python\n{code}\n```\n"
