@@ -10,10 +10,12 @@ asserted.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from corpus.errors import ConfigError
 from eval.bench_synthetic import format_synthetic, synthetic_bench
 from eval.load_server import serve_copy
 from eval.metrics import percentile
@@ -220,3 +223,13 @@ def format_real(real: dict[str, Any]) -> str:
             format_profile(real["profile"]),
         ]
     )
+
+
+def cli(args: argparse.Namespace, settings: Settings) -> int:
+    """`ragnotes bench`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    if args.clients < 1 or args.seconds <= 0 or args.rounds < 1:
+        raise ConfigError("--clients and --rounds must be at least 1, and --seconds above 0")
+    options = BenchOptions(args.out, args.sizes, args.rounds, args.clients, args.seconds)
+    run_bench(settings, options)
+    print(f"report written to {args.out}", file=sys.stderr)
+    return 0

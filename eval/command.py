@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -29,6 +29,11 @@ from index.fusion import DEFAULT_FUSION, FusionParams
 from index.lexical import BM25_B, BM25_K1, TOKENIZATION
 from index.searcher import Searcher
 from index.store import BuildStore
+
+if TYPE_CHECKING:
+    import argparse
+
+    from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -135,3 +140,21 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         print(format_report(report))
     print(f"report written to {path}", file=sys.stderr)
     return 0
+
+
+def cli(args: argparse.Namespace, settings: Settings) -> int:
+    """`ragnotes eval`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    options = EvalOptions(
+        settings.data_dir,
+        settings.model,
+        settings.target_tokens,
+        beir=args.beir,
+        whole_docs=args.whole_docs,
+        out=args.out,
+        as_json=args.json,
+        strict=args.strict,
+        backend=settings.backend,
+        models_dir=settings.models_path,
+        rerank=not args.no_rerank,
+    )
+    return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))

@@ -31,6 +31,7 @@ import httpx
 from corpus.errors import ConfigError, RagnotesError
 from eval.load_server import Server, serve_copy
 from eval.questions import load_questions
+from service.settings import Settings
 
 MODES = ("hybrid", "dense", "bm25")
 NOTE = "load-test-canary.md"
@@ -196,14 +197,6 @@ def print_report(report: dict[str, Any], out: Path) -> None:
     print(f"report: {out}")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The load test's options, shared by `ragnotes load` and `python -m eval.load`."""
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    parser.add_argument("--seconds", type=float, default=60, help="how long to run (default 60)")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
-    parser.add_argument("--out", type=Path, help="JSON report (default artifacts/load-<time>.json)")
-
-
 def run_load(data_dir: Path, args: argparse.Namespace) -> int:
     """Serve a copy of `data_dir`, run the load, print and save the report; 0 when all went well."""
     if args.clients < 1 or args.seconds <= 0:
@@ -221,12 +214,17 @@ def run_load(data_dir: Path, args: argparse.Namespace) -> int:
     return 0 if report["errors"] == 0 and report["reindex"]["landed"] else 1
 
 
+def cli(args: argparse.Namespace, settings: Settings) -> int:
+    """`ragnotes load`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    return run_load(settings.data_dir, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from service.settings import Settings
+    from service.cli import add_load_arguments
 
     parser = argparse.ArgumentParser(prog="python -m eval.load", description=__doc__)
     parser.add_argument("--data", type=Path, help="data directory (default RAGNOTES_DATA_DIR)")
-    add_arguments(parser)
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
         return run_load(args.data or Settings().data_dir, args)

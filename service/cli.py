@@ -112,40 +112,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.command import EvalOptions, run_eval
-
-    options = EvalOptions(
-        settings.data_dir,
-        settings.model,
-        settings.target_tokens,
-        beir=args.beir,
-        whole_docs=args.whole_docs,
-        out=args.out,
-        as_json=args.json,
-        strict=args.strict,
-        backend=settings.backend,
-        models_dir=settings.models_path,
-        rerank=not args.no_rerank,
-    )
-    return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
+def cmd_tool(args: argparse.Namespace, settings: Settings) -> int:
+    """`ragnotes eval`, `bench` and `load`: tooling that lives outside the product (see _tool)."""
+    run: Handler = _tool(args.command)
+    return run(args, settings)
 
 
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.bench import BenchOptions, run_bench
-
-    if args.clients < 1 or args.seconds <= 0 or args.rounds < 1:
-        raise ConfigError("--clients and --rounds must be at least 1, and --seconds above 0")
-    options = BenchOptions(args.out, args.sizes, args.rounds, args.clients, args.seconds)
-    run_bench(settings, options)
-    print(f"report written to {args.out}", file=sys.stderr)
-    return 0
+TOOLS_GROUP = "ragnotes.tools"  # entry points naming each tool's `(args, settings) -> int`
+TOOLS_EXTRA = "pip install 'ragnotes[bench]'"
 
 
-def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.load import run_load
+def _tool(name: str) -> Handler:
+    """The tool command `name`, found by entry point so the product never imports the tooling.
 
-    return run_load(settings.data_dir, args)
+    A tool whose dependencies the plain install leaves out is a one-line error naming the extra.
+    """
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=TOOLS_GROUP, name=name)
+    if not found:
+        raise ConfigError(f"`ragnotes {name}` is not part of this install; {TOOLS_EXTRA}")
+    try:
+        handler: Handler = next(iter(found)).load()
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"`ragnotes {name}` needs {exc.name}, which the plain install leaves out; {TOOLS_EXTRA}"
+        ) from exc
+    return handler
 
 
 def _first_validation_message(exc: ValueError) -> str:
@@ -220,15 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
     ev.add_argument("--json", action="store_true", help="print the JSON report")
-    ev.set_defaults(handler=cmd_eval)
-
-    from eval.load import add_arguments
+    ev.set_defaults(handler=cmd_tool)
 
     load = sub.add_parser(
         "load", help="load-test a copy of the index on loopback, re-indexing half-way"
     )
-    add_arguments(load)
-    load.set_defaults(handler=cmd_load)
+    add_load_arguments(load)
+    load.set_defaults(handler=cmd_tool)
 
     bench = sub.add_parser(
         "bench",
@@ -247,8 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
     )
-    bench.set_defaults(handler=cmd_bench)
+    bench.set_defaults(handler=cmd_tool)
     return parser
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load test's options, shared by `ragnotes load` and `python -m eval.load`."""
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--seconds", type=float, default=60, help="how long to run (default 60)")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
+    parser.add_argument("--out", type=Path, help="JSON report (default artifacts/load-<time>.json)")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
