@@ -8,6 +8,7 @@ fast, else from the configured indexes), and driven through the `ragnotes` comma
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,6 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 NOTES = REPO / "tests" / "fixtures" / "notes"
 WHEELHOUSE = REPO / "wheelhouse"
+LOCAL_ONLY = (".git", ".venv", "data", "build", "wheelhouse", "artifacts", "*.egg-info", ".*_cache")
 SUBCOMMANDS = (
     [],
     ["readmes"],
@@ -48,9 +50,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     """(the venv's ragnotes, an environment with a fresh data dir) after installing the wheel."""
     root = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAGNOTES_", "VIRTUAL_ENV"))}
+    # From a copy, as from a clean checkout: setuptools writes build/ beside the sources.
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root / "dist"),
-         str(REPO)],
+         str(source)],
         check=True, capture_output=True, env=env, timeout=900,
     )  # fmt: skip
     wheel = next((root / "dist").glob("ragnotes-*.whl"))
