@@ -87,7 +87,9 @@ def whole_doc_searcher(
         Chunk(d.id, dataset.name, d.id, d.title, d.title, 1, 1, text, text)
         for d, text in zip(dataset.docs, texts, strict=True)
     ]
-    cache = VectorCache(data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim)
+    cache = VectorCache(
+        data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim, embedder.token_dim
+    )
     try:
         embedded = embed_with_cache(texts, embedder, cache, progress, tokens=True)
     finally:

@@ -35,6 +35,10 @@ from index.lexical import LexicalIndex
 from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
 from index.vector_cache import Embedded, TokenCodes, VectorCache, embed_with_cache
 
+# What a build's files hold: bump it with any change to chunks.jsonl, docs.jsonl, the manifest's
+# fields or the set of files. A build of another format is then refused with one line saying to
+# run `ragnotes index` (which rebuilds in full), never misread; tests/unit/test_build_format.py
+# fails when the records change and this number does not.
 FORMAT_VERSION = 1
 KEEP_BUILDS = 3
 
@@ -104,7 +108,8 @@ def first_mismatch(
         expected["target_tokens"] = target_tokens
     if late:
         expected["late_interaction"] = LATE_VERSION
-    built = {"backend": "torch", **manifest}  # builds from before the onnx backend used torch
+    # Builds from before the manifest said its format are format 0; before the onnx backend, torch.
+    built = {"format": 0, "backend": "torch", **manifest}
     if built["backend"] == "torch":
         built.setdefault("vectors", built.get("model"))
     for key, value in expected.items():
@@ -275,7 +280,7 @@ def _embed_all(
     """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
     path = store.data_dir / "cache" / "vectors.sqlite"
     try:
-        cache = VectorCache(path, embedder.vectors_id, embedder.dim)
+        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
         try:
             return embed_with_cache(
                 [c.embed_text for c in chunks], embedder, cache, progress, reuse, tokens

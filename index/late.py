@@ -21,7 +21,7 @@ of all chunks sit in one array, memory-mapped, with `offsets[i]:offsets[i + 1]` 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import bm25s
@@ -35,23 +35,30 @@ SCALES_FILE = "token_scales.npy"
 OFFSETS_FILE = "token_offsets.npy"
 
 _STOP_WORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
-_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"})
+BERT_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"})
 _WORD = re.compile(r"[^\W_]")  # a letter or a digit
+# How byte-level BPE (RoBERTa: "Ġword") and SentencePiece ("▁word") mark a word's first piece;
+# WordPiece (BERT, MPNet) marks the other pieces instead ("##s"), which stay as they are.
+_WORD_START = "\u0120\u2581"
 
 
-def content_positions(tokens: Sequence[str]) -> list[int]:
-    """Where the word pieces worth matching first appear: not special, not a stop word, not
-    punctuation. A piece seen before adds a near copy of a row MaxSim already has."""
+def content_positions(tokens: Sequence[str], special: Collection[str] = BERT_SPECIAL) -> list[int]:
+    """Where the word pieces worth matching first appear: not one of the model's `special`
+    tokens, not a stop word, not punctuation. A piece seen before adds a near copy of a row
+    MaxSim already has."""
     first: dict[str, int] = {}
     for i, token in enumerate(tokens):
-        if token not in _SPECIAL and token not in _STOP_WORDS and _WORD.search(token):
+        bare = token.lstrip(_WORD_START)
+        if token not in special and bare not in _STOP_WORDS and _WORD.search(bare):
             first.setdefault(token, i)
     return list(first.values())
 
 
-def token_rows(hidden: np.ndarray, tokens: Sequence[str]) -> np.ndarray:
+def token_rows(
+    hidden: np.ndarray, tokens: Sequence[str], special: Collection[str] = BERT_SPECIAL
+) -> np.ndarray:
     """The unit-length float32 rows of `hidden` at the content positions of `tokens`."""
-    rows = np.asarray(hidden[content_positions(tokens)], dtype=np.float32)
+    rows = np.asarray(hidden[content_positions(tokens, special)], dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     unit: np.ndarray = rows / np.maximum(norms, 1e-12)
     return unit
@@ -146,10 +153,15 @@ class TokenStore:
 
     @classmethod
     def pack(cls, per_chunk: Sequence[tuple[np.ndarray, np.ndarray]], dim: int) -> TokenStore:
-        """One store from the (codes, scales) of every chunk, in chunk order."""
+        """One store from the (codes, scales) of every chunk, in chunk order.
+
+        Rows are as wide as the model's token vectors, which is `dim` unless a layer after
+        pooling (a Dense module) changes the sentence vector's width.
+        """
+        width = per_chunk[0][0].shape[1] if per_chunk else dim
         offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
         np.cumsum([len(codes) for codes, _ in per_chunk], out=offsets[1:])
-        codes = np.zeros((int(offsets[-1]), dim), dtype=np.int8)
+        codes = np.zeros((int(offsets[-1]), width), dtype=np.int8)
         scales = np.zeros(int(offsets[-1]), dtype=np.float32)
         for i, (c, s) in enumerate(per_chunk):
             codes[offsets[i] : offsets[i + 1]] = c

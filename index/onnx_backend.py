@@ -4,14 +4,16 @@ The export is made offline from the installed model folder (no hub access) and c
 data directory, keyed by a hash of the model's weights and config, so a changed model is
 re-exported rather than silently reused. Only the transformer runs in ONNX; tokenizing (the
 model's own tokenizer.json), mean pooling and normalizing happen here, as the model's
-sentence-transformers modules would do them.
+sentence-transformers modules would do them (index/model_folder.py says which models fit).
+The graph takes the inputs the model's forward takes: BERT-style models also `token_type_ids`,
+MPNet-style ones only `input_ids` and `attention_mask`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import inspect
 import logging
 import os
 import tempfile
@@ -26,67 +28,62 @@ import numpy as np
 
 from corpus.errors import ConfigError
 from index.late import token_rows
+from index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 
 log = logging.getLogger(__name__)
 
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # the most a graph takes, in order
 EXPORT_VERSION = "2"  # bump when the export, quantization or encoding recipe changes
 
 
-def model_digest(folder: Path) -> str:
-    """A short hash of what defines the model: its config, tokenizer and weights."""
+def model_digest(model: ModelFolder) -> str:
+    """A short hash of what defines the exported graph: config, tokenizer and weights."""
     digest = hashlib.sha256(EXPORT_VERSION.encode())
     for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
-        path = folder / name
+        path = model.transformer / name
         if path.is_file():
-            digest.update(name.encode())
+            digest.update(path.name.encode())
             with path.open("rb") as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
                     digest.update(block)
     return digest.hexdigest()[:16]
 
 
-def _check_pooling(folder: Path) -> None:
-    """Refuse models whose sentence vector is not the mean of token vectors."""
-    config = folder / "1_Pooling" / "config.json"
-    if config.is_file():
-        pooling = json.loads(config.read_text())
-        if not pooling.get("pooling_mode_mean_tokens", False):
-            raise ConfigError(
-                f"the onnx backend supports mean-pooling models only; {folder} pools differently. "
-                "Set RAGNOTES_BACKEND=torch"
-            )
-
-
 def _export_fp32(folder: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
+    try:
+        import torch
+        from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"the one-time ONNX export of {folder.name} needs {exc.name}, which this install "
+            "leaves out; install it (pip install torch==2.13.0 sentence-transformers) or use "
+            "an image whose model was exported when it was built"
+        ) from exc
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
     model = AutoModel.from_pretrained(str(folder)).eval()
+    names = [n for n in INPUTS if n in inspect.signature(model.forward).parameters]
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.inner = model
 
-        def forward(
-            self, input_ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor
-        ) -> torch.Tensor:
-            out = self.inner(input_ids=input_ids, attention_mask=mask, token_type_ids=types)
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            out = self.inner(**dict(zip(names, inputs, strict=True)))
             return out.last_hidden_state  # type: ignore[no-any-return]
 
-    sample = torch.ones((2, 8), dtype=torch.long)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "hidden")}
+    ones = torch.ones((2, 8), dtype=torch.long)
+    sample = {"input_ids": ones, "attention_mask": ones, "token_type_ids": torch.zeros_like(ones)}
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "hidden")}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the exporter's deprecation notices are not ours to fix
         torch.onnx.export(
             Encoder(),
-            (sample, sample, torch.zeros_like(sample)),
+            tuple(sample[name] for name in names),
             str(target),
-            input_names=list(INPUTS),
+            input_names=names,
             output_names=["hidden"],
             dynamic_axes=axes,
             opset_version=17,
@@ -107,19 +104,27 @@ def _root_logging_kept() -> Iterator[None]:
         root.setLevel(level)
 
 
-def export_int8(folder: Path, cache_dir: Path) -> Path:
-    """The cached int8 ONNX file for the model in `folder`, exporting it first if needed."""
-    _check_pooling(folder)
-    target = cache_dir / f"{folder.name}-{model_digest(folder)}-int8.onnx"
+def export_int8(model: ModelFolder, cache_dir: Path) -> Path:
+    """The cached int8 ONNX file for `model`, exporting it first if needed."""
+    target = cache_dir / f"{model.root.name}-{model_digest(model)}-int8.onnx"
     if target.is_file():
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    log.info("exporting %s to int8 ONNX (once; cached in %s)", folder.name, cache_dir)
+    log.info("exporting %s to int8 ONNX (once; cached in %s)", model.root.name, cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp, _root_logging_kept():
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        _export_fp32(folder, fp32)
+        try:
+            _export_fp32(model.transformer, fp32)
+        except ConfigError:
+            raise
+        except Exception as exc:  # the exporter fails in many ways on architectures it lacks
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ConfigError(
+                f"cannot export {model.root.name} to ONNX ({type(exc).__name__}: {reason}); "
+                + TORCH_HINT
+            ) from exc
         # Per-channel weights on the matrix products only: the embedding table stays fp32,
         # which keeps vectors close to the fp32 model's.
         quantize_dynamic(
@@ -157,21 +162,26 @@ class OnnxEncoder:
     def __init__(self, folder: Path, cache_dir: Path, threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
-        config = json.loads((folder / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(config["max_seq_length"])
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        model = read_model_folder(folder)
+        self.max_tokens = model.max_tokens
+        self._counter = Tokenizer.from_file(str(model.tokenizer_file))
         self._counter.no_truncation()
         self._counter.no_padding()
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(model.tokenizer_file))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.no_padding()
         # One single-threaded session, run from several threads at once: a short query is faster
         # on one thread (2.2 ms) than split over two (2.6 ms), and documents keep every core busy
         # by running side by side.
-        self._session = _session(export_int8(folder, cache_dir))
+        self._session = _session(export_int8(model, cache_dir))
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._special = frozenset(
+            t.content for t in self._tokenizer.get_added_tokens_decoder().values() if t.special
+        )
         workers = threads or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ragnotes-embed")
         self.dim = int(self.encode_query("probe").shape[1])
+        self.token_dim = self.dim  # mean pooling keeps the token vectors' width
         self.tag = f"onnx-int8.{EXPORT_VERSION}"
 
     def count_tokens(self, text: str) -> int:
@@ -182,7 +192,9 @@ class OnnxEncoder:
         """Unit-length float32 vectors of documents (`batch_size` is for the torch backend)."""
         ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, hidden in enumerate(self._pool.map(partial(_hidden, self._session), ids)):
+        for i, hidden in enumerate(
+            self._pool.map(partial(_hidden, self._session, self._inputs), ids)
+        ):
             out[i] = _mean(hidden)
         return out
 
@@ -193,29 +205,31 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[np.ndarray] = []
-        hiddens = self._pool.map(partial(_hidden, self._session), [e.ids for e in encodings])
+        hiddens = self._pool.map(
+            partial(_hidden, self._session, self._inputs), [e.ids for e in encodings]
+        )
         for i, (encoding, hidden) in enumerate(zip(encodings, hiddens, strict=True)):
             out[i] = _mean(hidden)
-            rows.append(token_rows(hidden, encoding.tokens))
+            rows.append(token_rows(hidden, encoding.tokens, self._special))
         return out, rows
 
     def encode_query(self, text: str) -> np.ndarray:
         """The unit-length vector of one query, shaped (1, dim)."""
-        return _mean(_hidden(self._session, self._tokenizer.encode(text).ids))[None, :]
+        hidden = _hidden(self._session, self._inputs, self._tokenizer.encode(text).ids)
+        return _mean(hidden)[None, :]
 
     def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """`encode_query`, plus the query's content-token rows from the same run."""
         encoding = self._tokenizer.encode(text)
-        hidden = _hidden(self._session, encoding.ids)
-        return _mean(hidden)[None, :], token_rows(hidden, encoding.tokens)
+        hidden = _hidden(self._session, self._inputs, encoding.ids)
+        return _mean(hidden)[None, :], token_rows(hidden, encoding.tokens, self._special)
 
 
-def _hidden(session: Any, ids: Sequence[int]) -> np.ndarray:
+def _hidden(session: Any, inputs: Sequence[str], ids: Sequence[int]) -> np.ndarray:
     """The transformer's output for one text: a row per token."""
     input_ids = np.asarray([ids], dtype=np.int64)
-    feeds = dict(
-        zip(INPUTS, (input_ids, np.ones_like(input_ids), np.zeros_like(input_ids)), strict=True)
-    )
+    values = (input_ids, np.ones_like(input_ids), np.zeros_like(input_ids))
+    feeds = {name: value for name, value in zip(INPUTS, values, strict=True) if name in inputs}
     hidden: np.ndarray = session.run(None, feeds)[0][0]
     return hidden
 

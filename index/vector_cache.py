@@ -30,7 +30,7 @@ def text_key(text: str) -> str:
 class VectorCache:
     """A small SQLite table of vectors; safe to share between processes."""
 
-    def __init__(self, path: Path, model: str, dim: int) -> None:
+    def __init__(self, path: Path, model: str, dim: int, token_dim: int | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -45,6 +45,7 @@ class VectorCache:
         self._model = model
         self._tokens_model = f"{model}+late{LATE_VERSION}"  # rows change with the kept tokens
         self._dim = dim
+        self._token_dim = token_dim or dim  # token rows are wider when a Dense layer follows
         # Rows this model made under an earlier format (the first one carried no "+late" tag)
         # can never be read again: drop them, and new rows reuse their pages.
         with self._db:
@@ -81,8 +82,8 @@ class VectorCache:
         ):
             scales = np.frombuffer(scales_blob, dtype=np.float32)
             codes = np.frombuffer(codes_blob, dtype=np.int8)
-            if codes.size == scales.size * self._dim:
-                found[key] = (codes.reshape(scales.size, self._dim), scales)
+            if codes.size == scales.size * self._token_dim:
+                found[key] = (codes.reshape(scales.size, self._token_dim), scales)
         return found
 
     def put_many(

@@ -25,6 +25,13 @@ def test_content_positions_keep_the_first_row_of_a_repeated_piece() -> None:
     assert content_positions(["drift", "the", "drift", "##s", "drift", "##s", "psi"]) == [0, 3, 6]
 
 
+def test_content_positions_read_other_tokenizers_word_marks_and_special_tokens() -> None:
+    # Byte-level BPE (RoBERTa) marks a word's start with "Ġ", SentencePiece with "▁"; the
+    # model's own special tokens are passed in.
+    tokens = ["<s>", "Ġwhat", "Ġis", "\u2581the", "Ġlambda", "mart", "Ġ?", "</s>"]
+    assert content_positions(tokens, {"<s>", "</s>", "<pad>"}) == [1, 4, 5]
+
+
 def test_token_rows_keep_content_rows_at_unit_length() -> None:
     hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
     rows = token_rows(hidden, ["[CLS]", "drift", "the", "psi"])
