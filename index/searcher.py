@@ -54,6 +54,12 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder) -> None:
     mismatch = first_mismatch(manifest, embedder)
     if mismatch is not None:
         key, built, now = mismatch
+        if key == "format":
+            age = "an older" if isinstance(built, int) and built < now else "another"
+            raise IndexMismatch(
+                f"the index was made by {age} version of ragnotes (build format {built!r}, "
+                f"this one reads {now!r}); run `ragnotes index` to rebuild it"
+            )
         raise IndexMismatch(
             f"the index was built with {key} {built!r} but this server uses {now!r}; "
             "re-index with `ragnotes index --full`"
