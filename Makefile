@@ -9,9 +9,11 @@ MIRROR      ?= ../shared/corpus/readmes
 # Elsewhere, get the CPU wheel with: make run TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+# Every wheel the Docker image needs, and the curated READMEs, for a build without network.
+WHEELHOUSE  ?= wheelhouse
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
+.PHONY: help install browser wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +33,18 @@ browser: ## install Debian's Chromium for the page tests (needs root or sudo)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
+wheelhouse: $(WHEELHOUSE)/.complete ## download every wheel the image needs (and the READMEs) into wheelhouse/
+
+# ragnotes' own wheel is left out: `docker build` and the tests build it from the sources.
+$(WHEELHOUSE)/.complete: pyproject.toml corpus/readmes.toml | $(VENV)/.installed
+	mkdir -p $(WHEELHOUSE)
+	$(PY) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) torch==2.13.0 $(TORCH_INDEX)
+	$(PY) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) --find-links $(WHEELHOUSE) . 'setuptools>=69'
+	rm -rf $(WHEELHOUSE)/ragnotes-*.whl build
+	@if [ -d "$(MIRROR)" ]; then RAGNOTES_DATA_DIR=$(WHEELHOUSE) $(VENV)/bin/ragnotes readmes sync --from "$(MIRROR)"; \
+	else RAGNOTES_DATA_DIR=$(WHEELHOUSE) $(VENV)/bin/ragnotes readmes sync || echo "READMEs not synced: the image will index the notes alone"; fi
+	touch $@
+
 sync: install ## fetch the curated READMEs (local mirror, else GitHub, else notes only)
 	@if [ -d "$(MIRROR)" ]; then $(VENV)/bin/ragnotes readmes sync --from "$(MIRROR)"; \
 	else $(VENV)/bin/ragnotes readmes sync || echo "READMEs not synced: indexing the notes alone"; fi
@@ -43,10 +57,10 @@ serve: install ## serve the API and page on $(HOST):$(PORT)
 
 run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
 
-test: install browser ## run the test suite (includes the eval gate)
+test: install browser wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: install browser ## the tests plus the slow ones
+test-all: install browser wheelhouse ## the tests plus the slow ones
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
@@ -67,5 +81,5 @@ bench-reindex: install ## re-index benchmark: add a note, query latency during b
 load: install ## load test: 50 clients for 60 s on a copy of the index, re-index half-way
 	$(VENV)/bin/ragnotes load
 
-clean: ## remove the virtualenv and the data directory
-	rm -rf $(VENV) data
+clean: ## remove the virtualenv, the data directory and the wheelhouse
+	rm -rf $(VENV) data $(WHEELHOUSE)
