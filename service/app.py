@@ -35,6 +35,7 @@ from service.guards import CrossSiteCheck, HostCheck
 from service.limits import install_limits
 from service.live import LiveIndex
 from service.login import install_read_token
+from service.mcp_server import mount_mcp
 from service.passages import answer, index_info
 from service.reindex import NotesWatcher, Reindexer
 from service.schemas import (
@@ -140,7 +141,8 @@ def create_app(
             worker.start()  # the model loads in the worker now, not on the first re-index
         if watcher is not None:
             watcher.start()
-        yield
+        async with mcp_sessions():
+            yield
         if watcher is not None:
             watcher.stop()
         reindexer.wait_idle(timeout=60)
@@ -165,6 +167,7 @@ def create_app(
     install_read_token(app, settings)
     install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     app.include_router(admin_router(live, reindexer, settings))
+    mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])
     def ask(request: AskRequest) -> Response:

@@ -74,6 +74,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from service.mcp_server import run_stdio
+
+    return run_stdio(settings)
+
+
 def _print_readable(response: Any) -> None:
     print(
         f"{len(response.passages)} passages for: {response.question}  "
@@ -189,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--watch", action="store_true", help="re-index when notes change")
     serve.set_defaults(handler=cmd_serve)
+
+    mcp = sub.add_parser(
+        "mcp", help="answer assistants over the Model Context Protocol on stdin/stdout"
+    )
+    mcp.add_argument(
+        "--notes", action="append", metavar="DIR", help="a notes folder of the index (repeatable)"
+    )
+    mcp.set_defaults(handler=cmd_mcp)
 
     ask = sub.add_parser("ask", help="ask a question from the command line")
     ask.add_argument("question")

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.limits import send_json_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-JSON_PREFIXES = ("/api/",)  # endpoints whose bodies are JSON
+JSON_PREFIXES = ("/api/", "/mcp")  # endpoints whose bodies are JSON
 _PASSED = "ragnotes.host_ok"
 
 
@@ -62,6 +62,13 @@ class HostCheck:
         )
 
 
+def foreign_origin(origin: str, headers: Headers, cors_origins: list[str]) -> bool:
+    """True unless `origin` is this server as the client reached it, or a CORS origin."""
+    origin = origin.lower().rstrip("/")
+    own = origin.partition("://")[2] == headers.get("host", "").lower()
+    return not own and origin not in {o.lower() for o in cors_origins}
+
+
 def _media_type(headers: Headers) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -75,13 +82,7 @@ class CrossSiteCheck:
 
     def __init__(self, app: ASGIApp, cors_origins: list[str]) -> None:
         self.app = app
-        self.cors_origins = frozenset(o.lower() for o in cors_origins)
-
-    def _foreign(self, origin: str, headers: Headers) -> bool:
-        """True unless `origin` is this server as the client reached it, or a CORS origin."""
-        origin = origin.lower().rstrip("/")
-        own = origin.partition("://")[2] == headers.get("host", "").lower()
-        return not own and origin not in self.cors_origins
+        self.cors_origins = cors_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -89,7 +90,7 @@ class CrossSiteCheck:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is not None and self._foreign(origin, headers):
+        if origin is not None and foreign_origin(origin, headers, self.cors_origins):
             detail = (
                 f"requests from {origin} may not change anything on this server; if that page "
                 "is yours, add its origin to RAGNOTES_CORS_ORIGINS on the server"

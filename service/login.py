@@ -28,6 +28,7 @@ COOKIE_MAX_AGE = 30 * 24 * 3600
 # Reachable without the token: probes (a health check carries none), the page's static assets
 # (public code, no notes), and the sign-in page itself.
 OPEN_PATHS = ("/healthz", "/static/", "/login")
+API_PREFIXES = ("/api/", "/mcp")  # answered with a 401, not sent to the sign-in page
 _HERE = Path(__file__).resolve().parent
 _API_HINT = (
     "this server needs its read token: send 'Authorization: Bearer <RAGNOTES_API_TOKEN>', "
@@ -42,6 +43,12 @@ def session_value(token: str) -> str:
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_matches(headers: Headers, tokens: list[str]) -> bool:
+    """True when `Authorization: Bearer <token>` carries one of `tokens`."""
+    scheme, _, given = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and any(_same(given.strip(), t) for t in tokens)
 
 
 def _cookie(headers: Headers, name: str) -> str:
@@ -71,9 +78,7 @@ class ReadToken:
         self.session = session_value(token)
 
     def allowed(self, headers: Headers) -> bool:
-        scheme, _, given = headers.get("authorization", "").partition(" ")
-        bearer = scheme.lower() == "bearer" and any(_same(given.strip(), t) for t in self.tokens)
-        return bearer or _same(_cookie(headers, COOKIE), self.session)
+        return bearer_matches(headers, self.tokens) or _same(_cookie(headers, COOKIE), self.session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -83,7 +88,7 @@ class ReadToken:
         if self.allowed(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return
-        if scope["method"] in ("GET", "HEAD") and not path.startswith("/api/"):
+        if scope["method"] in ("GET", "HEAD") and not path.startswith(API_PREFIXES):
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + (f"?{query}" if query else "")
             await RedirectResponse(f"/login?next={quote(target)}", 303)(scope, receive, send)
