@@ -31,7 +31,7 @@ REBIND_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebound.example 127.0.
 def test_the_page_works_by_its_loopback_names(page: Page, page_url: str, name: str) -> None:
     base = page_url.replace("127.0.0.1", name)
     page.goto(f"{base}/")
-    type_query(page, "nightly batch scoring")  # the live results come from /api/search
+    type_query(page, "nightly batch scoring")  # the live results come from /results
     first = page.locator("#results .result").first
     expect(first.locator(".best")).to_have_text(BATCH_SENTENCE)
     first.locator("a.open").click()
@@ -118,7 +118,7 @@ def test_signing_in_with_the_read_token_opens_the_page(browser: Browser, token_u
     assert page.evaluate("document.cookie") == ""  # out of reach of scripts
 
     page.locator("#q").fill("")
-    type_query(page, "shadow traffic mirrors production")  # the live search sends the cookie
+    type_query(page, "shadow traffic mirrors production")  # the live results send the cookie
     expect(page.locator("#results a.open").first).to_have_text(
         "Operations handbook > Shadow deployment"
     )

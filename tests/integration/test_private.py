@@ -30,6 +30,7 @@ EVIL = "http://attacker.example"
 ROUTES = [
     ("GET", "/"),
     ("GET", "/?q=batch"),
+    ("GET", "/results?q=batch"),
     ("GET", "/notes/serving.md"),
     ("GET", "/api/search?q=batch"),
     ("POST", "/api/ask"),
