@@ -15,7 +15,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -24,6 +24,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from corpus.documents import NOTES_SOURCE
 from corpus.errors import RagnotesError
 from service import mcp_tools
 from service.guards import foreign_origin
@@ -116,12 +117,40 @@ class Tools:
         return _result(mcp_tools.status_text(found), found)
 
 
+def _add_resources(server: MCPServer, live: LiveIndex) -> None:
+    """Every indexed file as a resource: ragnotes://notes/<path>, ragnotes://<owner>/<name>/<path>."""
+
+    def read(source: str, path: str) -> str:
+        try:
+            return mcp_tools.whole_file(live, source, path)
+        except RagnotesError as exc:
+            raise ResourceError(str(exc)) from None
+
+    def note(path: str) -> str:
+        return read(NOTES_SOURCE, path)
+
+    def readme(owner: str, name: str, path: str) -> str:
+        return read(f"{owner}/{name}", path)
+
+    markdown = "text/markdown"
+    server.resource(
+        "ragnotes://notes/{+path}", name="note", description="An indexed note", mime_type=markdown
+    )(note)
+    server.resource(
+        "ragnotes://{owner}/{name}/{+path}",
+        name="readme",
+        description="A file of an indexed curated repo, e.g. ragnotes://feast-dev/feast/README.md",
+        mime_type=markdown,
+    )(readme)
+
+
 def build_mcp(live: LiveIndex, settings: Settings) -> MCPServer:
-    """The MCP server with its tools, over the given live index."""
+    """The MCP server with its tools and resources, over the given live index."""
     server: MCPServer = MCPServer("ragnotes", instructions=INSTRUCTIONS, log_level="WARNING")
     tools = Tools(live, settings)
     for tool in (tools.search, tools.get, tools.status):
         server.add_tool(tool, annotations=READ_ONLY)
+    _add_resources(server, live)
     return server
 
 

@@ -143,6 +143,11 @@ def get_lines(
     )
 
 
+def whole_file(live: LiveIndex, source: str, path: str) -> str:
+    """An indexed file's whole text, for the MCP resources."""
+    return read_note(indexed_file(_doc(live.snapshot(), path, source)))
+
+
 def file_text(result: FileText) -> str:
     """The lines numbered as in the file, under a header that cites them."""
     header = (

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from anyio.from_thread import start_blocking_portal
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -49,6 +50,13 @@ def notes_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     )
     run_index(settings.sources(), embedder, settings.store())
     return settings
+
+
+def run(session: Callable[[], Awaitable[None]]) -> None:
+    """Run a client session on an event loop of its own thread (the browser tests' sync
+    Playwright keeps one running on the main thread for the whole test session)."""
+    with start_blocking_portal() as portal:
+        portal.call(session)
 
 
 def readme_snippet(name: str) -> dict[str, Any]:
@@ -90,6 +98,13 @@ async def exercise(client: Client, settings: Settings) -> None:
     assert read.structured_content["text"] == "\n".join(lines)
     assert f"{cite['start_line']} | {lines[0]}" in _text(read)
 
+    templates = {
+        t.uri_template for t in (await client.list_resource_templates()).resource_templates
+    }
+    assert templates == {"ragnotes://notes/{+path}", "ragnotes://{owner}/{name}/{+path}"}
+    resource = await client.read_resource(f"ragnotes://notes/{cite['path']}")
+    assert resource.contents[0].text == file.read_text()
+
     status = await client.call_tool("status", {})
     build = settings.store().current_id()
     assert status.structured_content["index"]["build_id"] == build and build in _text(status)
@@ -116,6 +131,9 @@ async def bad_arguments(client: Client) -> None:
         result = await client.call_tool(name, arguments)
         assert result.is_error, (name, arguments)
         assert message in _text(result), (_text(result), arguments)
+    for uri in ("ragnotes://notes/../../pyproject.toml", "ragnotes://notes/missing.md"):
+        with pytest.raises(MCPError):
+            await client.read_resource(uri)
 
 
 def test_stdio_as_the_readme_configures_it(notes_settings: Settings, tmp_path: Path) -> None:
@@ -136,7 +154,7 @@ def test_stdio_as_the_readme_configures_it(notes_settings: Settings, tmp_path: P
             async with Client(stdio_client(params, errlog=log)) as client:
                 await exercise(client, notes_settings)
 
-    anyio.run(session)
+    run(session)
 
 
 def test_stdio_follows_new_builds(
@@ -172,7 +190,7 @@ def test_stdio_follows_new_builds(
                 assert found.structured_content["passages"][0]["citation"]["path"] == "canary.md"
 
     try:
-        anyio.run(session)
+        run(session)
     finally:
         (own / "canary.md").unlink(missing_ok=True)
         run_index(notes_settings.sources(), embedder, notes_settings.store())
@@ -205,7 +223,7 @@ def test_http_with_the_token(http_server: str, notes_settings: Settings) -> None
         async with _http_client(url, Authorization=auth) as client:
             await exercise(client, notes_settings)
 
-    anyio.run(session)
+    run(session)
 
 
 INITIALIZE = {
@@ -232,7 +250,7 @@ def test_http_without_the_token_is_401(http_server: str) -> None:
             await client.list_tools()
 
     with pytest.raises(BaseException) as refused:  # the official client gives up at once
-        anyio.run(session)
+        run(session)
     assert any(isinstance(e, MCPError) for e in _leaves(refused.value))
 
 
