@@ -29,6 +29,7 @@ SUBCOMMANDS = (
     ["index"],
     ["serve"],
     ["ask"],
+    ["mcp"],
     ["eval"],
     ["bench"],
     ["load"],
