@@ -1,5 +1,9 @@
 """Our eval set: questions labelled with the file that answers them and anchor phrases.
 
+Two splits live in `eval/questions/<split>/*.jsonl`. `dev` is what ranking changes are chosen
+on; `test` was written and labelled before any search was run for it, and is only reported,
+never tuned on (eval/EXPERIMENTS.md records both for every change).
+
 A label names a file (source + path) and short phrases taken from the answering passage,
 never a chunk id, so labels survive any change of chunking. A returned passage is relevant
 when it comes from the labelled file and its text contains one of the anchors, compared
@@ -24,6 +28,8 @@ from eval.jsonl import read_objects
 
 Tier = Literal["paraphrase", "keyword", "howto", "compare"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
+Split = Literal["dev", "test"]
+SPLITS: tuple[Split, ...] = get_args(Split)
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 _EMPHASIS = re.compile(r"[*_`]")
 
@@ -99,7 +105,12 @@ def _parse(row: dict[str, Any], where: str, strict: bool) -> Question:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def load_questions(folder: Path = QUESTIONS_DIR, strict: bool = False) -> list[Question]:
+def split_dir(split: Split) -> Path:
+    """The folder holding one split's question files."""
+    return QUESTIONS_DIR / split
+
+
+def load_questions(folder: Path = QUESTIONS_DIR / "dev", strict: bool = False) -> list[Question]:
     """Every question in `folder`/*.jsonl, in file then line order; ids must be unique."""
     files = sorted(folder.glob("*.jsonl"))
     if not files:

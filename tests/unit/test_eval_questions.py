@@ -10,31 +10,50 @@ import pytest
 
 from corpus.documents import BUNDLED_NOTES_DIR, NOTES_SOURCE
 from corpus.errors import ConfigError
-from eval.questions import Label, Question, is_relevant, load_questions, normalize
+from eval.questions import (
+    SPLITS,
+    Label,
+    Question,
+    is_relevant,
+    load_questions,
+    normalize,
+    split_dir,
+)
 
-MIRROR = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "readmes"
-QUESTIONS = load_questions()
+QUESTIONS = [q for split in SPLITS for q in load_questions(split_dir(split))]
 
 
-def _file(label: Label) -> Path:
+def _file(label: Label, mirror: Path) -> Path:
     if label.source == NOTES_SOURCE:
         return BUNDLED_NOTES_DIR / label.path
-    return MIRROR / label.source.replace("/", "__") / label.path
+    return mirror / label.source.replace("/", "__") / label.path
 
 
-def test_the_set_has_the_promised_shape() -> None:
-    assert len(QUESTIONS) >= 80
-    readme_share = sum(q.source != NOTES_SOURCE for q in QUESTIONS) / len(QUESTIONS)
-    assert readme_share >= 0.5
-    assert set(Counter(q.tier for q in QUESTIONS)) == {"paraphrase", "keyword", "howto", "compare"}
+def test_the_dev_split_has_the_promised_shape() -> None:
+    dev = load_questions(split_dir("dev"))
+    assert len(dev) >= 80
+    assert sum(q.source != NOTES_SOURCE for q in dev) / len(dev) >= 0.5
+    assert set(Counter(q.tier for q in dev)) == {"paraphrase", "keyword", "howto", "compare"}
+
+
+def test_the_test_split_has_the_promised_shape() -> None:
+    test = load_questions(split_dir("test"))
+    tiers = Counter(q.tier for q in test)
+    assert len(test) >= 80
+    assert sum(q.source != NOTES_SOURCE for q in test) / len(test) >= 2 / 3
+    assert len({q.source for q in test} - {NOTES_SOURCE}) >= 18
+    assert tiers["paraphrase"] >= len(test) / 2 and min(tiers.values()) >= 5
+    assert set(tiers) == {"paraphrase", "keyword", "howto", "compare"}
+    assert not {q.id for q in test} & {q.id for q in load_questions(split_dir("dev"))}
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
-def test_every_anchor_is_in_its_file(question: Question) -> None:
+def test_every_anchor_is_in_its_file(question: Question, request: pytest.FixtureRequest) -> None:
     for label in question.labels:
-        file = _file(label)
-        if label.source != NOTES_SOURCE and not MIRROR.is_dir():
-            pytest.skip(f"the README mirror {MIRROR} is absent")
+        mirror = (
+            request.getfixturevalue("readme_mirror") if label.source != NOTES_SOURCE else Path()
+        )
+        file = _file(label, mirror)
         assert file.is_file(), f"{question.id}: no file {file}"
         text = normalize(file.read_text(encoding="utf-8"))
         for anchor in label.anchors:
