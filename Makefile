@@ -58,10 +58,10 @@ serve: install ## serve the API and page on $(HOST):$(PORT)
 run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
 
 test: install browser wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-all: install browser wheelhouse ## the tests plus the slow ones
-	$(PY) -m pytest $(PYTEST_ARGS)
+	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

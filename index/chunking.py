@@ -60,6 +60,11 @@ class _Unit:
     part: str | None = None
 
 
+def is_toc_heading(heading: str) -> bool:
+    """Whether a section under this heading is a table of contents (never indexed)."""
+    return _TOC_HEADING.match(heading) is not None
+
+
 def document_title(doc: Document, parsed_title: str | None) -> str:
     """Front matter title, else the first H1, else a name derived from the path."""
     if parsed_title:
@@ -225,7 +230,7 @@ def chunk_document(
     chunks: list[Chunk] = []
     seen: Counter[tuple[str, str]] = Counter()
     for section in parsed.sections:
-        if section.headings and _TOC_HEADING.match(section.headings[-1]):
+        if section.headings and is_toc_heading(section.headings[-1]):
             continue  # a table of contents repeats the headings as links: it answers nothing
         crumb = " > ".join(section.headings) or title
         prefix = crumb if crumb.startswith(title) else f"{title} > {crumb}"

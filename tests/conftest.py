@@ -16,6 +16,8 @@ from service.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_READMES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readmes"
+# `make test MIRROR=DIR` passes the mirror on, so a checkout anywhere can find it.
+MIRROR_ENV = "README_MIRROR"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,6 +28,15 @@ def pytest_configure(config: pytest.Config) -> None:
     # Starlette's TestClient sends `Host: testserver`; the in-process tests may use that name.
     # The Host tests (tests/integration/test_private.py) set their own list.
     os.environ["RAGNOTES_ALLOWED_HOSTS"] = "testserver"
+
+
+@pytest.fixture(scope="session")
+def readme_mirror() -> Path:
+    """The local mirror of the curated READMEs ($README_MIRROR, else ../shared beside the checkout)."""
+    mirror = Path(os.environ.get(MIRROR_ENV) or SHARED_READMES)
+    if not mirror.is_dir():
+        pytest.skip(f"the README mirror {mirror} is absent (make test MIRROR=DIR points at one)")
+    return mirror
 
 
 @pytest.fixture(scope="session")
