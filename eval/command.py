@@ -21,8 +21,8 @@ from eval.beir import (
     whole_doc_searcher,
 )
 from eval.beir_data import load_beir
-from eval.questions import load_questions
-from eval.report import build_report, format_report, write_report
+from eval.questions import SPLITS, load_questions, split_dir
+from eval.report import build_report, build_split_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
 from index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
 from index.fusion import DEFAULT_FUSION, FusionParams
@@ -47,7 +47,7 @@ class EvalOptions:
     whole_docs: bool = False
     out: Path | None = None
     as_json: bool = False
-    strict: bool = False
+    judged: bool = False  # also count the passages judged to answer as well (dev only)
     backend: Backend = DEFAULT_BACKEND
     models_dir: Path | None = None
     rerank: bool = True  # False: hybrid is the fused ranking, without late interaction
@@ -83,14 +83,18 @@ def _progress(desc: str) -> Iterator[Progress]:
 
 def _ours(options: EvalOptions, embedder: Embedder) -> tuple[dict[str, Any], Path]:
     searcher = Searcher.load(BuildStore(options.data_dir), embedder)
-    questions = load_questions(strict=options.strict)
-    print(
-        f"asking {len(questions)} questions in every mode of build {searcher.build_id}",
-        file=sys.stderr,
-    )
-    outcomes = run_questions(searcher, questions, fusion=options.fusion)
-    extra = {"passages_per_query": EVAL_DEPTH, "strict_labels": options.strict}
-    report = build_report("questions", outcomes, searcher.manifest, extra, by_tier=True)
+    splits = {
+        split: load_questions(split_dir(split), strict=not options.judged) for split in SPLITS
+    }
+    sizes = ", ".join(f"{len(q)} {split}" for split, q in splits.items())
+    print(f"asking {sizes} questions in every mode of build {searcher.build_id}", file=sys.stderr)
+    outcomes = {
+        split: run_questions(searcher, questions, fusion=options.fusion)
+        for split, questions in splits.items()
+    }
+    labels = "judged" if options.judged else "strict"
+    extra = {"passages_per_query": EVAL_DEPTH, "labels": labels}
+    report = build_split_report(outcomes, searcher.manifest, extra, labels)
     return report, options.out or options.data_dir / "eval-report.json"
 
 
@@ -123,8 +127,8 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
     """Evaluate, save the report, print tables (or the JSON); 0 on success."""
     if options.beir is None and options.whole_docs:
         raise ConfigError("--whole-docs applies to a BEIR dataset; add --beir DIR")
-    if options.beir is not None and options.strict:
-        raise ConfigError("--strict applies to our eval set, not to a BEIR dataset")
+    if options.beir is not None and options.judged:
+        raise ConfigError("--judged applies to our eval set, not to a BEIR dataset")
     embedder = load_embedder(
         options.model, options.backend, options.models_dir or options.data_dir / "models"
     )
@@ -152,7 +156,7 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         whole_docs=args.whole_docs,
         out=args.out,
         as_json=args.json,
-        strict=args.strict,
+        judged=args.judged,
         backend=settings.backend,
         models_dir=settings.models_path,
         rerank=not args.no_rerank,

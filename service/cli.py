@@ -219,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--whole-docs", action="store_true", help="BEIR: embed each document whole, not chunked"
     )
-    ev.add_argument("--strict", action="store_true", help="count only each question's own label")
+    ev.add_argument(
+        "--judged",
+        action="store_true",
+        help="also count passages judged to answer as well (older figures); default: strict labels",
+    )
     ev.add_argument(
         "--no-rerank",
         action="store_true",

@@ -120,7 +120,7 @@ def test_beir_mistakes_are_one_line_errors(
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--whole-docs"], "add --beir DIR"), (["--beir", "x", "--strict"], "not to a BEIR dataset")],
+    [(["--whole-docs"], "add --beir DIR"), (["--beir", "x", "--judged"], "not to a BEIR dataset")],
 )
 def test_options_that_do_not_fit_are_one_line_errors(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
