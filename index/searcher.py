@@ -98,6 +98,15 @@ class Searcher:
         return self._dense
 
     @property
+    def lexical(self) -> LexicalIndex:
+        return self._lexical
+
+    @property
+    def tokens(self) -> TokenStore | None:
+        """Every chunk's late-interaction rows, when the build keeps them."""
+        return self._tokens
+
+    @property
     def build_id(self) -> str:
         return str(self.manifest["build_id"])
 
