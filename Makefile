@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 WHEELHOUSE  ?= wheelhouse
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
+.PHONY: help install browser docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,15 @@ browser: ## install Debian's Chromium for the page tests (needs root or sudo)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
+
+docker: ## install Debian's Docker and debootstrap for the image test, and start dockerd (needs root or sudo)
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker.io debootstrap >/dev/null; fi; \
+	if ! $$SUDO docker info >/dev/null 2>&1; then \
+	  $$SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'; \
+	  for i in $$(seq 60); do $$SUDO docker info >/dev/null 2>&1 && break; sleep 1; done; fi
+	@docker version --format 'docker {{.Server.Version}}'
 
 wheelhouse: $(WHEELHOUSE)/.complete ## download every wheel the image needs (and the READMEs) into wheelhouse/
 
@@ -57,10 +66,10 @@ serve: install ## serve the API and page on $(HOST):$(PORT)
 
 run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
 
-test: install browser wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
+test: install browser docker wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: install browser wheelhouse ## the tests plus the slow ones
+test-all: install browser docker wheelhouse ## the tests plus the slow ones
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
@@ -82,4 +91,4 @@ load: install ## load test: 50 clients for 60 s on a copy of the index, re-index
 	$(VENV)/bin/ragnotes load
 
 clean: ## remove the virtualenv, the data directory and the wheelhouse
-	rm -rf $(VENV) data $(WHEELHOUSE)
+	rm -rf $(VENV) data $(WHEELHOUSE)/*.whl $(WHEELHOUSE)/readmes $(WHEELHOUSE)/.complete
