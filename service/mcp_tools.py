@@ -104,7 +104,7 @@ def indexed_file(doc: DocInfo) -> Path:
     return resolve_note([folder], doc.path)
 
 
-def _line_range(start: int | None, end: int | None, total: int) -> tuple[int, int]:
+def line_range(start: int | None, end: int | None, total: int) -> tuple[int, int]:
     first = start or 1
     if first > max(total, 1):
         raise RagnotesError(f"start_line {first} is past the end: the file has {total} lines")
@@ -124,7 +124,7 @@ def get_lines(
     doc = _doc(searcher, path, source)
     file = indexed_file(doc)
     all_lines = read_note(file).removesuffix("\n").split("\n")
-    first, last = _line_range(lines[0], lines[1], len(all_lines))
+    first, last = line_range(lines[0], lines[1], len(all_lines))
     anchor = f"#L{first}-L{last}"
     url = (
         f"/notes/{doc.path}{anchor}"
@@ -164,7 +164,8 @@ def file_text(result: FileText) -> str:
         if result.end_line < result.total_lines
         else ""
     )
-    return f"{header}\n{result.url}\n\n" + "\n".join(numbered) + more
+    link = f"\n{result.url}" if result.url.startswith("http") else ""  # as in passages_text
+    return f"{header}{link}\n\n" + "\n".join(numbered) + more
 
 
 def status(live: LiveIndex, check: ChangeCheck) -> BuildStatus:
