@@ -32,6 +32,8 @@ Split = Literal["dev", "test"]
 SPLITS: tuple[Split, ...] = get_args(Split)
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 _EMPHASIS = re.compile(r"[*_`]")
+# Questions the index should refuse (eval/answers_eval.py); they carry no label.
+OFFTOPIC_FILE = "offtopic.jsonl"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def split_dir(split: Split) -> Path:
 
 def load_questions(folder: Path = QUESTIONS_DIR / "dev", strict: bool = False) -> list[Question]:
     """Every question in `folder`/*.jsonl, in file then line order; ids must be unique."""
-    files = sorted(folder.glob("*.jsonl"))
+    files = sorted(p for p in folder.glob("*.jsonl") if p.name != OFFTOPIC_FILE)
     if not files:
         raise ConfigError(f"no eval questions (*.jsonl) found in {folder}")
     questions: list[Question] = []
