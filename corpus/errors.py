@@ -10,7 +10,11 @@
     ├── BuildFailed          a build could not be written (disk full, permissions); live index untouched
     ├── NotFoundError        a requested document or job does not exist
     ├── Unauthorized         an admin request without the right bearer token
-    └── AdminDisabled        an admin request while no admin token is configured
+    ├── AdminDisabled        an admin request while no admin token is configured
+    └── LLMError             the LLM server behind generated answers failed; names its URL
+        ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
+        ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
+        └── LLMBadReply      it answered with an error or something not OpenAI-shaped (HTTP 502)
 
 The HTTP layer maps these to status codes in one handler (service/app.py) and the CLI
 prints them as one line (service/cli.py). Anything else is a bug and may show a traceback.
@@ -62,3 +66,19 @@ class Unauthorized(RagnotesError):
 
 class AdminDisabled(RagnotesError):
     """An admin request while no admin token is configured."""
+
+
+class LLMError(RagnotesError):
+    """The LLM server behind generated answers failed; the message names its URL."""
+
+
+class LLMUnreachable(LLMError):
+    """Nothing answers at the configured LLM URL."""
+
+
+class LLMTimeout(LLMError):
+    """The LLM server did not answer in time."""
+
+
+class LLMBadReply(LLMError):
+    """The LLM server answered with an error status or a body that is not a chat completion."""

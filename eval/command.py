@@ -148,6 +148,10 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:
     """`ragnotes eval`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    if args.answers:
+        from eval.answers_command import cli as answers_cli
+
+        return answers_cli(args, settings)
     options = EvalOptions(
         settings.data_dir,
         settings.model,
@@ -161,4 +165,6 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         models_dir=settings.models_path,
         rerank=not args.no_rerank,
     )
-    return run_eval(options, settings.model_dump(mode="json", exclude={"admin_token"}))
+    return run_eval(
+        options, settings.model_dump(mode="json", exclude={"admin_token", "llm_api_key"})
+    )

@@ -31,12 +31,18 @@ ChunkFilter = Callable[[Chunk], bool]
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked chunk with its fused score and per-retriever ranks (None: not a candidate)."""
+    """One ranked chunk with its fused score and per-retriever ranks and raw scores.
+
+    None: not a candidate of that retriever. The raw scores (cosine, BM25) mean the same across
+    questions, unlike the fused score, so answers judge from them whether anything answers.
+    """
 
     chunk: Chunk
     score: float
     dense_rank: int | None
     bm25_rank: int | None
+    dense_score: float | None = None
+    bm25_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -210,10 +216,18 @@ class Searcher:
         bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
+        dense_score, bm25_score = dict(dense), dict(bm25)
         fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
         if query_rows is not None:
             fused = self.rerank(fused, query_rows, fusion)
         return [
-            Hit(self.chunks[c], score, dense_rank.get(c), bm25_rank.get(c))
+            Hit(
+                self.chunks[c],
+                score,
+                dense_rank.get(c),
+                bm25_rank.get(c),
+                dense_score.get(c),
+                bm25_score.get(c),
+            )
             for c, score in fused[:k]
         ]

@@ -23,6 +23,9 @@ from corpus.errors import (
     IndexCorrupt,
     IndexMismatch,
     IndexNotFound,
+    LLMBadReply,
+    LLMTimeout,
+    LLMUnreachable,
     NotFoundError,
     RagnotesError,
     ReindexRunning,
@@ -30,6 +33,7 @@ from corpus.errors import (
 )
 from index.embedding import Embedder
 from service.admin import admin_router
+from service.answer_api import answer_router
 from service.build_worker import BuildWorker
 from service.guards import CrossSiteCheck, HostCheck
 from service.limits import install_limits
@@ -59,6 +63,9 @@ _STATUS: list[tuple[type[RagnotesError], int]] = [
     (Unauthorized, 401),
     (AdminDisabled, 403),
     (NotFoundError, 404),
+    (LLMUnreachable, 503),
+    (LLMTimeout, 504),
+    (LLMBadReply, 502),
     (ConfigError, 400),
 ]
 # Worker threads for requests (see lifespan): the cores this process may run on.
@@ -167,6 +174,7 @@ def create_app(
     install_read_token(app, settings)
     install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     app.include_router(admin_router(live, reindexer, settings))
+    app.include_router(answer_router(live, settings.llm()))
     mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])

@@ -124,6 +124,34 @@ def cmd_tool(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
+    import anyio
+
+    from index.freshness import FileHashes
+    from index.searcher import Searcher
+    from service.answer_schemas import AnswerRequest
+    from service.answer_text import print_answer
+    from service.answering import answer_question
+
+    try:
+        request = AnswerRequest(
+            question=args.question,
+            k=args.k,
+            mode=args.mode,
+            source=args.source,
+            generator=args.generator,
+        )
+    except ValueError as exc:
+        raise RagnotesError(_first_validation_message(exc)) from exc
+    searcher = Searcher.load(settings.store(), settings.load_embedder())
+    response = anyio.run(answer_question, searcher, request, FileHashes(), settings.llm())
+    if args.json:
+        print(response.model_dump_json(indent=2))
+    else:
+        print_answer(response)
+    return 0
+
+
 TOOLS_GROUP = "ragnotes.tools"  # entry points naming each tool's `(args, settings) -> int`
 TOOLS_EXTRA = "pip install 'ragnotes[bench]'"
 
@@ -212,6 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
     ask.set_defaults(handler=cmd_ask)
 
+    ans = sub.add_parser("answer", help="answer a question in a few cited sentences")
+    ans.add_argument("question")
+    ans.add_argument("-k", type=int, default=5, help="passages to draw on (1-50)")
+    ans.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    ans.add_argument("--source", help='"notes", "readmes" or one repo as owner/name')
+    ans.add_argument(
+        "--generator",
+        choices=["extractive", "llm"],
+        help="extractive (sentences from the passages) or llm (RAGNOTES_LLM_URL); "
+        "default: llm when RAGNOTES_LLM_URL is set",
+    )
+    ans.add_argument("--json", action="store_true", help="print the API's JSON")
+    ans.set_defaults(handler=cmd_answer)
+
     ev = sub.add_parser("eval", help="measure retrieval quality in every mode")
     ev.add_argument(
         "--beir", type=Path, metavar="DIR", help="run a BEIR dataset instead of our set"
@@ -228,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-rerank",
         action="store_true",
         help="hybrid without the late-interaction re-ranking, for comparison",
+    )
+    ev.add_argument(
+        "--answers",
+        action="store_true",
+        help="measure answers (extractive, and generated when RAGNOTES_LLM_URL is set)",
+    )
+    ev.add_argument(
+        "--limit", type=int, metavar="N", help="--answers: generate for the first N questions only"
     )
     ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
     ev.add_argument("--json", action="store_true", help="print the JSON report")

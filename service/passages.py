@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.documents import NOTES_SOURCE
@@ -10,10 +11,13 @@ from corpus.errors import ConfigError
 from index.chunking import Chunk
 from index.freshness import FileHashes
 from index.searcher import ChunkFilter, Hit, Searcher
+from service.evidence import weak_flags
 from service.highlight import best_sentence
 from service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
 
 README_SOURCES = "readmes"
+# Dense candidates looked at to judge bm25-mode hits; a hit beyond them counts as dissimilar.
+DENSE_CHECK_DEPTH = 100
 
 
 def index_info(searcher: Searcher) -> IndexInfo:
@@ -70,7 +74,12 @@ def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None)
 
 
 def to_passage(
-    rank: int, hit: Hit, searcher: Searcher, hashes: FileHashes | None = None, question: str = ""
+    rank: int,
+    hit: Hit,
+    searcher: Searcher,
+    hashes: FileHashes | None = None,
+    question: str = "",
+    weak: bool = False,
 ) -> Passage:
     return Passage(
         rank=rank,
@@ -79,7 +88,38 @@ def to_passage(
         part=hit.chunk.part,
         citation=citation(hit.chunk, searcher, hashes),
         best_sentence=best_sentence(hit.chunk.text, question),
+        weak=weak,
     )
+
+
+def to_passages(
+    hits: list[Hit], searcher: Searcher, hashes: FileHashes | None, question: str
+) -> list[Passage]:
+    """The hits as cited passages ranked from 1, each marked weak or not."""
+    weak = weak_flags(hits, question)
+    return [
+        to_passage(rank, hit, searcher, hashes, question, flag)
+        for rank, (hit, flag) in enumerate(zip(hits, weak, strict=True), 1)
+    ]
+
+
+def with_dense_scores(hits: list[Hit], searcher: Searcher, question: str) -> list[Hit]:
+    """`hits`, with raw cosines filled in when the mode left them out (bm25)."""
+    if not hits or any(h.dense_score is not None for h in hits):
+        return hits
+    cosines = dict(searcher.dense_ranking(question, DENSE_CHECK_DEPTH, None))
+    by_row = {id(c): i for i, c in enumerate(searcher.chunks)}
+    return [replace(h, dense_score=cosines.get(by_row[id(h.chunk)])) for h in hits]
+
+
+def search_passages(
+    searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
+) -> list[Passage]:
+    """Search one snapshot: the cited passages, best first, weak ones marked."""
+    where = source_filter(request.source, searcher)
+    hits = searcher.search(request.question, request.k, request.mode, where=where)
+    hits = with_dense_scores(hits, searcher, request.question)
+    return to_passages(hits, searcher, hashes, request.question)
 
 
 def answer(
@@ -87,12 +127,7 @@ def answer(
 ) -> AskResponse:
     """Search one snapshot and build the response."""
     started = time.perf_counter()
-    where = source_filter(request.source, searcher)
-    hits = searcher.search(request.question, request.k, request.mode, where=where)
-    passages = [
-        to_passage(rank, hit, searcher, hashes, request.question)
-        for rank, hit in enumerate(hits, 1)
-    ]
+    passages = search_passages(searcher, request, hashes)
     return AskResponse(
         question=request.question,
         mode=request.mode,

@@ -108,6 +108,10 @@ class Passage(BaseModel):
         default=None,
         description="The sentence of `text` that best answers the question (the most distinct question words, lightly stemmed), exactly as it appears in `text`; null when no sentence shares a word with the question.",
     )
+    weak: bool = Field(
+        default=False,
+        description="True when the passage bears too little on the question to answer from (low raw similarity and few of the question's words); when every passage is weak, the notes do not answer the question.",
+    )
 
 
 class IndexInfo(BaseModel):

@@ -15,6 +15,7 @@ from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
+from service.llm import LLMConfig
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -51,6 +52,17 @@ class Settings(BaseSettings):
     rerank: bool = True  # keep token rows and re-rank the hybrid top by late interaction
     cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
     rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
+    # Generated answers: an OpenAI-compatible server's base URL (".../v1"); unset: extractive only
+    llm_url: str | None = None
+    llm_model: str = ""  # sent as "model"; servers with one model (llama.cpp) ignore it
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(default=60.0, gt=0)  # seconds for a reply, or between streamed parts
+
+    def llm(self) -> LLMConfig | None:
+        """The LLM server to write answers with, or None when RAGNOTES_LLM_URL is unset."""
+        if not self.llm_url:
+            return None
+        return LLMConfig(self.llm_url, self.llm_model, self.llm_api_key, self.llm_timeout)
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]

@@ -40,6 +40,8 @@ POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
 OPERATIONS = [
     ("POST", "/api/ask", NEGATIVE),
     ("GET", "/api/search", NEGATIVE),
+    ("POST", "/api/answer", NEGATIVE),
+    ("GET", "/api/answer", NEGATIVE),
     ("GET", "/api/index", None),
     ("POST", "/api/reindex", None),
     ("GET", "/api/reindex/{job_id}", None),

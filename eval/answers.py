@@ -1,0 +1,198 @@
+"""`ragnotes eval --answers`: how good the answers are, per generator.
+
+- answer-hit: the sentences that cite the labelled file (or a passage judged equivalent) contain
+  one of its anchor phrases;
+- citations held: the share of answer sentences their cited passages back (extractive: the
+  sentence is in the cited passage verbatim; generated: ragnotes' support check);
+- wrongly refused: eval questions answered "not in your notes";
+- off-topic answered: everyday questions (eval/questions/offtopic.jsonl) given an answer, on the
+  dev half the thresholds were chosen on and on the test half nobody tuned on;
+- the milliseconds the answer adds to the search, and the search itself.
+
+Answers are made by the product's own functions (service/answering.py), timed in two parts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from eval.jsonl import read_objects
+from eval.metrics import mean, percentile
+from eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
+from index.searcher import Searcher
+from service import generated, llm
+from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, Generator
+from service.answering import (
+    Retrieved,
+    extractive_answer,
+    finish,
+    generated_answer,
+    refusal,
+    retrieve,
+    sources,
+)
+from service.llm import LLMConfig
+from service.support import is_supported
+
+Answerer = Callable[[Retrieved], Answer]
+
+
+@dataclass(frozen=True)
+class OffTopic:
+    """An everyday question the notes do not answer."""
+
+    id: str
+    question: str
+    split: str  # "dev": thresholds were chosen on it; "test": reported only
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """One question's answer, judged."""
+
+    id: str
+    group: str  # "eval", "offtopic-dev" or "offtopic-test"
+    answerable: bool
+    hit: bool  # eval questions only: the answer holds an anchor and cites its file
+    sentences: int
+    held: int  # sentences whose citations back them
+    search_ms: float
+    answer_ms: float
+
+
+def load_offtopic(path: Path = QUESTIONS_DIR / OFFTOPIC_FILE) -> list[OffTopic]:
+    """The off-topic questions, each with its split."""
+    return [
+        OffTopic(str(r["id"]), str(r["question"]), str(r["split"])) for _, r in read_objects(path)
+    ]
+
+
+def answer_hit(question: Question, response: AnswerResponse) -> bool:
+    """Whether sentences citing a labelled file contain one of that label's anchors."""
+    by_rank = {p.rank: p.citation for p in response.passages}
+    for label in question.labels:
+        citing = [
+            s.text
+            for s in response.answer.sentences
+            if any(
+                (by_rank[n].source, by_rank[n].path) == (label.source, label.path)
+                for n in s.citations
+            )
+        ]
+        body = normalize(" ".join(citing))
+        if citing and any(normalize(a) in body for a in label.anchors):
+            return True
+    return False
+
+
+def citations_held(response: AnswerResponse) -> int:
+    """Sentences their cited passages back: verbatim for extractive, the support check for llm."""
+    texts = {p.rank: p.text for p in response.passages}
+    held = 0
+    for s in response.answer.sentences:
+        cited = [texts[n] for n in s.citations if n in texts]
+        if response.answer.generator == "extractive":
+            held += any(s.text in t for t in cited)
+        else:
+            held += is_supported(s.text, cited)
+    return held
+
+
+def answerer(searcher: Searcher, config: LLMConfig | None) -> Answerer:
+    """Extractive answers without `config`; generated ones from its server with it."""
+
+    def extract(retrieved: Retrieved) -> Answer:
+        return extractive_answer(retrieved)
+
+    def generate(retrieved: Retrieved) -> Answer:
+        if config is None or not retrieved.answerable:
+            return refusal(retrieved) if not retrieved.answerable else extract(retrieved)
+        messages = generated.messages(retrieved.request.question, sources(retrieved))
+        return generated_answer(retrieved, anyio.run(llm.complete, config, messages))
+
+    return extract if config is None else generate
+
+
+def ask(
+    searcher: Searcher, text: str, answer: Answerer, config: LLMConfig | None
+) -> tuple[AnswerResponse, float, float]:
+    """The response to one question, and the ms its search and its answer took."""
+    generator: Generator = "extractive" if config is None else "llm"
+    started = time.perf_counter()
+    retrieved = retrieve(searcher, AnswerRequest(question=text, generator=generator), None, config)
+    searched = time.perf_counter()
+    response = finish(retrieved, answer(retrieved))
+    done = time.perf_counter()
+    return response, (searched - started) * 1000, (done - searched) * 1000
+
+
+def _outcome(
+    qid: str, group: str, response: AnswerResponse, hit: bool, times: tuple[float, float]
+) -> AnswerOutcome:
+    a = response.answer
+    held = citations_held(response)
+    return AnswerOutcome(qid, group, a.answerable, hit, len(a.sentences), held, *times)
+
+
+def run_answers(
+    searcher: Searcher,
+    questions: Sequence[Question],
+    offtopic: Sequence[OffTopic],
+    config: LLMConfig | None = None,
+    on_answer: Callable[[AnswerOutcome], None] | None = None,
+) -> list[AnswerOutcome]:
+    """Answer every question (after one untimed warm-up) and judge each answer."""
+    answer = answerer(searcher, config)
+    if questions:
+        ask(searcher, questions[0].question, answerer(searcher, None), None)
+    outcomes = []
+    for q in questions:
+        response, *times = ask(searcher, q.question, answer, config)
+        outcomes.append(
+            _outcome(q.id, "eval", response, answer_hit(q, response), (times[0], times[1]))
+        )
+        if on_answer is not None:
+            on_answer(outcomes[-1])
+    for o in offtopic:
+        response, *times = ask(searcher, o.question, answer, config)
+        outcomes.append(
+            _outcome(o.id, f"offtopic-{o.split}", response, False, (times[0], times[1]))
+        )
+    return outcomes
+
+
+def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
+    """The figures `ragnotes eval --answers` reports for one generator."""
+    ours = [o for o in outcomes if o.group == "eval"]
+    answered = [o for o in ours if o.answerable]
+    sentences = sum(o.sentences for o in answered)
+    figures: dict[str, float] = {
+        "queries": len(ours),
+        "answer_hit": mean([float(o.hit) for o in ours]),
+        "citations_held": sum(o.held for o in answered) / sentences if sentences else 0.0,
+        "sentences": sentences / len(answered) if answered else 0.0,
+        "wrongly_refused": mean([float(not o.answerable) for o in ours]),
+    }
+    for split in ("dev", "test"):
+        group = [o for o in outcomes if o.group == f"offtopic-{split}"]
+        figures[f"offtopic_{split}_answered"] = mean([float(o.answerable) for o in group])
+    times = [o.answer_ms for o in ours]
+    figures["answer_p50_ms"] = percentile(times, 50)
+    figures["answer_p95_ms"] = percentile(times, 95)
+    figures["search_p50_ms"] = percentile([o.search_ms for o in ours], 50)
+    return {k: round(v, 4) for k, v in figures.items()}
+
+
+def outcome_rows(outcomes: Sequence[AnswerOutcome]) -> list[dict[str, Any]]:
+    """Per-question outcomes for the JSON report."""
+    return [
+        {"id": o.id, "group": o.group, "answerable": o.answerable, "hit": o.hit,
+         "sentences": o.sentences, "held": o.held, "answer_ms": round(o.answer_ms, 2)}
+        for o in outcomes
+    ]  # fmt: skip

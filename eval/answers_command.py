@@ -1,0 +1,103 @@
+"""`ragnotes eval --answers`: answer every eval and off-topic question, print the table, save JSON.
+
+Extractive answers are always measured; generated ones too when an LLM server is configured
+(RAGNOTES_LLM_URL). `--limit N` answers only the first N eval questions with the LLM (small
+local models take many seconds a question); the extractive figures always cover every question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import ConfigError
+from eval.answers import load_offtopic, outcome_rows, run_answers, summarize_answers
+from eval.questions import load_questions
+from eval.report import table, write_report
+from index.embedding import Backend, load_embedder
+from index.searcher import Searcher
+from index.store import BuildStore
+from service.llm import LLMConfig
+from service.settings import Settings
+
+COLUMNS = (
+    "queries", "answer_hit", "citations_held", "sentences", "wrongly_refused",
+    "offtopic_dev_answered", "offtopic_test_answered", "answer_p50_ms", "answer_p95_ms",
+    "search_p50_ms",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AnswerEvalOptions:
+    """Where the index is, the LLM server if any, and where the report goes."""
+
+    data_dir: Path
+    model: str
+    backend: Backend
+    models_dir: Path
+    llm: LLMConfig | None = None
+    limit: int | None = None  # eval questions answered by the LLM
+    out: Path | None = None
+    as_json: bool = False
+
+
+def _cells(figures: Mapping[str, float]) -> dict[str, float]:
+    # report.table prints *_ms with one decimal and the rest with three; counts stay whole.
+    return {k: float(v) for k, v in figures.items()}
+
+
+def run_answer_eval(options: AnswerEvalOptions) -> int:
+    """Measure the answers, save the report, print the table (or the JSON); 0 on success."""
+    embedder = load_embedder(options.model, options.backend, options.models_dir)
+    searcher = Searcher.load(BuildStore(options.data_dir), embedder)
+    questions, offtopic = load_questions(), load_offtopic()
+    print(
+        f"answering {len(questions)} eval and {len(offtopic)} off-topic questions from build "
+        f"{searcher.build_id}",
+        file=sys.stderr,
+    )
+    results = {"extractive": run_answers(searcher, questions, offtopic)}
+    if options.llm is not None:
+        few = questions[: options.limit] if options.limit else questions
+        print(f"generating with {options.llm.url} for {len(few)} questions", file=sys.stderr)
+        results["llm"] = run_answers(searcher, few, offtopic, options.llm)
+    report: dict[str, Any] = {
+        "kind": "answers",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generators": {name: summarize_answers(o) for name, o in results.items()},
+        "outcomes": {name: outcome_rows(o) for name, o in results.items()},
+        "index": dict(searcher.manifest),
+        "llm": {"url": options.llm.url, "model": options.llm.model} if options.llm else None,
+    }
+    path = options.out or options.data_dir / "eval-answers.json"
+    write_report(report, path)
+    if options.as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        rows = [(name, _cells(f)) for name, f in report["generators"].items()]
+        print(table(rows, COLUMNS, label="generator"))
+    print(f"report written to {path}", file=sys.stderr)
+    return 0
+
+
+def cli(args: argparse.Namespace, settings: Settings) -> int:
+    """`ragnotes eval --answers`, as the CLI parsed it."""
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    options = AnswerEvalOptions(
+        settings.data_dir,
+        settings.model,
+        settings.backend,
+        settings.models_path,
+        settings.llm(),
+        args.limit,
+        args.out,
+        args.json,
+    )
+    return run_answer_eval(options)

@@ -1,0 +1,88 @@
+"""Request and response models of /api/answer; /docs is generated from these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.schemas import AskRequest, IndexInfo, Mode, Passage
+
+Generator = Literal["extractive", "llm"]
+
+
+class AnswerRequest(AskRequest):
+    """A question to answer in a few cited sentences, with the passages they come from."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "when should I prefer batch inference over online inference?",
+                    "k": 5,
+                    "generator": "extractive",
+                }
+            ]
+        }
+    )
+
+    generator: Generator | None = Field(
+        default=None,
+        description="extractive: sentences taken verbatim from the passages (no model at all); llm: written by the OpenAI-compatible server at RAGNOTES_LLM_URL. "
+        "null: llm when RAGNOTES_LLM_URL is set, else extractive.",
+    )
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of the answer and the passages that back it."""
+
+    text: str = Field(
+        description="The sentence without its [n] markers. Extractive: exactly as it appears in "
+        "the passage it cites (line breaks included)."
+    )
+    citations: list[int] = Field(
+        description="Ranks of the passages the sentence cites: [n] is the passage with rank n. "
+        "Never empty, and only passages of this response."
+    )
+    supported: bool = Field(
+        description="Whether the cited passages back the sentence, as ragnotes checks it (not the "
+        "model): most of its words, and every number, name and term in it, appear in them. "
+        "Always true for extractive sentences."
+    )
+
+
+class Answer(BaseModel):
+    """The answer: a few sentences, each citing passages by rank."""
+
+    text: str = Field(
+        description="The answer to show: each sentence followed by its [n] markers, line breaks "
+        "inside a sentence shown as spaces. When `answerable` is false, a plain statement that "
+        "the notes do not answer the question."
+    )
+    answerable: bool = Field(
+        description="False when nothing indexed answers the question (every passage is weak); "
+        "the answer then has no sentences."
+    )
+    generator: Generator = Field(description="What wrote the answer.")
+    model: str | None = Field(
+        description="The LLM that wrote it, as its server names it; null for extractive answers."
+    )
+    sentences: list[AnswerSentence] = Field(description="The answer's sentences, in order.")
+
+
+class AnswerResponse(BaseModel):
+    """A cited answer and the passages it draws on."""
+
+    question: str = Field(
+        description="The question as understood (surrounding whitespace removed)."
+    )
+    mode: Mode = Field(description="The retrieval mode used.")
+    answer: Answer = Field(description="The answer, citing `passages` by rank.")
+    passages: list[Passage] = Field(
+        description="The passages the answer draws on, best first; the same objects /api/ask "
+        "returns."
+    )
+    index: IndexInfo = Field(description="The build that answered.")
+    took_ms: float = Field(
+        description="Time spent answering on the server, in milliseconds (the LLM included)."
+    )
