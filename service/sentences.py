@@ -1,18 +1,18 @@
 """The prose sentences of a Markdown passage, as exact character spans of its text.
 
-markdown-it-py tells which lines are paragraphs (also inside list items); headings, code,
-tables, quotes and HTML are never split into sentences. A span always indexes the passage
+The Markdown model (corpus/blocks.py) tells which lines are paragraphs (also inside list items);
+headings, code, tables, quotes and HTML are never split into sentences. A span always indexes the passage
 text itself, so a sentence taken from it appears there verbatim, line breaks included.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from corpus.blocks import parse_blocks
 
 # A sentence ends at . ! or ? (with any closing emphasis, quote or bracket), then white space,
 # then what starts a sentence: a capital, a digit, or Markdown opening one. A lower-case word
@@ -31,12 +31,6 @@ class Sentence:
     start: int
     end: int
     index: int  # order within the passage
-
-
-@functools.lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    # Block structure is all that is needed: inline parsing would double the time of a parse.
-    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -61,9 +55,9 @@ def _paragraph_span(lines: list[tuple[int, str]], token: Token, inline: Token) -
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the prose paragraphs of `text`, outside quotes, tables and headings."""
-    tokens = _parser().parse(text)
     lines = _lines(text)
     spans, quoted = [], 0
+    tokens = [t for b in parse_blocks(text) if b.kind in ("paragraph", "list") for t in b.tokens]
     for i, token in enumerate(tokens):
         if token.type == "blockquote_open":
             quoted += 1
