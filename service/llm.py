@@ -34,6 +34,7 @@ class LLMConfig:
     model: str = ""
     api_key: str | None = None
     timeout: float = 60.0
+    max_tokens: int = MAX_TOKENS  # the longest reply asked for
 
     @property
     def endpoint(self) -> str:
@@ -54,7 +55,7 @@ def _payload(config: LLMConfig, messages: Messages, stream: bool) -> dict[str, A
         "messages": messages,
         "stream": stream,
         "temperature": 0,
-        "max_tokens": MAX_TOKENS,
+        "max_tokens": config.max_tokens,
     }
 
 
@@ -160,10 +161,14 @@ async def stream(config: LLMConfig, messages: Messages) -> AsyncIterator[tuple[s
             if response.status_code >= 300:
                 body = (await response.aread()).decode(errors="replace")
                 _check_status(config, response, body)
+            chunks = 0
             async for line in response.aiter_lines():
                 if time.monotonic() > deadline:
                     raise TimeoutError  # each part came in time, but the whole reply did not
                 if line.startswith("data:") and line[5:].strip() != "[DONE]":
+                    chunks += 1
                     yield _delta(config, line[5:].strip())
+            if not chunks:
+                raise _bad(config, "streamed no chat completion chunks (no `data:` lines)")
         finally:
             await response.aclose()

@@ -15,7 +15,7 @@ from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
-from service.llm import LLMConfig
+from service.llm import MAX_TOKENS, LLMConfig
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -57,12 +57,15 @@ class Settings(BaseSettings):
     llm_model: str = ""  # sent as "model"; servers with one model (llama.cpp) ignore it
     llm_api_key: str | None = None
     llm_timeout: float = Field(default=60.0, gt=0)  # seconds for a reply, or between streamed parts
+    llm_max_tokens: int = Field(default=MAX_TOKENS, ge=16)  # the longest reply asked for
 
     def llm(self) -> LLMConfig | None:
         """The LLM server to write answers with, or None when RAGNOTES_LLM_URL is unset."""
         if not self.llm_url:
             return None
-        return LLMConfig(self.llm_url, self.llm_model, self.llm_api_key, self.llm_timeout)
+        return LLMConfig(
+            self.llm_url, self.llm_model, self.llm_api_key, self.llm_timeout, self.llm_max_tokens
+        )
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]

@@ -73,3 +73,12 @@ def built_settings(
 def client(built_settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
     with TestClient(create_app(built_settings, embedder)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def llm_url() -> Iterator[str]:
+    """One llama.cpp server (SmolLM2-135M-Instruct) for the whole run; its OpenAI base URL."""
+    from tests.llm import llama_server
+
+    with llama_server() as url:
+        yield url
