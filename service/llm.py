@@ -50,13 +50,15 @@ class Reply:
 
 
 def _payload(config: LLMConfig, messages: Messages, stream: bool) -> dict[str, Any]:
-    return {
-        "model": config.model or "default",
+    payload: dict[str, Any] = {
         "messages": messages,
         "stream": stream,
         "temperature": 0,
         "max_tokens": config.max_tokens,
     }
+    if config.model:  # servers of one model (llama.cpp) need none and name theirs in the reply
+        payload["model"] = config.model
+    return payload
 
 
 def _headers(config: LLMConfig) -> dict[str, str]:

@@ -36,7 +36,7 @@ def llama_server() -> Iterator[str]:
 
     params = xllamacpp.CommonParams()
     params.model.path = str(smollm2_path())
-    params.model_alias = MODEL_ALIAS
+    params.model_alias = {MODEL_ALIAS}  # a set of names: a bare str would be its letters
     params.hostnames = ["127.0.0.1"]
     params.port = free_port()
     params.n_ctx = 2048

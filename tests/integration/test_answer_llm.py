@@ -8,6 +8,7 @@ reply. Every LLM server failure must be a 50x naming the URL, never a 500 and ne
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,6 +157,11 @@ def test_the_cli_says_what_is_wrong_in_one_line(
         "RAGNOTES_LLM_URL": down,
     }.items():
         monkeypatch.setenv(name, value)
-    assert main(["answer", BATCH, "--generator", "llm"]) == 2
+    # In a thread of its own, as from a shell: the CLI runs its own event loop.
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(["answer", BATCH, "-k", "2"])))
+    thread.start()
+    thread.join(timeout=120)
+    assert codes == [2]
     err = capsys.readouterr().err
     assert err.startswith("ragnotes: error: ") and down in err and len(err.splitlines()) == 1
