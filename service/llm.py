@@ -5,21 +5,27 @@ the server can fail becomes an LLMError whose message names the URL and what to 
 unreachable (503), too slow (504), an error status or a body that is not a chat completion
 (502). A reply never waits longer than the timeout for the server's next bytes, and a whole
 reply never takes longer than `timeout` times `_TOTAL_FACTOR`.
+
+httpx comes with the `llm` extra (pip install 'ragnotes[llm]') and is imported only when an
+answer is generated, so the plain install and the server without an LLM never load it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
-from corpus.errors import LLMBadReply, LLMTimeout, LLMUnreachable
+from corpus.errors import ConfigError, LLMBadReply, LLMTimeout, LLMUnreachable
+
+if TYPE_CHECKING:
+    import httpx
 
 Messages = list[dict[str, str]]
 _TOTAL_FACTOR = 4  # a streamed reply may run this many timeouts in all
@@ -83,9 +89,20 @@ def _check_status(config: LLMConfig, response: httpx.Response, body: str) -> Non
         raise _bad(config, f"answered HTTP {response.status_code}: {body[:200]!r}")
 
 
+def check_client() -> None:
+    """Refuse, in one line, an LLM configured where httpx is not installed."""
+    if importlib.util.find_spec("httpx") is None:
+        raise ConfigError(
+            "RAGNOTES_LLM_URL is set, but generated answers need the llm extra: "
+            "pip install 'ragnotes[llm]'"
+        )
+
+
 @asynccontextmanager
 async def _failures(config: LLMConfig) -> AsyncIterator[None]:
     """Turn transport failures into LLMErrors that say what to check."""
+    import httpx
+
     try:
         yield
     except (httpx.TimeoutException, TimeoutError) as exc:
@@ -120,6 +137,8 @@ def _message_text(config: LLMConfig, body: str) -> Reply:
 
 async def complete(config: LLMConfig, messages: Messages) -> Reply:
     """The whole reply to `messages`."""
+    import httpx
+
     timeout = httpx.Timeout(config.timeout)
     async with _failures(config), httpx.AsyncClient(timeout=timeout) as client:
         with anyio.fail_after(config.timeout):
@@ -152,6 +171,8 @@ async def stream(config: LLMConfig, messages: Messages) -> AsyncIterator[tuple[s
     The server is asked and its status checked before the first delta is yielded, so a server
     that is down or refuses fails before anything was streamed.
     """
+    import httpx
+
     deadline = time.monotonic() + config.timeout * _TOTAL_FACTOR
     timeout = httpx.Timeout(config.timeout)
     async with _failures(config), httpx.AsyncClient(timeout=timeout) as client:

@@ -15,7 +15,7 @@ from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
 from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
-from service.llm import MAX_TOKENS, LLMConfig
+from service.llm import MAX_TOKENS, LLMConfig, check_client
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
         """The LLM server to write answers with, or None when RAGNOTES_LLM_URL is unset."""
         if not self.llm_url:
             return None
+        check_client()
         return LLMConfig(
             self.llm_url, self.llm_model, self.llm_api_key, self.llm_timeout, self.llm_max_tokens
         )

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -114,3 +114,10 @@ def canned_server(status: int, body: bytes) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+if __name__ == "__main__":  # python -m tests.llm: serve SmolLM2 for trying generated answers
+    with llama_server() as url:
+        print(f"RAGNOTES_LLM_URL={url}  (Ctrl-C stops it)", flush=True)
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()
