@@ -15,7 +15,7 @@ Answers are made by the product's own functions (service/answering.py), timed in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,9 @@ class AnswerOutcome:
     """One question's answer, judged."""
 
     id: str
-    group: str  # "eval", "offtopic-dev" or "offtopic-test"
+    group: str  # "dev" or "test" (labelled), "offtopic-dev" or "offtopic-test"
     answerable: bool
-    hit: bool  # eval questions only: the answer holds an anchor and cites its file
+    hit: bool  # labelled questions only: the answer holds an anchor and cites its file
     sentences: int
     held: int  # sentences whose citations back them
     search_ms: float
@@ -142,23 +142,21 @@ def _outcome(
 
 def run_answers(
     searcher: Searcher,
-    questions: Sequence[Question],
+    labelled: Mapping[str, Sequence[Question]],
     offtopic: Sequence[OffTopic],
     config: LLMConfig | None = None,
-    on_answer: Callable[[AnswerOutcome], None] | None = None,
 ) -> list[AnswerOutcome]:
-    """Answer every question (after one untimed warm-up) and judge each answer."""
+    """Answer every question of each split (after one untimed warm-up) and judge each answer."""
     answer = answerer(searcher, config)
-    if questions:
-        ask(searcher, questions[0].question, answerer(searcher, None), None)
+    first = next((qs[0] for qs in labelled.values() if qs), None)
+    if first is not None:
+        ask(searcher, first.question, answerer(searcher, None), None)
     outcomes = []
-    for q in questions:
-        response, *times = ask(searcher, q.question, answer, config)
-        outcomes.append(
-            _outcome(q.id, "eval", response, answer_hit(q, response), (times[0], times[1]))
-        )
-        if on_answer is not None:
-            on_answer(outcomes[-1])
+    for split, questions in labelled.items():
+        for q in questions:
+            response, *times = ask(searcher, q.question, answer, config)
+            hit = answer_hit(q, response)
+            outcomes.append(_outcome(q.id, split, response, hit, (times[0], times[1])))
     for o in offtopic:
         response, *times = ask(searcher, o.question, answer, config)
         outcomes.append(
@@ -167,25 +165,25 @@ def run_answers(
     return outcomes
 
 
-def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
-    """The figures `ragnotes eval --answers` reports for one generator."""
-    ours = [o for o in outcomes if o.group == "eval"]
+def summarize_answers(outcomes: Sequence[AnswerOutcome], split: str) -> dict[str, float]:
+    """The figures `ragnotes eval --answers` reports for one generator on one split."""
+    ours = [o for o in outcomes if o.group == split]
     answered = [o for o in ours if o.answerable]
     sentences = sum(o.sentences for o in answered)
+    offtopic = [o for o in outcomes if o.group == f"offtopic-{split}"]
+    times = [o.answer_ms for o in ours]
     figures: dict[str, float] = {
         "queries": len(ours),
         "answer_hit": mean([float(o.hit) for o in ours]),
         "citations_held": sum(o.held for o in answered) / sentences if sentences else 0.0,
         "sentences": sentences / len(answered) if answered else 0.0,
         "wrongly_refused": mean([float(not o.answerable) for o in ours]),
+        "offtopic": len(offtopic),
+        "offtopic_answered": mean([float(o.answerable) for o in offtopic]),
+        "answer_p50_ms": percentile(times, 50),
+        "answer_p95_ms": percentile(times, 95),
+        "search_p50_ms": percentile([o.search_ms for o in ours], 50),
     }
-    for split in ("dev", "test"):
-        group = [o for o in outcomes if o.group == f"offtopic-{split}"]
-        figures[f"offtopic_{split}_answered"] = mean([float(o.answerable) for o in group])
-    times = [o.answer_ms for o in ours]
-    figures["answer_p50_ms"] = percentile(times, 50)
-    figures["answer_p95_ms"] = percentile(times, 95)
-    figures["search_p50_ms"] = percentile([o.search_ms for o in ours], 50)
     return {k: round(v, 4) for k, v in figures.items()}
 
 

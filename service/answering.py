@@ -21,7 +21,7 @@ from index.freshness import FileHashes
 from index.searcher import Searcher
 from service import generated, llm
 from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
-from service.extractive import DEFAULT_SELECTION, extract
+from service.extractive import DEFAULT_SELECTION, Drawn, extract
 from service.llm import LLMConfig
 from service.passages import index_info, search_passages
 from service.schemas import Passage
@@ -115,7 +115,9 @@ def extractive_answer(retrieved: Retrieved) -> Answer:
     if not retrieved.answerable:
         return refusal(retrieved)
     drawn = retrieved.drawn_on(DEFAULT_SELECTION.passages)
-    picks = extract(retrieved.request.question, [(p.rank, p.text) for p in drawn])
+    picks = extract(
+        retrieved.request.question, [Drawn(p.rank, p.citation.heading, p.text) for p in drawn]
+    )
     sentences = [
         AnswerSentence(text=p.sentence.text, citations=[p.rank], supported=True) for p in picks
     ]

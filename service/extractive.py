@@ -1,7 +1,9 @@
 """Extractive answers: a few sentences taken verbatim from the best passages.
 
 Each prose sentence of the passages drawn on (service/sentences.py) scores the share of the
-question's words it holds, more in better-ranked passages; sentences are then chosen greedily
+question's words it holds, plus half the share its passage's headings hold (a list under "When
+to prefer batch inference" answers that question without repeating it), more in better-ranked
+passages; sentences are then chosen greedily
 by maximal marginal relevance (that score less the word overlap with sentences already chosen),
 so the answer does not say the same thing twice, and shown in reading order: by passage rank,
 then where they stand in it.
@@ -32,6 +34,16 @@ class Picked:
 
     rank: int
     sentence: Sentence
+    heading: str = ""  # the breadcrumb of the passage it is from
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A passage answers are drawn from: its rank, heading breadcrumb and Markdown text."""
+
+    rank: int
+    heading: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class Selection:
     least: int = 2  # sentences at least, when the passages hold that many
     passages: int = 3  # draw on this many of the best passages that are not weak
     rank_prior: float = 0.5  # a sentence of passage n scores (1 + rank_prior / n) times more
+    heading: float = 0.5  # weight of the question words its passage's headings hold
     redundancy: float = 0.3  # how much word overlap with a chosen sentence costs
     keep: float = 0.5  # past `least`, keep sentences scoring at least this share of the best
     duplicate: float = 0.8  # never choose a sentence this like one already chosen
@@ -50,9 +63,9 @@ class Selection:
 DEFAULT_SELECTION = Selection()
 
 
-def candidates(passages: Sequence[tuple[int, str]]) -> list[Picked]:
-    """Every readable sentence of the given (rank, text) passages."""
-    return [Picked(rank, s) for rank, text in passages for s in sentences(text)]
+def candidates(passages: Sequence[Drawn]) -> list[Picked]:
+    """Every readable sentence of the given passages."""
+    return [Picked(p.rank, s, p.heading) for p in passages for s in sentences(p.text)]
 
 
 def _content(text: str) -> frozenset[str]:
@@ -73,7 +86,10 @@ def _likeness(texts: Sequence[str]) -> np.ndarray:
 
 def _relevance(question: str, picks: Sequence[Picked], selection: Selection) -> np.ndarray:
     terms = query_terms(question)
-    held = np.array([coverage(terms, p.sentence.text) for p in picks])
+    heads = {p.heading: coverage(terms, p.heading) for p in picks}
+    held = np.array(
+        [coverage(terms, p.sentence.text) + selection.heading * heads[p.heading] for p in picks]
+    )
     prior = np.array([1.0 / p.rank for p in picks])
     return np.asarray(held * (1 + selection.rank_prior * prior))
 
@@ -96,10 +112,10 @@ def _choose(relevance: np.ndarray, likeness: np.ndarray, selection: Selection) -
 
 
 def extract(
-    question: str, passages: Sequence[tuple[int, str]], selection: Selection = DEFAULT_SELECTION
+    question: str, passages: Sequence[Drawn], selection: Selection = DEFAULT_SELECTION
 ) -> list[Picked]:
     """The sentences that best answer `question`, in reading order; [] when none holds a word
-    of it. `passages` are (rank, Markdown text)."""
+    of it (or of its passage's headings)."""
     picks = candidates(passages)
     relevance = _relevance(question, picks, selection) if picks else np.zeros(0)
     if not picks or relevance.max() <= 0:
