@@ -50,7 +50,7 @@ def run_answer_eval(options: AnswerEvalOptions) -> int:
     """Measure the answers, save the report, print the table (or the JSON); 0 on success."""
     embedder = load_embedder(options.model, options.backend, options.models_dir)
     searcher = Searcher.load(BuildStore(options.data_dir), embedder)
-    labelled = {split: load_questions(QUESTIONS_DIR / split) for split in SPLITS}
+    labelled = {split: load_questions(QUESTIONS_DIR / split, strict=True) for split in SPLITS}
     offtopic = load_offtopic()
     counts = ", ".join(f"{len(qs)} {split}" for split, qs in labelled.items())
     print(
