@@ -35,7 +35,8 @@ def _client(settings: Settings, embedder: Embedder, **llm: Any) -> TestClient:
 
 @pytest.fixture(scope="module")
 def llm_client(built_settings: Settings, embedder: Embedder, llm_url: str) -> Iterator[TestClient]:
-    with _client(built_settings, embedder, llm_url=llm_url, llm_timeout=120) as client:
+    # Generous: on a loaded two-core machine a 135M model writes about one token a second.
+    with _client(built_settings, embedder, llm_url=llm_url, llm_timeout=600) as client:
         yield client
 
 
