@@ -8,7 +8,9 @@ Two fusions are offered:
   (best 1, worst 0), and a candidate scores sum_i w_i * normalized_i, a list it is missing
   from adding 0.
 
-Ties keep the order of first appearance (dense list first), so results are deterministic.
+Ties go to the lower candidate (the earlier chunk row of the build, an order fixed by the corpus
+alone), never to the order a retriever happened to list them in: identical passages get identical
+scores on any one machine, and which comes first must not depend on the CPU's rounding elsewhere.
 
 The default, convex fusion with equal weights over 100 candidates a side, was chosen on our
 eval set (eval/EXPERIMENTS.md): it ranked an answering passage first more often than RRF at
@@ -44,10 +46,6 @@ class FusionParams:
 DEFAULT_FUSION = FusionParams()
 
 
-def _first_appearance(lists: Sequence[Sequence[int]]) -> dict[int, int]:
-    return {c: i for i, c in enumerate(dict.fromkeys(c for r in lists for c in r))}
-
-
 def _weights(weights: Sequence[float] | None, n: int) -> Sequence[float]:
     weights = weights if weights is not None else [1.0] * n
     if len(weights) != n:
@@ -55,8 +53,8 @@ def _weights(weights: Sequence[float] | None, n: int) -> Sequence[float]:
     return weights
 
 
-def _ranked(scores: dict[int, float], order: dict[int, int]) -> list[tuple[int, float]]:
-    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+def _ranked(scores: dict[int, float]) -> list[tuple[int, float]]:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def reciprocal_rank_fusion(
@@ -68,7 +66,7 @@ def reciprocal_rank_fusion(
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, candidate in enumerate(ranking, 1):
             scores[candidate] = scores.get(candidate, 0.0) + weight / (k + rank)
-    return _ranked(scores, _first_appearance(rankings))
+    return _ranked(scores)
 
 
 def convex_fusion(
@@ -86,7 +84,7 @@ def convex_fusion(
             # One candidate, or all tied: each is as good as the list's best.
             normalized = (score - low) / span if span > 0 else 1.0
             fused[candidate] = fused.get(candidate, 0.0) + weight * normalized
-    return _ranked(fused, _first_appearance([[c for c, _ in s] for s in scored]))
+    return _ranked(fused)
 
 
 def fuse(

@@ -172,7 +172,8 @@ class Searcher:
         if self._dense.ntotal == 0:
             return []
         scores, ids = ann.search(self._dense, vector, min(depth, self._dense.ntotal), allowed)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))  # FAISS orders ties its own way
 
     def bm25_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None

@@ -20,9 +20,14 @@ def test_rrf_weights_and_small_k() -> None:
     assert [(c, round(s, 7)) for c, s in fused] == [("b", 1.1666667), ("a", 1.0), ("c", 0.3333333)]
 
 
-def test_rrf_ties_keep_first_appearance() -> None:
-    fused = reciprocal_rank_fusion([[1], [2]], k=60)
-    assert [c for c, _ in fused] == [1, 2]
+def test_ties_go_to_the_lower_candidate_whatever_the_list_order() -> None:
+    assert [c for c, _ in reciprocal_rank_fusion([[2], [1]], k=60)] == [1, 2]
+    assert [c for c, _ in reciprocal_rank_fusion([[1], [2]], k=60)] == [1, 2]
+    # Two identical passages (rows 4 and 9) score the same in each list; the other scores carry
+    # noise that changes which of them a retriever lists first. The fused order stays 4, 9.
+    for dense in ([(9, 0.8), (4, 0.8), (1, 0.2)], [(4, 0.8), (9, 0.8), (1, 0.201)]):
+        fused = convex_fusion([dense, [(1, 3.0), (4, 1.0), (9, 1.0), (7, 0.5)]], [0.5, 0.5])
+        assert [c for c, _ in fused][:3] == [4, 9, 1]
 
 
 def test_rrf_empty_and_mismatched_weights() -> None:
@@ -34,14 +39,14 @@ def test_rrf_empty_and_mismatched_weights() -> None:
 def test_convex_fusion_matches_hand_computed_scores() -> None:
     # dense 7: 0.9, 3: 0.6, 9: 0.3 -> normalized 1.0, 0.5, 0.0
     # bm25  3: 12.0, 5: 4.0        -> normalized 1.0, 0.0
-    # weights 0.5/0.5: 3: 0.25 + 0.5 = 0.75 ; 7: 0.5 ; 5: 0.0 ; 9: 0.0 (tie: dense list first)
+    # weights 0.5/0.5: 3: 0.25 + 0.5 = 0.75 ; 7: 0.5 ; 5: 0.0 ; 9: 0.0 (tie: lower candidate)
     fused = convex_fusion([[(7, 0.9), (3, 0.6), (9, 0.3)], [(3, 12.0), (5, 4.0)]], [0.5, 0.5])
-    assert [(c, round(s, 7)) for c, s in fused] == [(3, 0.75), (7, 0.5), (9, 0.0), (5, 0.0)]
+    assert [(c, round(s, 7)) for c, s in fused] == [(3, 0.75), (7, 0.5), (5, 0.0), (9, 0.0)]
 
 
 def test_convex_fusion_weights_and_flat_lists() -> None:
     # weights 0.3/0.7; a lone or all-tied list normalizes to 1 for each candidate.
-    # 1: 0.3 * 1 = 0.3 ; 2: 0.3 * 0 + 0.7 * 1 = 0.7 ; 4: 0.7 * 1 = 0.7 (tie: 2 appeared first)
+    # 1: 0.3 * 1 = 0.3 ; 2: 0.3 * 0 + 0.7 * 1 = 0.7 ; 4: 0.7 * 1 = 0.7 (tie: lower candidate)
     fused = convex_fusion([[(1, 0.8), (2, 0.2)], [(2, 5.0), (4, 5.0)]], [0.3, 0.7])
     assert [(c, round(s, 7)) for c, s in fused] == [(2, 0.7), (4, 0.7), (1, 0.3)]
     assert convex_fusion([[], [(8, 3.0)]]) == [(8, 1.0)]
@@ -52,7 +57,7 @@ def test_convex_fusion_weights_and_flat_lists() -> None:
 def test_fuse_dispatches_on_the_method() -> None:
     dense, bm25 = [(7, 0.9), (3, 0.6), (9, 0.3)], [(3, 12.0), (5, 4.0)]
     convex = fuse(dense, bm25, FusionParams("convex", dense_weight=0.5))
-    assert [c for c, _ in convex] == [3, 7, 9, 5]
+    assert [c for c, _ in convex] == [3, 7, 5, 9]
     # RRF with equal weights keeps the classic scores: 3 = 1/62 + 1/61
     rrf = fuse(dense, bm25, FusionParams("rrf", rrf_k=60, dense_weight=0.5))
     assert rrf[0] == (3, pytest.approx(0.0325225, abs=1e-7))
