@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,6 +25,7 @@ import httpx
 from corpus.errors import ConfigError
 from eval.bench_synthetic import format_synthetic, synthetic_bench
 from eval.load_server import serve_copy
+from eval.machine import machine
 from eval.metrics import percentile
 from eval.profile_query import format_profile, profile
 from eval.questions import load_questions
@@ -168,19 +167,6 @@ def real_corpus_bench(
         )
         report["server_after"] = resident_mb(server.pid)
     return report, searcher
-
-
-def machine() -> dict[str, Any]:
-    """Where the figures came from."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from eval.beir import (
     whole_doc_searcher,
 )
 from eval.beir_data import load_beir
+from eval.machine import cpu
 from eval.questions import SPLITS, load_questions, split_dir
 from eval.report import build_report, build_split_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
@@ -137,6 +138,7 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
     else:
         report, path = _ours(options, embedder)
     report["settings"] = {**settings, **report["settings"], **_search_settings(options.fusion)}
+    report["cpu"] = cpu()  # int8 figures carry the CPU they ran on (eval/CPU.md)
     write_report(report, path)
     if options.as_json:
         print(json.dumps(report, indent=2))
@@ -152,6 +154,10 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         from eval.answers_command import cli as answers_cli
 
         return answers_cli(args, settings)
+    if args.compare_backends:
+        from eval.backends import run_comparison
+
+        return run_comparison(settings.sources(), settings, args.out, args.json)
     options = EvalOptions(
         settings.data_dir,
         settings.model,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eval.machine import describe
 from eval.questions import Split
 from eval.scoring import Outcome, summarize, summarize_groups
 from index.searcher import Mode
@@ -137,9 +138,16 @@ def _format_splits(splits: Mapping[str, Mapping[str, Any]], labels: str) -> str:
     )
 
 
+def _machine_line(report: Mapping[str, Any]) -> str:
+    vectors = report.get("index", {}).get("vectors", "?")
+    return f"cpu: {describe(report['cpu'])}\nvectors: {vectors}"
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """The tables a person reads: our splits side by side (overall, then per tier), or a benchmark."""
     if "splits" in report:
-        return _format_splits(report["splits"], report["labels"])
+        tables = _format_splits(report["splits"], report["labels"])
+        return f"{_machine_line(report)}\n\n{tables}" if "cpu" in report else tables
     modes: Mapping[str, Figures] = report["modes"]
-    return table(list(modes.items()), BEIR_COLUMNS)
+    parts = [table(list(modes.items()), BEIR_COLUMNS)]
+    return "\n\n".join([_machine_line(report), *parts] if "cpu" in report else parts)

@@ -279,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--limit", type=int, metavar="N", help="--answers: generate for the first N questions only"
     )
+    ev.add_argument(
+        "--compare-backends",
+        action="store_true",
+        help="build beside the live index with int8 ONNX and fp32 torch; print how rankings agree",
+    )
     ev.add_argument("--out", type=Path, metavar="FILE", help="where to write the JSON report")
     ev.add_argument("--json", action="store_true", help="print the JSON report")
     ev.set_defaults(handler=cmd_tool)
