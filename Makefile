@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 WHEELHOUSE  ?= wheelhouse
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
+.PHONY: help install browser qemu docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,11 @@ $(WHEELHOUSE)/.complete: pyproject.toml corpus/readmes.toml | $(VENV)/.installed
 	else RAGNOTES_DATA_DIR=$(WHEELHOUSE) $(VENV)/bin/ragnotes readmes sync || echo "READMEs not synced: the image will index the notes alone"; fi
 	touch $@
 
+qemu: ## install QEMU's user-mode emulator for the cross-CPU test (needs root or sudo)
+	@[ "$$(uname -m)" != x86_64 ] || command -v qemu-x86_64 >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user >/dev/null; }
+
 sync: install ## fetch the curated READMEs (local mirror, else GitHub, else notes only)
 	@if [ -d "$(MIRROR)" ]; then $(VENV)/bin/ragnotes readmes sync --from "$(MIRROR)"; \
 	else $(VENV)/bin/ragnotes readmes sync || echo "READMEs not synced: indexing the notes alone"; fi
@@ -68,10 +73,10 @@ serve: install ## serve the API and page on $(HOST):$(PORT)
 
 run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
 
-test: install browser docker wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
+test: install browser qemu docker wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: install browser docker wheelhouse ## the tests plus the slow ones
+test-all: install browser qemu docker wheelhouse ## the tests plus the slow ones
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
