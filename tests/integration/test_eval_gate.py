@@ -110,6 +110,9 @@ def test_eval_prints_dev_and_test_side_by_side(
     monkeypatch.setenv("RAGNOTES_DATA_DIR", str(full_index.data_dir))
     assert main(["eval"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("cpu: ") and "cores" in lines[0]  # where the figures came from
+    assert lines[1].startswith("vectors: all-MiniLM-L6-v2+onnx-int8.")
+    lines = lines[3:]
     assert lines[0].startswith("strict labels; dev ") and "test" in lines[0]
     assert lines[3].split()[:3] == ["dev", "test", "dev"]
     assert [line.split()[0] for line in lines[4:7]] == ["dense", "bm25", "hybrid"]
