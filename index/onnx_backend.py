@@ -33,7 +33,7 @@ from index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # the most a graph takes, in order
-EXPORT_VERSION = "3"  # bump when the export, quantization or encoding recipe changes
+EXPORT_VERSION = "4"  # bump when the export, quantization or encoding recipe changes
 
 
 def model_digest(model: ModelFolder) -> str:
@@ -126,16 +126,15 @@ def export_int8(model: ModelFolder, cache_dir: Path) -> Path:
                 + TORCH_HINT
             ) from exc
         # Per-channel weights on the matrix products only: the embedding table stays fp32,
-        # which keeps vectors close to the fp32 model's. Weights use 7 of their 8 bits
-        # (reduce_range): CPUs without VNNI multiply on an instruction (vpmaddubsw) whose
-        # 16-bit sums saturate with full-range weights, so their vectors used to differ from a
-        # VNNI CPU's; with 7-bit weights no sum can saturate, and the vectors are the same on
-        # every x86 CPU (eval/CPU.md has the measurements, and a test checks it under QEMU).
+        # which keeps vectors close to the fp32 model's. Unsigned weights: with signed ones,
+        # CPUs without VNNI multiply on an instruction (vpmaddubsw) whose 16-bit sums
+        # saturate, so their vectors differed from a VNNI CPU's; unsigned-by-unsigned products
+        # are summed exactly on every kernel, so the vectors are the same on every x86 CPU
+        # (eval/CPU.md has the measurements, and a test checks it under QEMU).
         quantize_dynamic(
             fp32,
             int8,
-            weight_type=QuantType.QInt8,
-            reduce_range=True,
+            weight_type=QuantType.QUInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul"],
         )
