@@ -55,7 +55,7 @@ class ResultView:
 
 
 def passage_meta(p: Passage) -> str:
-    """Source, path, lines, license and part, joined as the page prints them (search.js agrees)."""
+    """Source, path, lines, license and part, joined as the page prints them."""
     c = p.citation
     lines = (
         f"line {c.start_line}"
@@ -67,7 +67,7 @@ def passage_meta(p: Passage) -> str:
 
 
 def summary(count: int) -> str:
-    """The line above the results (search.js writes the same)."""
+    """The line above the results."""
     return "No passage matches." if count == 0 else f"{count} passage{'s' * (count != 1)}"
 
 
