@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -26,12 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NotFoundError, RagnotesError
 from index.searcher import Searcher
+from service.answer_schemas import AnswerRequest
+from service.answer_view import page_answer
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.notes_view import block_groups, read_note, resolve_note
-from service.passages import README_SOURCES, answer
+from service.passages import README_SOURCES
 from service.render import note_blocks, passage_html
-from service.schemas import AskRequest, Passage
+from service.schemas import Passage
 from service.settings import Settings
 
 PAGE_K = 10
@@ -47,10 +50,12 @@ _INDEX_ERRORS = (IndexNotFound, IndexMismatch, IndexCorrupt)
 class ResultView:
     """One passage as the page shows it."""
 
+    rank: int  # what [n] in the answer calls it; its element's id is p<rank>
     url: str
     heading: str
     meta: str  # "note · serving.md · lines 11-12", or "owner/name · README.md · lines 3-9 · MIT"
     stale: bool
+    weak: bool  # bears too little on the question to answer from
     html: Markup  # the rendered passage, with <mark> and <strong class="best"> added
 
 
@@ -77,12 +82,19 @@ def result_view(p: Passage, question: str) -> ResultView:
     # Citation URLs are ours or GitHub's; refuse anything else rather than link to it.
     safe = url if url.startswith(("/notes/", "https://github.com/")) else "#"
     return ResultView(
+        rank=p.rank,
         url=safe,
         heading=p.citation.heading,
         meta=passage_meta(p),
         stale=p.citation.stale,
+        weak=p.weak,
         html=passage_html(p.text, question, p.best_sentence, p.part, base=safe),
     )
+
+
+def result_views(passages: list[Passage], question: str) -> list[ResultView]:
+    """The page's views of the passages (Markdown rendering is CPU work: run it in a thread)."""
+    return [result_view(p, question) for p in passages]
 
 
 def source_options(searcher: Searcher | None) -> list[tuple[str, str]]:
@@ -100,21 +112,24 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     """Add the page routes, the static files and the page's security headers to `app`."""
     env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True)
     check = ChangeCheck(settings.sources, live.hashes)
+    llm = settings.llm()
 
     def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
 
-    def found(q: str, source: str) -> tuple[dict[str, Any], int, Searcher | None]:
+    async def found(q: str, source: str) -> tuple[dict[str, Any], int, Searcher | None]:
         """What a search shows, its status code, and the snapshot it used (None without an index)."""
         context: dict[str, Any] = {"results": None, "message": ""}
         status_code, searcher = 200, None
         try:
             searcher = live.snapshot()
             if q.strip():
-                request = AskRequest(question=q, k=PAGE_K, source=source or None)
-                response = answer(searcher, request, live.hashes)
-                context["results"] = [result_view(p, q) for p in response.passages]
-                context["message"] = summary(len(response.passages))
+                request = AnswerRequest(question=q, k=PAGE_K, source=source or None)
+                got = await page_answer(searcher, request, live.hashes, llm)
+                passages = got.response.passages
+                context["results"] = await to_thread.run_sync(result_views, passages, q)
+                context["message"] = summary(len(passages))
+                context.update(answer=got.view, stream=got.stream)
         except ValidationError as exc:
             context["message"], status_code = _problem(exc), 422
         except RagnotesError as exc:
@@ -123,10 +138,10 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
         return context, status_code, searcher
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(q: str = "", source: str = "") -> HTMLResponse:
-        """The search box, with server-rendered results when the URL has ?q=."""
-        context, status_code, searcher = found(q, source)
-        status = check.status(searcher) if searcher else None
+    async def search_page(q: str = "", source: str = "") -> HTMLResponse:
+        """The search box, with the answer and passages rendered on the server when the URL has ?q=."""
+        context, status_code, searcher = await found(q, source)
+        status = await to_thread.run_sync(check.status, searcher) if searcher else None
         sources = source_options(searcher)
         return render(
             "search.html",
@@ -139,10 +154,11 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
         )
 
     @app.get("/results", response_class=HTMLResponse, include_in_schema=False)
-    def results_fragment(q: str = "", source: str = "") -> HTMLResponse:
-        """The results part of the page alone, for search.js to swap in as you type."""
-        context, status_code, _ = found(q, source)
-        return render("results.html", status_code, **context)
+    async def results_fragment(q: str = "", source: str = "") -> HTMLResponse:
+        """The results part of the page alone, for search.js to swap in as you type; with an LLM
+        configured the answer is left for search.js to stream."""
+        context, status_code, _ = await found(q, source)
+        return render("results.html", status_code, fragment=True, **context)
 
     @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)
     def note_page(path: str) -> HTMLResponse:

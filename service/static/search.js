@@ -8,6 +8,9 @@
   const source = document.getElementById("source");
   const found = document.getElementById("found");
   const DEBOUNCE_MS = 150;
+  const STREAM_AFTER_MS = 400;
+  const UNSUPPORTED =
+    "The passages this sentence cites do not back it (as ragnotes checks it: its words, numbers and names must appear in them).";
   let timer = 0;
   let latest = 0;
   let inflight = null;
@@ -24,11 +27,104 @@
     document.getElementById("message").textContent = text;
   }
 
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
   // The fragment is the server's own rendering (Markdown already cleaned by nh3); DOMParser
   // makes inert nodes (no script in it would run, and the CSP forbids inline code anyway).
   function show(html) {
     const doc = new DOMParser().parseFromString(html, "text/html");
     found.replaceChildren(...doc.body.childNodes);
+  }
+
+  // A generated answer, as the server's template draws one (service/templates/results.html):
+  // model text only ever goes in as text nodes; each [n] links to passage n on the page.
+  function drawAnswer(section, body) {
+    const answer = body.answer;
+    const titles = new Map(
+      body.passages.map((p) => {
+        const c = p.citation;
+        return [p.rank, `${c.heading} (${c.path}, lines ${c.start_line}-${c.end_line})`];
+      }),
+    );
+    const text = el("p", answer.sentences.length ? "sentences" : "plain");
+    if (!answer.sentences.length) text.textContent = answer.text;
+    for (const s of answer.sentences) {
+      const sentence = el("span", s.supported ? "sentence" : "sentence unsupported");
+      sentence.append(s.text.replace(/\s+/g, " "));
+      for (const n of s.citations) {
+        const ref = el("a", "ref", `[${n}]`);
+        ref.href = `#p${n}`;
+        ref.title = titles.get(n) || "";
+        sentence.append(ref);
+      }
+      if (!s.supported) {
+        const flag = el("span", "flag", "unsupported");
+        flag.title = UNSUPPORTED;
+        sentence.append(" ", flag);
+      }
+      text.append(sentence, " ");
+    }
+    section.classList.toggle("not-found", !answer.answerable);
+    section.querySelector(".body").replaceChildren(text);
+    section.querySelector(".by").textContent = answer.generator === "llm"
+      ? `Written by ${answer.model || "the LLM"}; every sentence checked against what it cites`
+      : "Sentences taken from the passages below";
+  }
+
+  function frames(buffer) {
+    // Server-sent events: frames end with a blank line; each line is "field: value".
+    const parts = buffer.split(/\r?\n\r?\n/);
+    const rest = parts.pop();
+    const events = parts.map((frame) => {
+      const event = { name: "message", data: [] };
+      for (const line of frame.split(/\r?\n/)) {
+        const [field, ...value] = line.split(":");
+        const v = value.join(":").replace(/^ /, "");
+        if (field === "event") event.name = v;
+        else if (field === "data") event.data.push(v);
+      }
+      return { name: event.name, data: event.data.join("\n") };
+    });
+    return [events, rest];
+  }
+
+  // Stream the answer from GET /api/answer (fetch, since EventSource cannot set Accept):
+  // the text as the model writes it, then the checked sentences with their citations.
+  async function stream(section, signal) {
+    const draft = el("p", "draft");
+    const body = section.querySelector(".body");
+    const response = await fetch(section.dataset.stream, {
+      headers: { Accept: "text/event-stream" },
+      signal,
+    });
+    if (!response.ok) {
+      const detail = await response.json().then((b) => b.detail, () => null);
+      body.replaceChildren(el("p", "failed", detail || `No answer (HTTP ${response.status}).`));
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const [events, rest] = frames(buffer + value);
+      buffer = rest;
+      for (const { name, data } of events) {
+        if (name === "delta") {
+          if (!draft.isConnected) body.replaceChildren(draft);
+          draft.append(JSON.parse(data).text);
+        } else if (name === "answer") {
+          drawAnswer(section, JSON.parse(data));
+        } else if (name === "error") {
+          body.append(el("p", "failed", JSON.parse(data).detail));
+        }
+      }
+    }
   }
 
   async function search() {
@@ -40,18 +136,26 @@
     if (inflight) inflight.abort();
     const mine = ++latest;
     if (!q) {
+      document.getElementById("answer")?.remove();
       document.getElementById("results").replaceChildren();
       say("");
       return;
     }
     inflight = new AbortController();
+    const { signal } = inflight;
     try {
-      const response = await fetch(`/results${params}`, { signal: inflight.signal });
+      const response = await fetch(`/results${params}`, { signal });
       const html = await response.text();
       if (mine !== latest) return;
       if ((response.headers.get("content-type") || "").startsWith("text/html")) {
         show(html);
+        const section = document.querySelector("#answer[data-stream]");
+        if (!section) return;
+        // A generated answer costs the LLM server real work: only once typing has settled.
+        await new Promise((resolve) => setTimeout(resolve, STREAM_AFTER_MS));
+        if (mine === latest) await stream(section, signal);
       } else {
+        document.getElementById("answer")?.remove();
         document.getElementById("results").replaceChildren();
         say(`The search failed (HTTP ${response.status}).`);
       }
@@ -80,6 +184,13 @@
   }
 
   document.getElementById("keys").hidden = false; // the shortcuts exist only with this script
+  const waiting = document.querySelector("#answer[data-stream]"); // a page rendered with ?q=
+  if (waiting) {
+    inflight = new AbortController();
+    stream(waiting, inflight.signal).catch((err) => {
+      if (err.name !== "AbortError") say("The server did not answer; try again.");
+    });
+  }
   box.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(search, DEBOUNCE_MS);

@@ -13,10 +13,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -81,14 +83,13 @@ def page_client(page_settings: Settings, embedder: Embedder) -> Iterator[TestCli
         yield client
 
 
-@pytest.fixture(scope="session")
-def page_url(page_settings: Settings, embedder: Embedder) -> Iterator[str]:
-    """Base URL of the app under real uvicorn, in a thread, on a free loopback port."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """`app` under real uvicorn, in a thread, on a free loopback port; yields its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(page_settings, embedder), log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     for _ in range(1200):  # up to a minute
@@ -101,6 +102,13 @@ def page_url(page_settings: Settings, embedder: Embedder) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=30)
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def page_url(page_settings: Settings, embedder: Embedder) -> Iterator[str]:
+    """Base URL of the app under real uvicorn."""
+    with serve(create_app(page_settings, embedder)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from corpus.manifest import CuratedRepo
-from tests.browser.conftest import open_context, screenshot
+from index.embedding import Embedder
+from service.app import create_app
+from service.settings import Settings
+from tests.browser.conftest import open_context, screenshot, serve
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +41,7 @@ def read_results(page: Page) -> list[dict[str, Any]]:
 
 def type_query(page: Page, text: str) -> None:
     page.locator("#q").press_sequentially(text, delay=15)
-    expect(page).to_have_url(re.compile(r"\?q=" + re.escape(text).replace(r"\ ", r"\+") + "$"))
+    expect(page).to_have_url(re.compile(re.escape("?" + urlencode({"q": text})) + "$"))
 
 
 def test_typing_shows_results_that_match_the_server_rendering(page: Page, page_url: str) -> None:
@@ -254,3 +259,86 @@ def test_readable_on_a_phone_in_light_and_dark(
         assert _luminance(text) < 0.2 < 0.7 < _luminance(background)
     screenshot(page, f"phone-{scheme}")
     context.close()
+
+
+ANSWERED = "when should I prefer batch inference over online inference?"
+OFF_TOPIC = "what is the capital of France?"
+
+
+def test_the_answer_leads_and_each_ref_opens_its_passage(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/")
+    type_query(page, ANSWERED)
+    answer = page.locator("#answer")
+    expect(answer.locator(".sentence").first).to_be_visible()
+    expect(answer).not_to_have_class(re.compile("not-found"))
+    assert page.evaluate("document.querySelector('#answer').nextElementSibling.id") == "results"
+    screenshot(page, "answer-batch")
+    ref = answer.locator("a.ref").first
+    rank = (ref.text_content() or "").strip("[]")
+    ref.click()
+    expect(page).to_have_url(re.compile(rf"#p{rank}$"))
+    passage = page.locator(f"#p{rank}")
+    expect(passage).to_be_in_viewport()
+    assert (ref.get_attribute("title") or "").startswith(
+        passage.locator("a.open").text_content() or "?"
+    )
+    href = passage.locator("a.open").get_attribute("href") or ""
+    assert re.search(r"#L\d+-L\d+$", href)  # and the passage opens its exact lines
+    assert page.evaluate("window.__violations") == []
+
+
+def test_not_in_your_notes_is_said_plainly(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/")
+    type_query(page, OFF_TOPIC)
+    answer = page.locator("#answer.not-found")
+    expect(answer.locator(".plain")).to_contain_text("do not")
+    expect(answer.locator("a.ref")).to_have_count(0)
+    results = page.locator("#results .result")
+    expect(results.first).to_be_visible()
+    expect(page.locator("#results .result:not(.weak)")).to_have_count(0)
+    expect(results.first.locator(".weak-tag")).to_have_text("weak match")
+    screenshot(page, "answer-not-in-notes")
+
+
+@pytest.mark.parametrize(("name", "question"), [("batch", ANSWERED), ("not-in-notes", OFF_TOPIC)])
+def test_answers_read_on_a_phone_without_javascript(
+    browser: Browser, page_url: str, name: str, question: str
+) -> None:
+    context = open_context(
+        browser, java_script_enabled=False, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{page_url}/?q={question}")
+    expect(page.locator("#answer .body p").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"answer-{name}-phone")
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def llm_page_url(page_settings: Settings, embedder: Embedder, llm_url: str) -> Iterator[str]:
+    """The page with a real llama.cpp server (SmolLM2-135M) writing answers, kept short."""
+    settings = page_settings.model_copy(
+        update={"llm_url": llm_url, "llm_max_tokens": 48, "llm_timeout": 120}
+    )
+    with serve(create_app(settings, embedder)) as url:
+        yield url
+
+
+def test_a_generated_answer_streams_in(page: Page, llm_page_url: str) -> None:
+    page.goto(f"{llm_page_url}/")
+    with page.expect_request(lambda r: r.url.startswith(f"{llm_page_url}/api/answer?")) as asked:
+        type_query(page, ANSWERED)
+    assert asked.value.headers["accept"] == "text/event-stream"
+    answer = page.locator("#answer")
+    expect(answer.locator(".draft")).to_be_visible(timeout=120_000)  # text as it is written
+    done = answer.locator(".sentences, .plain:not(.pending), .failed")
+    expect(done).to_be_visible(timeout=240_000)  # then the checked sentences replace it
+    expect(answer.locator(".draft")).to_have_count(0)
+    ranks = set(page.locator("#results .result").evaluate_all("(ls) => ls.map((l) => l.id)"))
+    refs = answer.locator("a.ref").evaluate_all("(as) => as.map((a) => a.getAttribute('href'))")
+    assert {r.removeprefix("#") for r in refs} <= ranks  # invented citations were dropped
+    if refs:
+        expect(answer.locator(".by")).to_contain_text("Written by")
+    assert page.evaluate("window.__violations") == []
+    screenshot(page, "answer-generated")

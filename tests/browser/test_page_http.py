@@ -6,6 +6,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from corpus.manifest import CuratedRepo
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
+from service.settings import Settings
 from service.web import CSP
 from tests.conftest import FIXTURES, fixture_settings
 
@@ -22,6 +24,11 @@ BATCH_SENTENCE = (
     "staleness are acceptable."
 )
 PAGE_BUDGET_BYTES = 50_000
+
+
+def _results(page: str) -> list[str]:
+    """The markup of each result on a page, in order."""
+    return re.split(r'<li class="result(?: weak)?" id="p\d+">', page)[1:]
 
 
 def test_api_passages_carry_the_best_sentence(page_client: TestClient) -> None:
@@ -36,7 +43,7 @@ def test_query_url_renders_results_on_the_server(page_client: TestClient) -> Non
     assert r.status_code == 200
     page = r.text
     assert 'value="nightly batch scoring"' in page
-    first = page.split('<li class="result">')[1]
+    first = _results(page)[0]
     assert 'href="/notes/serving.md#L11-L12"' in first
     assert "Serving notes &gt; Batch scoring" in first
     assert "note · serving.md · lines 11-12" in first
@@ -55,7 +62,7 @@ def test_readme_results_link_to_the_pinned_commit_with_the_license(
     page_client: TestClient, readme_repo: CuratedRepo
 ) -> None:
     page = page_client.get("/", params={"q": "point-in-time joins", "source": "readmes"}).text
-    first = page.split('<li class="result">')[1]
+    first = _results(page)[0]
     path = readme_repo.files[0]
     assert (
         f'href="https://github.com/{readme_repo.name}/blob/{readme_repo.commit}/{path}#L' in first
@@ -166,14 +173,14 @@ def test_live_results_are_the_page_s_own_results(page_client: TestClient) -> Non
     page = page_client.get("/", params=params)
     fragment = page_client.get("/results", params=params)
     assert fragment.status_code == 200 and fragment.headers["content-security-policy"] == CSP
-    assert fragment.text.strip() in page.text and '<li class="result">' in fragment.text
+    assert fragment.text.strip() in page.text and _results(fragment.text)
     bad = page_client.get("/results", params={"q": "x" * 2001})
     assert bad.status_code == 422 and "at most 2000 characters" in bad.text
 
 
 def test_passages_render_markdown_with_safe_links(page_client: TestClient) -> None:
     page = page_client.get("/", params={"q": "canary rollout traffic share"}).text
-    first = page.split('<li class="result">')[1]
+    first = _results(page)[0]
     assert "Rollout playbook &gt; Canary rollout" in first
     assert "<strong><mark>canary</mark> <mark>rollout</mark></strong>" in first
     assert "<em>small slice</em>" in first and "<table>" in first and "<ul>" in first
@@ -220,3 +227,75 @@ def test_changed_sources_are_noticed(tmp_path: Path, embedder: Embedder) -> None
         results = client.get("/", params={"q": "nightly batch scoring"}).text
         assert "changed since indexed" in results
         assert "cited lines may have moved" in client.get("/notes/serving.md").text
+
+
+ANSWERED = "when should I prefer batch inference over online inference?"
+OFF_TOPIC = "what is the capital of France?"
+
+
+def _refs(markup: str) -> list[list[int]]:
+    """The [n] links of each answer sentence, in order."""
+    sentences = re.findall(
+        r'<span class="sentence[^"]*">(.*?)</span>\s*(?=<span class="sentence|</p>)', markup, re.S
+    )
+    return [[int(n) for n in re.findall(r'<a class="ref" href="#p(\d+)"', s)] for s in sentences]
+
+
+def test_the_answer_comes_first_and_cites_passages_on_the_page(page_client: TestClient) -> None:
+    page = page_client.get("/", params={"q": ANSWERED}).text
+    api = page_client.get("/api/answer", params={"q": ANSWERED, "k": 10}).json()
+    answer = api["answer"]
+    assert answer["answerable"] and answer["sentences"]
+    section = page.split('<section id="answer" class="answer"')[1].split("</section>")[0]
+    assert page.index('id="answer"') < page.index('<ol id="results">')
+    assert _refs(section) == [s["citations"] for s in answer["sentences"]]
+    ranks = {int(n) for n in re.findall(r'<li class="result[^"]*" id="p(\d+)">', page)}
+    assert {n for s in answer["sentences"] for n in s["citations"]} <= ranks
+    for s, rendered in zip(
+        answer["sentences"],
+        re.findall(r'<span class="sentence">(.*?)<a ', section, re.S),
+        strict=True,
+    ):
+        words = re.sub(r"<[^>]+>", "", rendered).split()
+        assert words == re.sub(r"[*_`]", "", s["text"]).split()  # the sentence, as rendered text
+    assert "not-found" not in section
+    weak = {p["rank"] for p in api["passages"] if p["weak"]}
+    assert weak == {int(n) for n in re.findall(r'<li class="result weak" id="p(\d+)">', page)}
+    assert not weak & {n for s in answer["sentences"] for n in s["citations"]}
+
+
+def test_a_question_the_notes_do_not_answer_says_so(page_client: TestClient) -> None:
+    page = page_client.get("/", params={"q": OFF_TOPIC}).text
+    api = page_client.get("/api/answer", params={"q": OFF_TOPIC, "k": 10}).json()
+    assert api["answer"]["answerable"] is False
+    section = page.split('<section id="answer" class="answer not-found"')[1].split("</section>")[0]
+    assert f'<p class="plain">{api["answer"]["text"]}</p>' in section
+    assert 'class="ref"' not in section
+    results = _results(page)
+    assert len(results) == len(api["passages"]) > 0
+    assert page.count('<li class="result weak"') == len(results)
+    assert all("weak match" in r for r in results)
+
+
+def test_live_results_carry_the_answer_too(page_client: TestClient) -> None:
+    fragment = page_client.get("/results", params={"q": ANSWERED}).text
+    assert fragment.index('<section id="answer" class="answer"') < fragment.index("<ol")
+    assert "data-stream" not in fragment  # no LLM configured: the answer is whole already
+
+
+def test_with_an_llm_the_page_streams_and_keeps_an_answer_without_javascript(
+    page_settings: Settings, embedder: Embedder
+) -> None:
+    # The page itself never waits for the LLM server: no server listens at this URL.
+    settings = page_settings.model_copy(update={"llm_url": "http://127.0.0.1:9/v1"})
+    with TestClient(create_app(settings, embedder)) as client:
+        page = client.get("/", params={"q": ANSWERED})
+        fragment = client.get("/results", params={"q": ANSWERED}).text
+        refused = client.get("/", params={"q": OFF_TOPIC}).text
+    assert page.status_code == 200
+    stream = f'data-stream="/api/answer?{urlencode({"q": ANSWERED, "k": 10})}"'
+    assert stream.replace("&", "&amp;") in page.text and stream.replace("&", "&amp;") in fragment
+    fallback = page.text.split("<noscript>")[1].split("</noscript>")[0]
+    assert _refs(fallback) and "needs JavaScript" in fallback
+    assert "<noscript>" not in fragment  # live results come only to a page that runs scripts
+    assert "data-stream" not in refused and 'class="answer not-found"' in refused
