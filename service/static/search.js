@@ -9,8 +9,6 @@
   const found = document.getElementById("found");
   const DEBOUNCE_MS = 150;
   const STREAM_AFTER_MS = 400;
-  const UNSUPPORTED =
-    "The passages this sentence cites do not back it (as ragnotes checks it: its words, numbers and names must appear in them).";
   let timer = 0;
   let latest = 0;
   let inflight = null;
@@ -64,7 +62,7 @@
       }
       if (!s.supported) {
         const flag = el("span", "flag", "unsupported");
-        flag.title = UNSUPPORTED;
+        flag.title = section.dataset.unsupported;
         sentence.append(" ", flag);
       }
       text.append(sentence, " ");

@@ -342,3 +342,15 @@ def test_a_generated_answer_streams_in(page: Page, llm_page_url: str) -> None:
         expect(answer.locator(".by")).to_contain_text("Written by")
     assert page.evaluate("window.__violations") == []
     screenshot(page, "answer-generated")
+
+
+def test_an_llm_server_that_is_down_is_named_and_the_passages_stay(
+    page: Page, page_settings: Settings, embedder: Embedder
+) -> None:
+    down = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+    settings = page_settings.model_copy(update={"llm_url": down, "llm_timeout": 5})
+    with serve(create_app(settings, embedder)) as url:
+        page.goto(f"{url}/")
+        type_query(page, ANSWERED)
+        expect(page.locator("#answer .failed")).to_contain_text(down, timeout=60_000)
+        expect(page.locator("#results .result").first).to_be_visible()
