@@ -27,6 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import RagnotesError
 from service import mcp_tools
+from service.answer_schemas import AnswerRequest, AnswerResponse, Generator
+from service.answer_text import answer_lines
+from service.answering import answer_question
 from service.guards import foreign_origin
 from service.index_status import ChangeCheck
 from service.limits import send_json_error
@@ -39,8 +42,9 @@ from service.settings import Settings
 INSTRUCTIONS = (
     "ragnotes searches the user's ML system design notes and curated public READMEs. Call "
     "`search` with a question; every passage cites its source, file and line range, so quote "
-    "it with that citation. Call `get` with a citation's path (and source) to read the lines "
-    "around it. `status` says which build answers and whether files changed since."
+    "it with that citation. `answer` gives a few sentences that cite those passages as [n]. "
+    "Call `get` with a citation's path (and source) to read the lines around it. `status` says "
+    "which build answers and whether files changed since."
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 T = TypeVar("T")
@@ -70,6 +74,7 @@ class Tools:
     def __init__(self, live: LiveIndex, settings: Settings) -> None:
         self.live, self.settings = live, settings
         self.check = ChangeCheck(settings.sources, live.hashes, ttl=0)  # asked rarely: look now
+        self.llm = settings.llm()  # None: answers are extractive
 
     def search(
         self,
@@ -84,6 +89,32 @@ class Tools:
         request = _call(lambda: AskRequest(question=query, k=k, mode=mode, source=source))
         response = _call(lambda: mcp_tools.search(self.live, request))
         return _result(mcp_tools.passages_text(response), response)
+
+    async def answer(
+        self,
+        question: Question,
+        k: TopK = 5,
+        mode: ModeField = "hybrid",
+        source: SourceFilter = None,
+        generator: Annotated[
+            Generator | None,
+            Field(
+                description="extractive (sentences quoted from the passages) or llm (written by "
+                "the server's LLM); unset: llm when the server has one, else extractive."
+            ),
+        ] = None,
+    ) -> Annotated[CallToolResult, AnswerResponse]:
+        """Answer a question in a few sentences, each citing [n] the passages it comes from,
+        followed by those passages' sources (file and lines). Says so plainly when the notes do
+        not answer the question."""
+        body = dict(question=question, k=k, mode=mode, source=source, generator=generator)
+        request = _call(lambda: AnswerRequest.model_validate(body))
+        try:
+            searcher = self.live.snapshot()
+            response = await answer_question(searcher, request, self.live.hashes, self.llm)
+        except RagnotesError as exc:
+            raise ToolError(str(exc)) from None
+        return _result("\n".join(answer_lines(response)), response)
 
     def get(
         self,
@@ -148,7 +179,7 @@ def build_mcp(live: LiveIndex, settings: Settings) -> MCPServer:
     """The MCP server with its tools and resources, over the given live index."""
     server: MCPServer = MCPServer("ragnotes", instructions=INSTRUCTIONS, log_level="WARNING")
     tools = Tools(live, settings)
-    for tool in (tools.search, tools.get, tools.status):
+    for tool in (tools.search, tools.answer, tools.get, tools.status):
         server.add_tool(tool, annotations=READ_ONLY)
     _add_resources(server, live)
     return server

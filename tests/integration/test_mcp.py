@@ -75,7 +75,7 @@ def _text(result: Any) -> str:
 async def exercise(client: Client, settings: Settings) -> None:
     """What an assistant does: list, search, read the cited lines, ask the status, make mistakes."""
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == {"search", "get", "status"}
+    assert set(tools) == {"search", "answer", "get", "status"}
     for tool in tools.values():
         assert tool.description and len(tool.description) > 60
         assert tool.input_schema["type"] == "object" and tool.output_schema
@@ -87,6 +87,19 @@ async def exercise(client: Client, settings: Settings) -> None:
     cite = top["citation"]
     assert cite["source"] == "notes" and "point-in-time" in cite["heading"].lower()
     assert f"notes: {cite['path']}, lines {cite['start_line']}-{cite['end_line']}" in _text(found)
+
+    answered = await client.call_tool("answer", {"question": QUESTION, "k": 3})
+    assert not answered.is_error
+    reply = answered.structured_content
+    assert reply["answer"]["generator"] == "extractive" and reply["answer"]["sentences"]
+    ranks = {p["rank"]: p["citation"] for p in reply["passages"]}
+    for sentence in reply["answer"]["sentences"]:
+        assert set(sentence["citations"]) <= set(ranks)
+        cited = ranks[sentence["citations"][0]]
+        where = (
+            f"{cited['source']}: {cited['path']}, lines {cited['start_line']}-{cited['end_line']}"
+        )
+        assert where in _text(answered)
 
     read = await client.call_tool(
         "get",
@@ -121,6 +134,8 @@ async def bad_arguments(client: Client) -> None:
         ("search", {"query": "drift", "k": 500}, "less than or equal to 50"),
         ("search", {"query": "drift", "mode": "psychic"}, "hybrid"),
         ("search", {"query": "drift", "source": "nobody/nothing"}, "unknown source"),
+        ("answer", {"question": "drift", "generator": "llm"}, "RAGNOTES_LLM_URL"),
+        ("answer", {"question": "   "}, "question"),
         ("get", {"path": "../../pyproject.toml"}, "no indexed file"),
         ("get", {"path": "/etc/passwd"}, "no indexed file"),
         ("get", {"path": "mine.md", "start_line": 999}, "the file has 3 lines"),
