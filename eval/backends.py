@@ -119,7 +119,7 @@ def format_comparison(report: dict[str, Any]) -> str:
     ]
     lines.append(f"mode    top-{OVERLAP_AT} overlap  first passage moved  first answer moved")
     for a in report["agreement"]:
-        n = report["figures"]["onnx"][a["mode"]]["queries"]
+        n = int(report["figures"]["onnx"][a["mode"]]["queries"])
         lines.append(
             f"{a['mode']:<7} {a['overlap']:>14.3f}  {len(a['first_moved']):>12} of {n:<5}"
             f"  {len(a['answer_moved']):>11} of {n}"
