@@ -73,10 +73,10 @@ serve: install ## serve the API and page on $(HOST):$(PORT)
 
 run: sync index serve ## everything: install, sync, index, serve on 127.0.0.1:8000
 
-test: install browser qemu docker wheelhouse ## run the test suite (includes the eval gate, the wheel and the image)
+test: install lint typecheck browser qemu docker wheelhouse ## lint, types, then the test suite (includes the eval gate, the wheel and the image)
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: install browser qemu docker wheelhouse ## the tests plus the slow ones
+test-all: install lint typecheck browser qemu docker wheelhouse ## the tests plus the slow ones
 	README_MIRROR="$(abspath $(MIRROR))" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
