@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from corpus.manifest import CuratedRepo, load_manifest
 from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings
@@ -26,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.cache is not None and "RAGNOTES_MODELS_DIR" not in os.environ:
         os.environ["RAGNOTES_MODELS_DIR"] = str(config.cache.mkdir("ragnotes-models"))
     # Starlette's TestClient sends `Host: testserver`; the in-process tests may use that name.
-    # The Host tests (tests/integration/test_private.py) set their own list.
+    # The Host tests (tests/integration/test_guards.py) set their own list.
     os.environ["RAGNOTES_ALLOWED_HOSTS"] = "testserver"
 
 
@@ -82,3 +83,41 @@ def llm_url() -> Iterator[str]:
 
     with llama_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def readme_repo() -> CuratedRepo:
+    """The curated repo whose first file the stand-in README plays."""
+    return load_manifest()[0]
+
+
+@pytest.fixture(scope="session")
+def page_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    fixture_notes: Path,
+    embedder: Embedder,
+    readme_repo: CuratedRepo,
+) -> Settings:
+    """A published build of the fixture notes, the page notes and the stand-in README."""
+    from index.pipeline import run_index
+
+    page_notes = tmp_path_factory.mktemp("page_notes")
+    shutil.copytree(FIXTURES / "page_notes", page_notes, dirs_exist_ok=True)
+    data = tmp_path_factory.mktemp("page_data")
+    readme = data / "readmes" / readme_repo.folder / readme_repo.files[0]
+    readme.parent.mkdir(parents=True)
+    shutil.copy(FIXTURES / "page_readme" / "README.md", readme)
+    settings = Settings(
+        data_dir=data,
+        notes_dir=os.pathsep.join([str(fixture_notes), str(page_notes)]),
+        bundled_notes=False,
+        readmes=True,
+    )
+    run_index(settings.sources(), embedder, settings.store())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def page_client(page_settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+    with TestClient(create_app(page_settings, embedder)) as client:
+        yield client

@@ -1,4 +1,4 @@
-"""The page's test bed: an index over the fixture notes, page notes and one stand-in README, served
+"""The page's test bed in a browser: the page index (`page_settings`, tests/conftest.py) served
 by real uvicorn on a loopback port, and Debian's Chromium driven by Playwright.
 
 Screenshots go to artifacts/screenshots/ (git-ignored) on every run.
@@ -6,7 +6,6 @@ Screenshots go to artifacts/screenshots/ (git-ignored) on every run.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -19,16 +18,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from corpus.manifest import CuratedRepo, load_manifest
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,42 +40,6 @@ window.__violations = [];
 document.addEventListener("securitypolicyviolation",
   (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
 """
-
-
-@pytest.fixture(scope="session")
-def readme_repo() -> CuratedRepo:
-    """The curated repo whose first file the stand-in README plays."""
-    return load_manifest()[0]
-
-
-@pytest.fixture(scope="session")
-def page_settings(
-    tmp_path_factory: pytest.TempPathFactory,
-    fixture_notes: Path,
-    embedder: Embedder,
-    readme_repo: CuratedRepo,
-) -> Settings:
-    """A published build of the fixture notes, the page notes and the stand-in README."""
-    page_notes = tmp_path_factory.mktemp("page_notes")
-    shutil.copytree(FIXTURES / "page_notes", page_notes, dirs_exist_ok=True)
-    data = tmp_path_factory.mktemp("page_data")
-    readme = data / "readmes" / readme_repo.folder / readme_repo.files[0]
-    readme.parent.mkdir(parents=True)
-    shutil.copy(FIXTURES / "page_readme" / "README.md", readme)
-    settings = Settings(
-        data_dir=data,
-        notes_dir=os.pathsep.join([str(fixture_notes), str(page_notes)]),
-        bundled_notes=False,
-        readmes=True,
-    )
-    run_index(settings.sources(), embedder, settings.store())
-    return settings
-
-
-@pytest.fixture(scope="session")
-def page_client(page_settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
-    with TestClient(create_app(page_settings, embedder)) as client:
-        yield client
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from index.searcher import Searcher
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import fixture_settings
-from tests.integration.test_reindex_http import _wait_for
+from tests.integration.test_reindex import _wait_for
 
 QUESTION = {"question": "when should I prefer batch inference over online inference?"}
 
