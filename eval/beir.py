@@ -24,8 +24,12 @@ from eval.scoring import Outcome
 from index.build import FORMAT_VERSION, build_index
 from index.chunking import CHUNKER_VERSION, Chunk
 from index.embedding import Embedder, Progress
-from index.fusion import DEFAULT_FUSION, FusionParams
-from index.late import LATE_VERSION, TokenStore
+from index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    LATE_INTERACTION_VERSION,
+    LateInteractionIndex,
+    LateInteractionParams,
+)
 from index.lexical import LexicalIndex
 from index.searcher import Hit, Mode, Searcher
 from index.store import BuildStore
@@ -59,7 +63,7 @@ def _is_current(
         "vectors": embedder.vectors_id,
         "chunker_version": CHUNKER_VERSION,
         "format": FORMAT_VERSION,
-        "late_interaction": LATE_VERSION,
+        "late_interaction": LATE_INTERACTION_VERSION,
     }
     return all(manifest.get(key) == value for key, value in wanted.items())
 
@@ -91,12 +95,12 @@ def whole_doc_searcher(
         data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim, embedder.token_dim
     )
     try:
-        embedded = embed_with_cache(texts, embedder, cache, progress, tokens=True)
+        embedded = embed_with_cache(texts, embedder, cache, progress, late_interaction=True)
     finally:
         cache.close()
     dense = faiss.IndexFlatIP(embedder.dim)
     dense.add(embedded.vectors)
-    tokens = TokenStore.pack(embedded.tokens or [], embedder.dim)
+    rows = LateInteractionIndex.pack(embedded.late_interaction or [], embedder.dim)
     manifest = {
         "build_id": f"{dataset.name}-whole-docs",
         "model": embedder.name,
@@ -106,10 +110,10 @@ def whole_doc_searcher(
         "file_count": len(texts),
         "chunk_count": len(texts),
         "whole_docs": True,
-        "late_interaction": LATE_VERSION,
+        "late_interaction": LATE_INTERACTION_VERSION,
     }
     lexical = LexicalIndex.build(texts)
-    return Searcher(data_dir, manifest, chunks, {}, dense, lexical, embedder, tokens)
+    return Searcher(data_dir, manifest, chunks, {}, dense, lexical, embedder, rows)
 
 
 def passages_per_query(searcher: Searcher) -> int:
@@ -127,17 +131,18 @@ def run_beir(
     searcher: Searcher,
     dataset: BeirDataset,
     modes: Sequence[Mode] = EVAL_MODES,
-    fusion: FusionParams = DEFAULT_FUSION,
+    late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
 ) -> dict[Mode, list[Outcome]]:
     """Every judged query in every mode, scored against the graded qrels at document level."""
     k = passages_per_query(searcher)
-    searcher.search(next(iter(dataset.queries.values())), k, "hybrid", fusion=fusion)  # warm-up
+    warm_up = next(iter(dataset.queries.values()))
+    searcher.search(warm_up, k, "hybrid", late_interaction=late_interaction)
     results: dict[Mode, list[Outcome]] = {}
     for mode in modes:
         outcomes = []
         for qid, query in dataset.queries.items():
             started = time.perf_counter()
-            hits = searcher.search(query, k, mode, fusion=fusion)
+            hits = searcher.search(query, k, mode, late_interaction=late_interaction)
             ms = (time.perf_counter() - started) * 1000
             judged = dataset.qrels[qid]
             gains = tuple(float(judged.get(doc, 0)) for doc in rank_documents(hits))

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,12 @@ from eval.questions import SPLITS, load_questions, split_dir
 from eval.report import build_report, build_split_report, format_report, write_report
 from eval.runner import EVAL_DEPTH, run_questions
 from index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
-from index.fusion import DEFAULT_FUSION, FusionParams
+from index.fusion import DEFAULT_FUSION
+from index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    NO_LATE_INTERACTION,
+    LateInteractionParams,
+)
 from index.lexical import BM25_B, BM25_K1, TOKENIZATION
 from index.searcher import Searcher
 from index.store import BuildStore
@@ -51,16 +56,17 @@ class EvalOptions:
     judged: bool = False  # also count the passages judged to answer as well (dev only)
     backend: Backend = DEFAULT_BACKEND
     models_dir: Path | None = None
-    rerank: bool = True  # False: hybrid is the fused ranking, without late interaction
+    late_interaction: bool = True  # False: hybrid is the fused ranking alone
 
     @property
-    def fusion(self) -> FusionParams:
-        return DEFAULT_FUSION if self.rerank else replace(DEFAULT_FUSION, rerank_depth=0)
+    def late_interaction_params(self) -> LateInteractionParams:
+        return DEFAULT_LATE_INTERACTION if self.late_interaction else NO_LATE_INTERACTION
 
 
-def _search_settings(fusion: FusionParams) -> dict[str, Any]:
+def _search_settings(late_interaction: LateInteractionParams) -> dict[str, Any]:
     return {
-        "fusion": asdict(fusion),
+        "fusion": asdict(DEFAULT_FUSION),
+        "late_interaction": asdict(late_interaction),
         "bm25": {"k1": BM25_K1, "b": BM25_B, "tokenization": TOKENIZATION},
     }
 
@@ -90,7 +96,7 @@ def _ours(options: EvalOptions, embedder: Embedder) -> tuple[dict[str, Any], Pat
     sizes = ", ".join(f"{len(q)} {split}" for split, q in splits.items())
     print(f"asking {sizes} questions in every mode of build {searcher.build_id}", file=sys.stderr)
     outcomes = {
-        split: run_questions(searcher, questions, fusion=options.fusion)
+        split: run_questions(searcher, questions, late_interaction=options.late_interaction_params)
         for split, questions in splits.items()
     }
     labels = "judged" if options.judged else "strict"
@@ -113,7 +119,7 @@ def _beir(options: EvalOptions, folder: Path, embedder: Embedder) -> tuple[dict[
             documents = beir_documents(dataset, folder / "corpus.jsonl")
             searcher = chunked_searcher(documents, embedder, root, options.target_tokens, progress)
     print(f"running {len(dataset.queries)} queries in every mode", file=sys.stderr)
-    outcomes = run_beir(searcher, dataset, fusion=options.fusion)
+    outcomes = run_beir(searcher, dataset, late_interaction=options.late_interaction_params)
     extra = {
         "dataset": str(folder),
         "whole_docs": options.whole_docs,
@@ -137,7 +143,11 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         report, path = _beir(options, options.beir, embedder)
     else:
         report, path = _ours(options, embedder)
-    report["settings"] = {**settings, **report["settings"], **_search_settings(options.fusion)}
+    report["settings"] = {
+        **settings,
+        **report["settings"],
+        **_search_settings(options.late_interaction_params),
+    }
     report["cpu"] = cpu()  # int8 figures carry the CPU they ran on (eval/CPU.md)
     write_report(report, path)
     if options.as_json:
@@ -169,7 +179,7 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         judged=args.judged,
         backend=settings.backend,
         models_dir=settings.models_path,
-        rerank=not args.no_rerank,
+        late_interaction=not args.no_rerank,  # the flag's public name, from RAGNOTES_RERANK
     )
     return run_eval(
         options, settings.model_dump(mode="json", exclude={"admin_token", "llm_api_key"})

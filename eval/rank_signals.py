@@ -19,7 +19,7 @@ from eval.metrics import hit_at_k, mean, reciprocal_rank, single_target
 from eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
 from index.embedding import resolve_model
 from index.fusion import convex_fusion
-from index.late import content_positions, rerank
+from index.late_interaction import content_positions, mix_late_interaction
 from index.lexical import LexicalIndex
 from index.searcher import Searcher
 
@@ -34,13 +34,13 @@ class Query:
     question: Question
     split: str
     vector: np.ndarray
-    rows: np.ndarray  # content-token rows of the question
+    rows: np.ndarray  # late-interaction rows of the question
     idf: np.ndarray  # rarity of each of those word pieces in the corpus
     cos: np.ndarray
     bm25: np.ndarray
     bm25_body: np.ndarray
     bm25_head: np.ndarray
-    late: dict[int, float] = field(default_factory=dict)
+    late_interaction: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def load_study(searcher: Searcher, model: str) -> Study:
     queries = []
     for split in SPLITS:
         for q in load_questions(split_dir(split), strict=True):
-            vector, rows = searcher.embedder.embed_query_with_tokens(q.question)
+            vector, rows = searcher.embedder.embed_query_with_late_interaction(q.question)
             pieces = pieces_of(q.question)
             idf = [
                 math.log(1 + (len(chunks) - df[p] + 0.5) / (df[p] + 0.5))
@@ -106,12 +106,14 @@ def _link_share(text: str) -> float:
     return sum("](" in line for line in lines) / max(1, len(lines))
 
 
-def late_scores(study: Study, q: Query, head: Sequence[int]) -> list[float]:
+def late_interaction_scores(study: Study, q: Query, head: Sequence[int]) -> list[float]:
     """MaxSim of the question against each chunk in `head`, cached per question."""
-    need = [c for c in head if c not in q.late]
-    if need and study.searcher.tokens is not None:
-        q.late.update(zip(need, study.searcher.tokens.scores(q.rows, need), strict=True))
-    return [q.late.get(c, 0.0) for c in head]
+    need = [c for c in head if c not in q.late_interaction]
+    if need and study.searcher.late_interaction is not None:
+        q.late_interaction.update(
+            zip(need, study.searcher.late_interaction.scores(q.rows, need), strict=True)
+        )
+    return [q.late_interaction.get(c, 0.0) for c in head]
 
 
 def hybrid(
@@ -120,7 +122,7 @@ def hybrid(
     *,
     dense_weight: float = 0.5,
     depth: int = 20,
-    late_weight: float = 1 / 3,
+    late_interaction_weight: float = 1 / 3,
     cos: np.ndarray | None = None,
     bm25: np.ndarray | None = None,
 ) -> Ranking:
@@ -131,7 +133,9 @@ def hybrid(
     if depth <= 0:
         return fused
     head = [c for c, _ in fused[:depth]]
-    return rerank(fused, late_scores(study, q, head), late_weight)
+    return mix_late_interaction(
+        fused, late_interaction_scores(study, q, head), late_interaction_weight
+    )
 
 
 def relevant(study: Study, q: Query, ids: Sequence[int]) -> list[bool]:

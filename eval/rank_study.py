@@ -26,13 +26,13 @@ from eval.rank_signals import (
     figures,
     first_ranks,
     hybrid,
-    late_scores,
+    late_interaction_scores,
     load_study,
     measure,
     min_max,
     relevant,
 )
-from index.late import rerank
+from index.late_interaction import mix_late_interaction
 from index.lexical import tokenize
 from index.searcher import Searcher
 from index.store import BuildStore
@@ -63,9 +63,9 @@ def mixed_head(extra: Callable[[Study, Query, list[int]], np.ndarray], weight: f
     def variant(study: Study, q: Query) -> Ranking:
         fused = hybrid(study, q, depth=0)
         head = [c for c, _ in fused[:20]]
-        late = min_max(np.array(late_scores(study, q, head)))
+        maxsim_scores = min_max(np.array(late_interaction_scores(study, q, head)))
         base = min_max(np.array([s for _, s in fused[:20]]))
-        score = (2 / 3 - weight) * base + late / 3 + weight * extra(study, q, head)
+        score = (2 / 3 - weight) * base + maxsim_scores / 3 + weight * extra(study, q, head)
         order = np.argsort(-score, kind="stable")
         return [(head[i], float(score[i])) for i in order] + [(c, -1.0) for c, _ in fused[20:]]
 
@@ -116,21 +116,21 @@ def rocchio(alpha: float, feedback: int) -> Variant:
     return variant
 
 
-def idf_late(power: float, late_weight: float) -> Variant:
+def idf_late_interaction(power: float, late_interaction_weight: float) -> Variant:
     """Late interaction whose question word pieces count by idf**power instead of equally."""
 
     def variant(study: Study, q: Query) -> Ranking:
         fused = hybrid(study, q, depth=0)
         head = [c for c, _ in fused[:20]]
-        tokens = study.searcher.tokens
+        rows_index = study.searcher.late_interaction
         weights = q.idf**power if len(q.idf) == len(q.rows) else np.ones(len(q.rows))
-        late = [
-            float((q.rows @ tokens.chunk(c).T).max(axis=1) @ weights / weights.sum())
-            if tokens is not None and len(tokens.chunk(c)) and len(q.rows)
+        scores = [
+            float((q.rows @ rows_index.chunk(c).T).max(axis=1) @ weights / weights.sum())
+            if rows_index is not None and len(rows_index.chunk(c)) and len(q.rows)
             else 0.0
             for c in head
         ]
-        return rerank(fused, late, late_weight)
+        return mix_late_interaction(fused, scores, late_interaction_weight)
 
     return variant
 
@@ -146,8 +146,8 @@ def signals(study: Study, q: Query, head: list[int], names: Sequence[str]) -> np
             return min_max(q.cos[head])
         if name == "bm25":
             return min_max(q.bm25[head])
-        if name == "late":
-            return min_max(np.array(late_scores(study, q, head)))
+        if name == "late_interaction":
+            return min_max(np.array(late_interaction_scores(study, q, head)))
         if name == "heading":
             return heading_overlap(study, q, head)
         return np.log1p([len(study.searcher.chunks[c].text) for c in head])
@@ -206,9 +206,16 @@ def variants(study: Study) -> list[tuple[str, Variant]]:
     chunks = study.searcher.chunks
     rows: list[tuple[str, Variant]] = [("shipped", hybrid)]
     rows.append(("fusion alone", partial(hybrid, depth=0)))
-    for depth, late in ((10, 1 / 3), (30, 1 / 3), (50, 1 / 3), (100, 1 / 3), (20, 0.5), (30, 0.5)):
-        name = f"re-rank top {depth}, late weight {late:.2f}"
-        rows.append((name, partial(hybrid, depth=depth, late_weight=late)))
+    for depth, weight in (
+        (10, 1 / 3),
+        (30, 1 / 3),
+        (50, 1 / 3),
+        (100, 1 / 3),
+        (20, 0.5),
+        (30, 0.5),
+    ):
+        name = f"re-rank top {depth}, late weight {weight:.2f}"
+        rows.append((name, partial(hybrid, depth=depth, late_interaction_weight=weight)))
     for weight in (0.4, 0.45, 0.55, 0.6):
         rows.append((f"dense weight {weight}", partial(hybrid, dense_weight=weight)))
     rows.append(("keyword-like questions: dense weight 0.3", adaptive(0.3)))
@@ -229,15 +236,20 @@ def variants(study: Study) -> list[tuple[str, Variant]]:
         rows.append((f"BM25 body + {weight} x BM25 breadcrumb", bm25_fields(weight)))
     for alpha, feedback in ((0.5, 3), (1.0, 3), (0.5, 5)):
         rows.append((f"dense feedback {alpha} x top {feedback}", rocchio(alpha, feedback)))
-    for power, late in ((1.0, 1 / 3), (1.0, 0.5)):
-        rows.append((f"late interaction idf^{power}, weight {late:.2f}", idf_late(power, late)))
+    for power, weight in ((1.0, 1 / 3), (1.0, 0.5)):
+        rows.append(
+            (
+                f"late interaction idf^{power}, weight {weight:.2f}",
+                idf_late_interaction(power, weight),
+            )
+        )
     return rows
 
 
 LEARNED = {
-    "learned: dense, bm25, late": ("dense", "bm25", "late"),
-    "learned: + heading overlap": ("dense", "bm25", "late", "heading"),
-    "learned: + passage length": ("dense", "bm25", "late", "length"),
+    "learned: dense, bm25, late": ("dense", "bm25", "late_interaction"),
+    "learned: + heading overlap": ("dense", "bm25", "late_interaction", "heading"),
+    "learned: + passage length": ("dense", "bm25", "late_interaction", "length"),
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from eval.metrics import single_target
 from eval.questions import Question, is_relevant
 from eval.scoring import Outcome
-from index.fusion import DEFAULT_FUSION, FusionParams
+from index.late_interaction import DEFAULT_LATE_INTERACTION, LateInteractionParams
 from index.searcher import Mode, Searcher
 
 EVAL_DEPTH = 100
@@ -21,11 +21,15 @@ EVAL_MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 
 
 def ask(
-    searcher: Searcher, question: Question, mode: Mode, fusion: FusionParams, depth: int
+    searcher: Searcher,
+    question: Question,
+    mode: Mode,
+    late_interaction: LateInteractionParams,
+    depth: int,
 ) -> Outcome:
     """Search one question, timed, and judge each passage against its label."""
     started = time.perf_counter()
-    hits = searcher.search(question.question, depth, mode, fusion=fusion)
+    hits = searcher.search(question.question, depth, mode, late_interaction=late_interaction)
     ms = (time.perf_counter() - started) * 1000
     flags = [is_relevant(question, h.chunk.source, h.chunk.path, h.chunk.text) for h in hits]
     return Outcome(question.id, question.tier, tuple(single_target(flags)), (1.0,), ms)
@@ -35,10 +39,12 @@ def run_questions(
     searcher: Searcher,
     questions: Sequence[Question],
     modes: Sequence[Mode] = EVAL_MODES,
-    fusion: FusionParams = DEFAULT_FUSION,
+    late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
     depth: int = EVAL_DEPTH,
 ) -> dict[Mode, list[Outcome]]:
     """Outcomes of every question in every mode, after one untimed warm-up query."""
     if questions:
-        searcher.search(questions[0].question, depth, "hybrid", fusion=fusion)
-    return {mode: [ask(searcher, q, mode, fusion, depth) for q in questions] for mode in modes}
+        searcher.search(questions[0].question, depth, "hybrid", late_interaction=late_interaction)
+    return {
+        mode: [ask(searcher, q, mode, late_interaction, depth) for q in questions] for mode in modes
+    }

@@ -30,10 +30,10 @@ from corpus.errors import BuildFailed, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder, Progress
-from index.late import LATE_VERSION, TokenStore
+from index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
 from index.lexical import LexicalIndex
 from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
-from index.vector_cache import Embedded, TokenCodes, VectorCache, embed_with_cache
+from index.vector_cache import Embedded, RowCodes, VectorCache, embed_with_cache
 
 # What a build's files hold: bump it with any change to chunks.jsonl, docs.jsonl, the manifest's
 # fields or the set of files. A build of another format is then refused with one line saying to
@@ -89,12 +89,12 @@ def first_mismatch(
     manifest: dict[str, Any],
     embedder: Embedder,
     target_tokens: int | None = None,
-    late: bool = False,
+    late_interaction: bool = False,
 ) -> tuple[str, Any, Any] | None:
     """(setting, value in the build, value now) for the first setting that differs, else None.
 
     Vectors from two models, or chunks from two chunkers, must never mix in one index. With
-    `late`, the build must also hold token rows of the current late-interaction format.
+    `late_interaction`, the build must also hold rows of the current late-interaction format.
     """
     expected: dict[str, Any] = {
         "format": FORMAT_VERSION,
@@ -106,8 +106,8 @@ def first_mismatch(
     }
     if target_tokens is not None:
         expected["target_tokens"] = target_tokens
-    if late:
-        expected["late_interaction"] = LATE_VERSION
+    if late_interaction:
+        expected["late_interaction"] = LATE_INTERACTION_VERSION
     # Builds from before the manifest said its format are format 0; before the onnx backend, torch.
     built = {"format": 0, "backend": "torch", **manifest}
     if built["backend"] == "torch":
@@ -119,7 +119,7 @@ def first_mismatch(
 
 
 def previous_chunks(
-    store: BuildStore, embedder: Embedder, target_tokens: int, late: bool = False
+    store: BuildStore, embedder: Embedder, target_tokens: int, late_interaction: bool = False
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
     """The live build's chunks by file, when it was made the same way; else why not."""
     if store.current_id() is None:
@@ -129,7 +129,7 @@ def previous_chunks(
         manifest = store.read_manifest(folder)
     except RagnotesError as exc:
         return {}, f"the previous build is unusable ({exc})"
-    mismatch = first_mismatch(manifest, embedder, target_tokens, late)
+    mismatch = first_mismatch(manifest, embedder, target_tokens, late_interaction)
     if mismatch is not None:
         key, built, now = mismatch
         return {}, f"{key} changed ({built!r} -> {now!r})"
@@ -180,19 +180,21 @@ def write_build(
     documents: Sequence[Document],
     manifest: dict[str, Any],
     approximate_above: int = APPROXIMATE_ABOVE,
-    tokens: Sequence[TokenCodes] | None = None,
+    late_interaction: Sequence[RowCodes] | None = None,
 ) -> None:
     """Every file of a build, manifest last, all flushed to disk.
 
-    With `tokens` (chunk i's content-token rows), the build can re-rank by late interaction.
+    With `late_interaction` (chunk i's rows), the build can re-rank by late interaction.
     """
     index, spec = build_dense(vectors, approximate_above)
     manifest = {**manifest, "dense_index": asdict(spec)}
-    manifest["late_interaction"] = LATE_VERSION if tokens is not None else None
+    manifest["late_interaction"] = (
+        LATE_INTERACTION_VERSION if late_interaction is not None else None
+    )
     faiss.write_index(index, str(folder / "vectors.faiss"))
     written = [folder / "vectors.faiss"]
-    if tokens is not None:
-        written += TokenStore.pack(tokens, vectors.shape[1]).save(folder)
+    if late_interaction is not None:
+        written += LateInteractionIndex.pack(late_interaction, vectors.shape[1]).save(folder)
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
     _write_jsonl(
         folder / "chunks.jsonl", [vars(c) for c in chunks]
@@ -217,12 +219,12 @@ def build_index(
     extra: dict[str, Any] | None = None,
     full: bool = False,
     approximate_above: int = APPROXIMATE_ABOVE,
-    late: bool = True,
+    late_interaction: bool = True,
 ) -> BuildResult:
     """Build from `documents`, publish, prune; the live index is untouched until the last step.
 
     `full` re-chunks and re-embeds everything instead of reusing the previous build and cache.
-    `late` keeps every chunk's token rows, for re-ranking by late interaction.
+    `late_interaction` keeps every chunk's rows for re-ranking by late interaction.
     """
     started = time.perf_counter()
     with store.build_lock():
@@ -230,10 +232,12 @@ def build_index(
         previous, full_reason = (
             ({}, "--full asked for")
             if full
-            else previous_chunks(store, embedder, target_tokens, late)
+            else previous_chunks(store, embedder, target_tokens, late_interaction)
         )
         chunks, reused = chunk_all(documents, embedder, target_tokens, previous)
-        embedded = _embed_all(store, chunks, embedder, progress, reuse=not full, tokens=late)
+        embedded = _embed_all(
+            store, chunks, embedder, progress, reuse=not full, late_interaction=late_interaction
+        )
         build_id = new_build_id()
         manifest = {
             "format": FORMAT_VERSION,
@@ -275,7 +279,7 @@ def _embed_all(
     embedder: Embedder,
     progress: Progress | None,
     reuse: bool,
-    tokens: bool,
+    late_interaction: bool,
 ) -> Embedded:
     """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
     path = store.data_dir / "cache" / "vectors.sqlite"
@@ -283,7 +287,7 @@ def _embed_all(
         cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
         try:
             return embed_with_cache(
-                [c.embed_text for c in chunks], embedder, cache, progress, reuse, tokens
+                [c.embed_text for c in chunks], embedder, cache, progress, reuse, late_interaction
             )
         finally:
             cache.close()
@@ -313,7 +317,7 @@ def _write_and_publish(
             documents,
             manifest,
             approximate_above,
-            embedded.tokens,
+            embedded.late_interaction,
         )
         store.commit(tmp, build_id)
     except OSError as exc:

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from corpus.errors import ConfigError
-from index.late import token_rows
+from index.late_interaction import content_rows
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
@@ -51,7 +51,7 @@ class Encoder(Protocol):
     """What a backend provides: its window and dimension, token counts, and vectors."""
 
     dim: int
-    token_dim: int  # the width of token rows (index/late.py): `dim`, unless a Dense layer follows
+    token_dim: int  # the width of late-interaction rows: `dim`, unless a Dense layer follows
     max_tokens: int
     tag: str  # names the vectors this backend makes, for the cache; "" for fp32 PyTorch
 
@@ -61,11 +61,11 @@ class Encoder(Protocol):
 
     def encode_query(self, text: str) -> np.ndarray: ...
 
-    def encode_with_tokens(
+    def encode_with_late_interaction(
         self, texts: Sequence[str], batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
-    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def encode_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class TorchEncoder:
@@ -77,7 +77,7 @@ class TorchEncoder:
         self.max_tokens = int(model.max_seq_length)
         self.tag = ""
         self._special = frozenset(model.tokenizer.all_special_tokens)
-        self.token_dim = int(self.encode_with_tokens(["probe"], 1)[1][0].shape[1])
+        self.token_dim = int(self.encode_with_late_interaction(["probe"], 1)[1][0].shape[1])
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
@@ -95,7 +95,7 @@ class TorchEncoder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text], 1)
 
-    def encode_with_tokens(
+    def encode_with_late_interaction(
         self, texts: Sequence[str], batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         outputs = self._model.encode(
@@ -108,11 +108,11 @@ class TorchEncoder:
             vectors[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
             tokens = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].tolist())
             hidden = out["token_embeddings"].float().numpy()[: len(tokens)]
-            rows.append(token_rows(hidden, tokens[: len(hidden)], self._special))
+            rows.append(content_rows(hidden, tokens[: len(hidden)], self._special))
         return vectors, rows
 
-    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        vectors, rows = self.encode_with_tokens([text], 1)
+    def encode_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        vectors, rows = self.encode_with_late_interaction([text], 1)
         return vectors, rows[0]
 
 
@@ -157,24 +157,24 @@ class Embedder:
         """One normalized query vector, shaped (1, dim)."""
         return self._encoder.encode_query(text)
 
-    def embed_with_tokens(
+    def embed_with_late_interaction(
         self, texts: Sequence[str], batch_size: int = 16, progress: ProgressCallback | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`embed`, plus each text's content-token rows (see index/late.py) from the same run."""
+        """`embed`, plus each text's late-interaction rows, from the same run."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[np.ndarray] = []
         for start in range(0, len(texts), batch_size):
             part = texts[start : start + batch_size]
-            vectors, part_rows = self._encoder.encode_with_tokens(part, batch_size)
+            vectors, part_rows = self._encoder.encode_with_late_interaction(part, batch_size)
             out[start : start + len(part)] = vectors
             rows.extend(part_rows)
             if progress is not None:
                 progress(len(part))
         return out, rows
 
-    def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The query vector, shaped (1, dim), and its content-token rows."""
-        return self._encoder.encode_query_with_tokens(text)
+    def embed_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query vector, shaped (1, dim), and its late-interaction rows."""
+        return self._encoder.encode_query_with_late_interaction(text)
 
 
 def _offline() -> None:

@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from index.late import LATE_WEIGHT, RERANK_DEPTH
-
 FusionMethod = Literal["rrf", "convex"]
 Scored = Sequence[tuple[int, float]]  # (candidate, retriever score), best first
 RRF_K = 60
@@ -33,14 +31,15 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class FusionParams:
-    """How hybrid search fuses: the method, its constants, and how deep each retriever looks."""
+    """How hybrid search fuses: the method, its constants, and how deep each retriever looks.
+
+    Re-ranking the fused list is a step of its own, with its own record
+    (index/late_interaction.py, `LateInteractionParams`)."""
 
     method: FusionMethod = "convex"
     rrf_k: int = RRF_K
     dense_weight: float = 0.5  # the BM25 list gets 1 - dense_weight
     depth: int = 100  # candidates taken from each retriever (at least k)
-    rerank_depth: int = RERANK_DEPTH  # fused candidates re-ranked by late interaction; 0: none
-    late_weight: float = LATE_WEIGHT  # the late-interaction share of the re-ranking score
 
 
 DEFAULT_FUSION = FusionParams()

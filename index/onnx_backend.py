@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from corpus.errors import ConfigError
-from index.late import token_rows
+from index.late_interaction import content_rows
 from index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 
 log = logging.getLogger(__name__)
@@ -202,10 +202,10 @@ class OnnxEncoder:
             out[i] = _mean(hidden)
         return out
 
-    def encode_with_tokens(
+    def encode_with_late_interaction(
         self, texts: Sequence[str], batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`encode`, plus each text's content-token rows from the same run."""
+        """`encode`, plus each text's late-interaction rows from the same run."""
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[np.ndarray] = []
@@ -214,7 +214,7 @@ class OnnxEncoder:
         )
         for i, (encoding, hidden) in enumerate(zip(encodings, hiddens, strict=True)):
             out[i] = _mean(hidden)
-            rows.append(token_rows(hidden, encoding.tokens, self._special))
+            rows.append(content_rows(hidden, encoding.tokens, self._special))
         return out, rows
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -222,11 +222,11 @@ class OnnxEncoder:
         hidden = _hidden(self._session, self._inputs, self._tokenizer.encode(text).ids)
         return _mean(hidden)[None, :]
 
-    def encode_query_with_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """`encode_query`, plus the query's content-token rows from the same run."""
+    def encode_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """`encode_query`, plus the query's late-interaction rows from the same run."""
         encoding = self._tokenizer.encode(text)
         hidden = _hidden(self._session, self._inputs, encoding.ids)
-        return _mean(hidden)[None, :], token_rows(hidden, encoding.tokens, self._special)
+        return _mean(hidden)[None, :], content_rows(hidden, encoding.tokens, self._special)
 
 
 def _hidden(session: Any, inputs: Sequence[str], ids: Sequence[int]) -> np.ndarray:

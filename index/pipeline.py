@@ -41,7 +41,7 @@ def run_index(
     progress: Progress | None = None,
     full: bool = False,
     approximate_above: int = APPROXIMATE_ABOVE,
-    late: bool = True,
+    late_interaction: bool = True,
 ) -> tuple[BuildResult, Discovery]:
     """Discover documents and publish a new build of them."""
     found = sources.discover()
@@ -58,7 +58,7 @@ def run_index(
         progress=progress,
         full=full,
         approximate_above=approximate_above,
-        late=late,
+        late_interaction=late_interaction,
     )
     return result, found
 

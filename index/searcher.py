@@ -20,7 +20,14 @@ from index.build import first_mismatch
 from index.chunking import Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
-from index.late import LATE_VERSION, TOKENS_FILE, TokenStore, rerank
+from index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    LATE_INTERACTION_VERSION,
+    ROWS_FILE,
+    LateInteractionIndex,
+    LateInteractionParams,
+    apply_late_interaction,
+)
 from index.lexical import LexicalIndex
 from index.store import BuildStore, damaged, load_part, read_jsonl
 
@@ -84,7 +91,7 @@ class Searcher:
         dense: faiss.Index,
         lexical: LexicalIndex,
         embedder: Embedder,
-        tokens: TokenStore | None = None,
+        late_interaction: LateInteractionIndex | None = None,
     ) -> None:
         self.folder = folder
         self.manifest = manifest
@@ -93,7 +100,7 @@ class Searcher:
         self._dense = dense
         self._lexical = lexical
         self._embedder = embedder
-        self._tokens = tokens
+        self._late_interaction = late_interaction
 
     @property
     def embedder(self) -> Embedder:
@@ -108,9 +115,9 @@ class Searcher:
         return self._lexical
 
     @property
-    def tokens(self) -> TokenStore | None:
+    def late_interaction(self) -> LateInteractionIndex | None:
         """Every chunk's late-interaction rows, when the build keeps them."""
-        return self._tokens
+        return self._late_interaction
 
     @property
     def build_id(self) -> str:
@@ -137,29 +144,12 @@ class Searcher:
                 f"chunks.jsonl holds {len(chunks)} chunks and vectors.faiss {dense.ntotal} "
                 f"vectors, but the manifest says {manifest.get('chunk_count')}",
             )
-        tokens = (
-            load_part(folder, TOKENS_FILE, lambda _: TokenStore.load(folder, len(chunks)))
-            if manifest.get("late_interaction") == LATE_VERSION
+        late_interaction = (
+            load_part(folder, ROWS_FILE, lambda _: LateInteractionIndex.load(folder, len(chunks)))
+            if manifest.get("late_interaction") == LATE_INTERACTION_VERSION
             else None
         )
-        return cls(folder, manifest, chunks, docs, dense, lexical, embedder, tokens)
-
-    @property
-    def reranks(self) -> bool:
-        """Whether this build holds the token rows that late-interaction re-ranking needs."""
-        return self._tokens is not None
-
-    def rerank(
-        self,
-        fused: list[tuple[int, float]],
-        query_rows: np.ndarray,
-        fusion: FusionParams = DEFAULT_FUSION,
-    ) -> list[tuple[int, float]]:
-        """`fused` with its first `fusion.rerank_depth` re-ranked by late interaction."""
-        if self._tokens is None or fusion.rerank_depth <= 0:
-            return fused
-        head = [c for c, _ in fused[: fusion.rerank_depth]]
-        return rerank(fused, self._tokens.scores(query_rows, head), fusion.late_weight)
+        return cls(folder, manifest, chunks, docs, dense, lexical, embedder, late_interaction)
 
     def dense_ranking(
         self, query: str, depth: int, allowed: np.ndarray | None
@@ -194,23 +184,26 @@ class Searcher:
         mode: Mode = "hybrid",
         *,
         fusion: FusionParams = DEFAULT_FUSION,
+        late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
         where: ChunkFilter | None = None,
     ) -> list[Hit]:
         """The best `k` chunks for `query`; `where` keeps only chunks it accepts.
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
         depth the ranking is the same and `k` only says how much of it to return. Hybrid search
-        then re-ranks the first `fusion.rerank_depth` fused candidates by late interaction
-        (index/late.py), whatever `k` is, when the build holds token rows.
+        then re-ranks the first `late_interaction.depth` fused candidates by late interaction
+        (index/late_interaction.py), whatever `k` is, when the build holds its rows.
         """
         depth = max(k, fusion.depth)
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
-        reranking = self.reranks and mode == "hybrid" and fusion.rerank_depth > 0
+        rows_index = self._late_interaction if mode == "hybrid" else None
+        if late_interaction.depth <= 0:
+            rows_index = None
         query_rows = None
         dense: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense"):
-            if reranking:
-                vector, query_rows = self._embedder.embed_query_with_tokens(query)
+            if rows_index is not None:
+                vector, query_rows = self._embedder.embed_query_with_late_interaction(query)
             else:
                 vector = self._embedder.embed_query(query)
             dense = self._dense_ranking(vector, depth, allowed)
@@ -219,8 +212,8 @@ class Searcher:
         bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
         dense_score, bm25_score = dict(dense), dict(bm25)
         fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
-        if query_rows is not None:
-            fused = self.rerank(fused, query_rows, fusion)
+        if rows_index is not None and query_rows is not None:
+            fused = apply_late_interaction(fused, query_rows, rows_index, late_interaction)
         return [
             Hit(
                 self.chunks[c],

@@ -2,7 +2,7 @@
 
 Keys are (model name, sha256 of the embedded text): a renamed or moved chunk with the same
 text reuses its vector, and vectors from different models never mix. A second table holds each
-text's content-token rows for late interaction (int8 codes and per-row scales, index/late.py).
+text's late-interaction rows (int8 codes and per-row scales, index/late_interaction.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from index.embedding import Embedder, Progress
-from index.late import LATE_VERSION, quantize
+from index.late_interaction import LATE_INTERACTION_VERSION, quantize
 
-TokenCodes = tuple[np.ndarray, np.ndarray]  # int8 rows and their float32 scales
+RowCodes = tuple[np.ndarray, np.ndarray]  # late-interaction rows: int8 codes, float32 scales
 
 
 def text_key(text: str) -> str:
@@ -38,20 +38,22 @@ class VectorCache:
             "CREATE TABLE IF NOT EXISTS vectors "
             "(model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))"
         )
+        # The table and the "+late" tag are the names cached rows were written under: renaming
+        # them would throw every cached row away.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS tokens "
             "(model TEXT, key TEXT, codes BLOB, scales BLOB, PRIMARY KEY (model, key))"
         )
         self._model = model
-        self._tokens_model = f"{model}+late{LATE_VERSION}"  # rows change with the kept tokens
+        self._rows_model = f"{model}+late{LATE_INTERACTION_VERSION}"  # rows change with it
         self._dim = dim
-        self._token_dim = token_dim or dim  # token rows are wider when a Dense layer follows
+        self._token_dim = token_dim or dim  # rows are wider when a Dense layer follows
         # Rows this model made under an earlier format (the first one carried no "+late" tag)
         # can never be read again: drop them, and new rows reuse their pages.
         with self._db:
             self._db.execute(
                 "DELETE FROM tokens WHERE (model = ? OR substr(model, 1, ?) = ?) AND model != ?",
-                (model, len(model) + 5, f"{model}+late", self._tokens_model),
+                (model, len(model) + 5, f"{model}+late", self._rows_model),
             )
 
     def _select(
@@ -74,11 +76,11 @@ class VectorCache:
                 found[key] = vector
         return found
 
-    def get_tokens_many(self, keys: Sequence[str]) -> dict[str, TokenCodes]:
-        """The cached content-token rows among `keys`, as (int8 codes, float32 scales)."""
-        found: dict[str, TokenCodes] = {}
+    def get_rows_many(self, keys: Sequence[str]) -> dict[str, RowCodes]:
+        """The cached late-interaction rows among `keys`, as (int8 codes, float32 scales)."""
+        found: dict[str, RowCodes] = {}
         for key, codes_blob, scales_blob in self._select(
-            "codes, scales", "tokens", self._tokens_model, keys
+            "codes, scales", "tokens", self._rows_model, keys
         ):
             scales = np.frombuffer(scales_blob, dtype=np.float32)
             codes = np.frombuffer(codes_blob, dtype=np.int8)
@@ -87,9 +89,9 @@ class VectorCache:
         return found
 
     def put_many(
-        self, items: dict[str, np.ndarray], tokens: dict[str, TokenCodes] | None = None
+        self, items: dict[str, np.ndarray], rows: dict[str, RowCodes] | None = None
     ) -> None:
-        """Store vectors (float32), and any token rows, under their keys."""
+        """Store vectors (float32), and any late-interaction rows, under their keys."""
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
@@ -99,12 +101,12 @@ class VectorCache:
                 "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
                 [
                     (
-                        self._tokens_model,
+                        self._rows_model,
                         k,
                         np.asarray(c, np.int8).tobytes(),
                         np.asarray(s, np.float32).tobytes(),
                     )
-                    for k, (c, s) in (tokens or {}).items()
+                    for k, (c, s) in (rows or {}).items()
                 ],
             )
 
@@ -118,7 +120,7 @@ class Embedded:
 
     vectors: np.ndarray
     computed: int
-    tokens: list[TokenCodes] | None = None  # content-token rows of text i, when asked for
+    late_interaction: list[RowCodes] | None = None  # rows of text i, when asked for
 
 
 def embed_with_cache(
@@ -127,16 +129,16 @@ def embed_with_cache(
     cache: VectorCache,
     progress: Progress | None = None,
     reuse: bool = True,
-    tokens: bool = False,
+    late_interaction: bool = False,
 ) -> Embedded:
-    """Vectors for `texts` through the cache, and with `tokens` their content-token rows.
+    """Vectors for `texts` through the cache, and with `late_interaction` their rows for it.
 
-    With `tokens`, a text counts as cached only when both its vector and its rows are.
+    With `late_interaction`, a text counts as cached only when both its vector and rows are.
     """
     keys = [text_key(t) for t in texts]
     known = cache.get_many(keys) if reuse else {}
-    known_rows = cache.get_tokens_many(keys) if reuse and tokens else {}
-    if tokens:
+    known_rows = cache.get_rows_many(keys) if reuse and late_interaction else {}
+    if late_interaction:
         known = {k: v for k, v in known.items() if k in known_rows}
     by_key = dict(zip(keys, texts, strict=True))
     # Similar lengths share a batch, so little time goes into padding.
@@ -154,8 +156,8 @@ def embed_with_cache(
     for start in range(0, len(missing), 128):
         part = missing[start : start + 128]
         part_texts = [by_key[k] for k in part]
-        if tokens:
-            vectors, rows = embedder.embed_with_tokens(part_texts, progress=tick)
+        if late_interaction:
+            vectors, rows = embedder.embed_with_late_interaction(part_texts, progress=tick)
             fresh_rows = {k: quantize(r) for k, r in zip(part, rows, strict=True)}
             known_rows.update(fresh_rows)
         else:
@@ -167,5 +169,5 @@ def embed_with_cache(
     return Embedded(
         matrix.astype(np.float32),
         len(missing),
-        [known_rows[k] for k in keys] if tokens else None,
+        [known_rows[k] for k in keys] if late_interaction else None,
     )

@@ -37,7 +37,7 @@ def index_configured(
         progress=progress,
         full=full,
         approximate_above=settings.approximate_above,
-        late=settings.rerank,
+        late_interaction=settings.rerank,
     )
 
 

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""  # Host names besides localhost, 127.0.0.1, [::1]; separated by ","
     target_tokens: int = DEFAULT_TARGET_TOKENS
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
-    rerank: bool = True  # keep token rows and re-rank the hybrid top by late interaction
+    # Late interaction: keep its rows and re-rank the hybrid top by it. Named for what it does
+    # to a user, as RAGNOTES_RERANK, the variable they set.
+    rerank: bool = True
     cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
     rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
     # Generated answers: an OpenAI-compatible server's base URL (".../v1"); unset: extractive only

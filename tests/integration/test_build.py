@@ -118,7 +118,7 @@ def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
     )
 
     calls = {"n": 0}
-    real_embed = embedder.embed_with_tokens
+    real_embed = embedder.embed_with_late_interaction
 
     def failing_embed(texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -129,7 +129,7 @@ def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
     monkeypatch.setattr(
         build_module, "embed_with_cache", _one_batch_then(build_module.embed_with_cache)
     )
-    monkeypatch.setattr(embedder, "embed_with_tokens", failing_embed)
+    monkeypatch.setattr(embedder, "embed_with_late_interaction", failing_embed)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_index(_sources(notes), embedder, store)
     monkeypatch.undo()
@@ -145,14 +145,14 @@ def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
 def _one_batch_then(real):  # type: ignore[no-untyped-def]
     """embed_with_cache that embeds one text per call, so a crash lands between batches."""
 
-    def wrapped(texts, embedder, cache, progress=None, reuse=True, tokens=False):  # type: ignore[no-untyped-def]
+    def wrapped(texts, embedder, cache, progress=None, reuse=True, late_interaction=False):  # type: ignore[no-untyped-def]
         from index.vector_cache import text_key
 
         known = cache.get_many([text_key(t) for t in texts])
         for text in texts:
             if text_key(text) not in known:
-                real([text], embedder, cache, None, reuse, tokens)
-        return real(texts, embedder, cache, progress, reuse, tokens)
+                real([text], embedder, cache, None, reuse, late_interaction)
+        return real(texts, embedder, cache, progress, reuse, late_interaction)
 
     return wrapped
 

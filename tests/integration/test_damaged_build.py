@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from corpus.errors import BuildFailed
 from index import vector_cache
 from index.embedding import Embedder
-from index.late import TOKENS_FILE
+from index.late_interaction import ROWS_FILE
 from index.pipeline import run_index
 from index.searcher import Searcher
 from service.app import create_app
@@ -51,10 +51,10 @@ def _garbage_vectors(folder: Path) -> str:
     return "vectors.faiss"
 
 
-def _truncated_tokens(folder: Path) -> str:
-    path = folder / TOKENS_FILE
+def _truncated_late_interaction_rows(folder: Path) -> str:
+    path = folder / ROWS_FILE
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    return TOKENS_FILE
+    return ROWS_FILE
 
 
 def _no_manifest(folder: Path) -> str:
@@ -71,7 +71,7 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
     "truncated chunks.jsonl": _truncate_mid_line,
     "chunks.jsonl cut at a line": _truncate_whole_lines,
     "garbage vectors.faiss": _garbage_vectors,
-    "truncated token rows": _truncated_tokens,
+    "truncated token rows": _truncated_late_interaction_rows,
     "missing manifest.json": _no_manifest,
     "CURRENT names a missing build": _pointer_to_nowhere,
 }

@@ -143,13 +143,13 @@ def test_onnx_export_runs_each_kind_as_pytorch_does(
     torch = load_embedder(str(own_models[name]), "torch", tmp_path)
     assert (onnx.dim, onnx.max_tokens) == (torch.dim, torch.max_tokens) == (kind.dim, kind.window)
     texts = ["How is data drift detected with the population stability index?", "batch jobs"]
-    vectors, rows = onnx.embed_with_tokens(texts)
-    expected, expected_rows = torch.embed_with_tokens(texts)
+    vectors, rows = onnx.embed_with_late_interaction(texts)
+    expected, expected_rows = torch.embed_with_late_interaction(texts)
     # int8 weights against fp32: close, not equal.
     assert np.all(np.sum(vectors * expected, axis=1) > 0.98)
     assert [r.shape for r in rows] == [r.shape for r in expected_rows]
     assert all(r.shape[1] == kind.dim and len(r) > 0 for r in rows)
-    query, query_rows = onnx.embed_query_with_tokens(texts[0])
+    query, query_rows = onnx.embed_query_with_late_interaction(texts[0])
     assert query.shape == (1, kind.dim) and np.allclose(query, vectors[:1], atol=1e-6)
     assert len(query_rows) == len(rows[0])
 

@@ -39,7 +39,7 @@ from index.embedding import load_embedder
 from pathlib import Path
 embedder = load_embedder("all-MiniLM-L6-v2", "onnx", Path(sys.argv[1]))
 texts = json.loads(sys.argv[2])
-vectors, rows = embedder.embed_with_tokens(texts)
+vectors, rows = embedder.embed_with_late_interaction(texts)
 np.savez(sys.argv[3], *rows, vectors=vectors)
 print(json.dumps({k: bool(f[k]) for k in ("AVX2", "AVX512F", "AVX512VNNI")}))
 """
@@ -74,7 +74,7 @@ def test_int8_vectors_match_on_an_avx2_only_cpu(embedder: Embedder, tmp_path: Pa
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"AVX2": True, "AVX512F": False, "AVX512VNNI": False}, seen
 
-    vectors, rows = embedder.embed_with_tokens(TEXTS)
+    vectors, rows = embedder.embed_with_late_interaction(TEXTS)
     emulated = np.load(out)
     cosines = (emulated["vectors"] * vectors).sum(axis=1)
     # Same integer arithmetic, float rounding aside: far closer than the 0.994 cosine that

@@ -20,7 +20,7 @@ def test_the_shipped_row_is_the_search_ranking(
     searcher: Searcher, built_settings: Settings
 ) -> None:
     study = load_study(searcher, built_settings.model)
-    assert searcher.tokens is not None and len(study.queries) >= 160
+    assert searcher.late_interaction is not None and len(study.queries) >= 160
     for q in study.queries[::10]:
         replayed = [searcher.chunks[c].id for c, _ in hybrid(study, q)[:10]]
         searched = [hit.chunk.id for hit in searcher.search(q.question.question, 10)]

@@ -5,14 +5,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.late import (
-    TokenStore,
+from index.late_interaction import (
+    LateInteractionIndex,
+    LateInteractionParams,
+    apply_late_interaction,
     content_positions,
+    content_rows,
     dequantize,
     maxsim,
+    mix_late_interaction,
     quantize,
-    rerank,
-    token_rows,
 )
 
 
@@ -32,9 +34,9 @@ def test_content_positions_read_other_tokenizers_word_marks_and_special_tokens()
     assert content_positions(tokens, {"<s>", "</s>", "<pad>"}) == [1, 4, 5]
 
 
-def test_token_rows_keep_content_rows_at_unit_length() -> None:
+def test_content_rows_are_kept_at_unit_length() -> None:
     hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
-    rows = token_rows(hidden, ["[CLS]", "drift", "the", "psi"])
+    rows = content_rows(hidden, ["[CLS]", "drift", "the", "psi"])
     assert rows.dtype == np.float32
     assert np.allclose(rows, [[0.6, 0.8], [0.0, 1.0]])
 
@@ -58,12 +60,12 @@ def test_maxsim_matches_hand_computed_value() -> None:
     assert maxsim(np.zeros((0, 2)), doc) == 0.0
 
 
-def test_rerank_matches_hand_computed_scores() -> None:
+def test_mix_matches_hand_computed_scores() -> None:
     # The first three are re-ranked. fused 0.9, 0.7, 0.5 -> 1.0, 0.5, 0.0 ;
     # late 0.2, 0.8, 0.6 -> 0.0, 1.0, 0.6667. Weight 0.5:
     # 10: 0.5 ; 11: 0.25 + 0.5 = 0.75 ; 12: 0.3333 ; 13 stays below: 0.5 * (0.4 - 0.5) / 0.4
     fused = [(10, 0.9), (11, 0.7), (12, 0.5), (13, 0.4)]
-    out = rerank(fused, [0.2, 0.8, 0.6], weight=0.5)
+    out = mix_late_interaction(fused, [0.2, 0.8, 0.6], weight=0.5)
     assert [(c, round(s, 7)) for c, s in out] == [
         (11, 0.75),
         (10, 0.5),
@@ -72,43 +74,60 @@ def test_rerank_matches_hand_computed_scores() -> None:
     ]
 
 
-def test_rerank_ties_keep_the_fused_order_and_no_late_scores_change_nothing() -> None:
+def test_mix_ties_keep_the_fused_order_and_no_scores_change_nothing() -> None:
     # Weight 1/3: 10 gets 2/3 * 1 + 0 and 11 gets 2/3 * 0.5 + 1/3 * 1, the same 0.6667.
     fused = [(10, 0.9), (11, 0.7), (12, 0.5)]
-    assert [c for c, _ in rerank(fused, [0.2, 0.8, 0.5])] == [10, 11, 12]
-    assert rerank(fused, []) == fused
-    # All fused scores equal: the late scores alone decide.
-    assert [c for c, _ in rerank([(1, 0.3), (2, 0.3)], [0.1, 0.9])] == [2, 1]
+    assert [c for c, _ in mix_late_interaction(fused, [0.2, 0.8, 0.5])] == [10, 11, 12]
+    assert mix_late_interaction(fused, []) == fused
+    # All fused scores equal: the late-interaction scores alone decide.
+    assert [c for c, _ in mix_late_interaction([(1, 0.3), (2, 0.3)], [0.1, 0.9])] == [2, 1]
 
 
-def _store(rng: np.random.Generator, sizes: list[int]) -> tuple[TokenStore, list[np.ndarray]]:
+def _index(
+    rng: np.random.Generator, sizes: list[int]
+) -> tuple[LateInteractionIndex, list[np.ndarray]]:
     chunks = []
     for n in sizes:
         rows = rng.standard_normal((n, 8)).astype(np.float32)
         chunks.append(rows / np.linalg.norm(rows, axis=1, keepdims=True) if n else rows)
-    return TokenStore.pack([quantize(r) for r in chunks], 8), chunks
+    return LateInteractionIndex.pack([quantize(r) for r in chunks], 8), chunks
 
 
-def test_store_scores_are_maxsim_of_each_chunk(tmp_path: Path) -> None:
+def test_index_scores_are_maxsim_of_each_chunk(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    store, chunks = _store(rng, [5, 0, 12, 1])
+    index, chunks = _index(rng, [5, 0, 12, 1])
     query = rng.standard_normal((3, 8)).astype(np.float32)
     wanted = [3, 1, 0, 2]
-    expected = [maxsim(query, store.chunk(c)) for c in wanted]
+    expected = [maxsim(query, index.chunk(c)) for c in wanted]
     assert expected[1] == 0.0  # the chunk without content tokens
-    assert store.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
+    assert index.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
     # Scores from int8 rows stay close to the float rows they came from.
     exact = [maxsim(query, chunks[c]) for c in wanted]
-    assert store.scores(query, wanted) == pytest.approx(exact, abs=0.02)
+    assert index.scores(query, wanted) == pytest.approx(exact, abs=0.02)
 
-    store.save(tmp_path)
-    loaded = TokenStore.load(tmp_path, 4)
+    index.save(tmp_path)
+    loaded = LateInteractionIndex.load(tmp_path, 4)
     assert len(loaded) == 4 and loaded.rows == 18
     assert loaded.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
 
 
-def test_store_with_the_wrong_chunk_count_is_refused(tmp_path: Path) -> None:
-    store, _ = _store(np.random.default_rng(0), [2, 3])
-    store.save(tmp_path)
+def test_index_with_the_wrong_chunk_count_is_refused(tmp_path: Path) -> None:
+    index, _ = _index(np.random.default_rng(0), [2, 3])
+    index.save(tmp_path)
     with pytest.raises(ValueError, match="expected 3 chunks"):
-        TokenStore.load(tmp_path, 3)
+        LateInteractionIndex.load(tmp_path, 3)
+
+
+def test_apply_re_ranks_the_first_depth_candidates_by_their_maxsim() -> None:
+    # Chunk 0 matches the query's one row with cosine 0, chunk 1 with 1, chunk 2 with 0.6.
+    rows = [np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]), np.array([[0.6, 0.8]])]
+    index = LateInteractionIndex.pack([quantize(r) for r in rows], 2)
+    query = np.array([[1.0, 0.0]], dtype=np.float32)
+    fused = [(0, 0.9), (1, 0.7), (2, 0.5)]
+    two = apply_late_interaction(fused, query, index, LateInteractionParams(depth=2, weight=0.5))
+    # The head: 1 - 0 and 0 - 1 mixed half and half, 0.5 each; ties keep the fused order.
+    assert two == mix_late_interaction(fused, index.scores(query, [0, 1]), 0.5)
+    assert [c for c, _ in two] == [0, 1, 2]
+    three = apply_late_interaction(fused, query, index, LateInteractionParams(depth=3, weight=0.5))
+    assert [c for c, _ in three] == [1, 0, 2]  # 1: 0.25 + 0.5 ; 0: 0.5 + 0 ; 2: 0 + 0.3
+    assert apply_late_interaction(fused, query, index, LateInteractionParams(depth=0)) == fused

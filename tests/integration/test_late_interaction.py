@@ -1,4 +1,4 @@
-"""Late-interaction re-ranking on a real build: token rows stored, aligned, cached and used."""
+"""Late interaction on a real build: its rows stored, aligned, cached and used to re-rank."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 
 from index.embedding import Embedder, load_embedder
-from index.fusion import FusionParams
-from index.late import LATE_VERSION, TOKENS_FILE, TokenStore, maxsim, rerank
+from index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    LATE_INTERACTION_VERSION,
+    NO_LATE_INTERACTION,
+    ROWS_FILE,
+    LateInteractionIndex,
+    maxsim,
+    mix_late_interaction,
+)
 from index.searcher import Searcher
 from service.indexing import index_configured
 from service.settings import Settings
@@ -24,19 +31,20 @@ def searcher(built_settings: Settings, embedder: Embedder) -> Searcher:
     return Searcher.load(built_settings.store(), embedder)
 
 
-def _store(searcher: Searcher) -> TokenStore:
-    return TokenStore.load(searcher.folder, len(searcher.chunks))
+def _index(searcher: Searcher) -> LateInteractionIndex:
+    return LateInteractionIndex.load(searcher.folder, len(searcher.chunks))
 
 
-def test_build_keeps_token_rows_of_each_chunk_in_chunk_order(
+def test_build_keeps_the_rows_of_each_chunk_in_chunk_order(
     searcher: Searcher, embedder: Embedder
 ) -> None:
-    assert searcher.manifest["late_interaction"] == LATE_VERSION and searcher.reranks
-    store = _store(searcher)
-    assert len(store) == len(searcher.chunks)
+    assert searcher.manifest["late_interaction"] == LATE_INTERACTION_VERSION
+    assert searcher.late_interaction is not None
+    rows_index = _index(searcher)
+    assert len(rows_index) == len(searcher.chunks)
     for i, chunk in enumerate(searcher.chunks):
-        _, fresh = embedder.embed_query_with_tokens(chunk.embed_text)
-        kept = store.chunk(i)
+        _, fresh = embedder.embed_query_with_late_interaction(chunk.embed_text)
+        kept = rows_index.chunk(i)
         assert kept.shape == fresh.shape, chunk.id
         # Row for row the same token, within int8 rounding.
         cosines = np.sum(kept * fresh, axis=1) / np.linalg.norm(kept, axis=1)
@@ -46,15 +54,15 @@ def test_build_keeps_token_rows_of_each_chunk_in_chunk_order(
 def test_hybrid_search_is_the_fused_ranking_re_ranked_by_maxsim(
     searcher: Searcher, embedder: Embedder
 ) -> None:
-    plain = FusionParams(rerank_depth=0)
-    depth = FusionParams().rerank_depth
-    fused = searcher.search(QUESTION, depth + 5, "hybrid", fusion=plain)
-    _, query_rows = embedder.embed_query_with_tokens(QUESTION)
-    store = _store(searcher)
+    plain = NO_LATE_INTERACTION
+    depth = DEFAULT_LATE_INTERACTION.depth
+    fused = searcher.search(QUESTION, depth + 5, "hybrid", late_interaction=plain)
+    _, query_rows = embedder.embed_query_with_late_interaction(QUESTION)
+    rows_index = _index(searcher)
     head = fused[:depth]
-    late = [maxsim(query_rows, store.chunk(searcher.chunks.index(h.chunk))) for h in head]
+    scores = [maxsim(query_rows, rows_index.chunk(searcher.chunks.index(h.chunk))) for h in head]
     ids = {h.chunk.id: searcher.chunks.index(h.chunk) for h in fused}
-    expected = rerank([(ids[h.chunk.id], h.score) for h in fused], late)
+    expected = mix_late_interaction([(ids[h.chunk.id], h.score) for h in fused], scores)
     got = searcher.search(QUESTION, depth + 5, "hybrid")
     assert [searcher.chunks.index(h.chunk) for h in got] == [c for c, _ in expected]
     assert [h.score for h in got] == pytest.approx([s for _, s in expected], abs=1e-5)
@@ -65,45 +73,45 @@ def test_hybrid_search_is_the_fused_ranking_re_ranked_by_maxsim(
     # Dense and BM25 alone are the retrievers as they are: no re-ranking.
     for mode in ("dense", "bm25"):
         a = searcher.search(QUESTION, 5, mode)  # type: ignore[arg-type]
-        b = searcher.search(QUESTION, 5, mode, fusion=plain)  # type: ignore[arg-type]
+        b = searcher.search(QUESTION, 5, mode, late_interaction=plain)  # type: ignore[arg-type]
         assert [h.chunk.id for h in a] == [h.chunk.id for h in b]
 
 
-def test_token_rows_come_from_the_cache_on_a_rebuild(
+def test_rows_come_from_the_cache_on_a_rebuild(
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path})
     first, _ = index_configured(settings, embedder)
-    tokens = (settings.store().live_dir() / TOKENS_FILE).read_bytes()
+    rows = (settings.store().live_dir() / ROWS_FILE).read_bytes()
     shutil.rmtree(tmp_path / "builds")
     (tmp_path / "CURRENT").unlink()
     again, _ = index_configured(settings, embedder)
     assert first.embedded == first.chunks and again.embedded == 0
-    assert (settings.store().live_dir() / TOKENS_FILE).read_bytes() == tokens
+    assert (settings.store().live_dir() / ROWS_FILE).read_bytes() == rows
 
 
-def test_without_rerank_no_rows_are_kept_and_turning_it_on_rebuilds(
+def test_without_late_interaction_no_rows_are_kept_and_turning_it_on_rebuilds(
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path, "rerank": False})
     index_configured(settings, embedder)
     folder = settings.store().live_dir()
     assert json.loads((folder / "manifest.json").read_text())["late_interaction"] is None
-    assert not (folder / TOKENS_FILE).exists()
+    assert not (folder / ROWS_FILE).exists()
     plain = Searcher.load(settings.store(), embedder)
-    assert not plain.reranks
+    assert plain.late_interaction is None
     assert plain.search(QUESTION, 1)[0].chunk.path == "serving.md"
 
     result, _ = index_configured(settings.model_copy(update={"rerank": True}), embedder)
-    assert result.full_reason == f"late_interaction changed (None -> {LATE_VERSION})"
-    assert Searcher.load(settings.store(), embedder).reranks
+    assert result.full_reason == f"late_interaction changed (None -> {LATE_INTERACTION_VERSION})"
+    assert Searcher.load(settings.store(), embedder).late_interaction is not None
 
 
-def test_torch_backend_gives_the_same_token_rows(embedder: Embedder, tmp_path: Path) -> None:
+def test_torch_backend_gives_the_same_rows(embedder: Embedder, tmp_path: Path) -> None:
     torch_embedder = load_embedder(backend="torch", cache_dir=tmp_path)
     text = "Batch scoring: a nightly job writes every user's top items to a key-value store."
-    vector, rows = torch_embedder.embed_query_with_tokens(text)
-    onnx_vector, onnx_rows = embedder.embed_query_with_tokens(text)
+    vector, rows = torch_embedder.embed_query_with_late_interaction(text)
+    onnx_vector, onnx_rows = embedder.embed_query_with_late_interaction(text)
     assert vector.shape == onnx_vector.shape and rows.shape == onnx_rows.shape
     assert np.allclose(vector, torch_embedder.embed_query(text), atol=1e-5)
     assert float(np.sum(rows * onnx_rows, axis=1).mean()) > 0.95  # int8 model against fp32

@@ -2,37 +2,51 @@
 
 The model's token vectors (the transformer's output before mean pooling) are kept for the
 content words of every chunk: special tokens, English stop words and punctuation are dropped,
-and a word piece that comes back later in the chunk keeps only its first row.
-A chunk's late score for a query is the mean, over the query's content tokens, of the best
-cosine to any of the chunk's tokens (MaxSim). Mean pooling blurs a chunk into one point, so a
-question whose words each have a close match somewhere in a passage can sit below passages
+and a word piece that comes back later in the chunk keeps only its first row. These rows are
+a build's late-interaction index, the third beside the dense and the BM25 ones.
+A chunk's late-interaction score for a query is the mean, over the query's content tokens, of
+the best cosine to any of the chunk's rows (MaxSim). Mean pooling blurs a chunk into one point,
+so a question whose words each have a close match somewhere in a passage can sit below passages
 that are merely on topic; MaxSim sees the matches one word at a time.
 
-It re-ranks only the first `RERANK_DEPTH` fused candidates, so its cost does not grow with
-the corpus. Both scores are min-max normalized over those candidates and mixed with
-`LATE_WEIGHT`: dense, BM25 and late interaction then count a third each (eval/EXPERIMENTS.md
-section 10 has the figures).
+It re-ranks only the first `LateInteractionParams.depth` fused candidates, so its cost does not
+grow with the corpus. Both scores are min-max normalized over those candidates and mixed with
+`LateInteractionParams.weight`: dense, BM25 and late interaction then count a third each
+(eval/EXPERIMENTS.md section 10 has the figures).
 
-Storage: each token row is int8 with one float32 scale (its largest absolute value / 127),
-384 + 4 bytes a token; on our eval set the ranking is the same as with float32 rows. The rows
-of all chunks sit in one array, memory-mapped, with `offsets[i]:offsets[i + 1]` for chunk i.
+Storage: each row is int8 with one float32 scale (its largest absolute value / 127), 384 + 4
+bytes a token; on our eval set the ranking is the same as with float32 rows. The rows of all
+chunks sit in one array, memory-mapped, with `offsets[i]:offsets[i + 1]` for chunk i.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-LATE_VERSION = 2  # bump when the kept tokens or the storage change: builds must be remade
-RERANK_DEPTH = 20
-LATE_WEIGHT = 1 / 3
-TOKENS_FILE = "tokens.npy"
+# Bump when the kept tokens or the storage change: builds and cached rows must be remade.
+LATE_INTERACTION_VERSION = 2
+# File names from before the idea had one name; builds on disk keep them so they still load.
+ROWS_FILE = "tokens.npy"
 SCALES_FILE = "token_scales.npy"
 OFFSETS_FILE = "token_offsets.npy"
+
+
+@dataclass(frozen=True)
+class LateInteractionParams:
+    """How hybrid search re-ranks its fused candidates by late interaction."""
+
+    depth: int = 20  # fused candidates re-ranked; 0: none
+    weight: float = 1 / 3  # the late-interaction share of the re-ranking score
+
+
+DEFAULT_LATE_INTERACTION = LateInteractionParams()
+NO_LATE_INTERACTION = LateInteractionParams(depth=0)
 
 _STOP_WORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
 BERT_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"})
@@ -54,7 +68,7 @@ def content_positions(tokens: Sequence[str], special: Collection[str] = BERT_SPE
     return list(first.values())
 
 
-def token_rows(
+def content_rows(
     hidden: np.ndarray, tokens: Sequence[str], special: Collection[str] = BERT_SPECIAL
 ) -> np.ndarray:
     """The unit-length float32 rows of `hidden` at the content positions of `tokens`."""
@@ -89,31 +103,31 @@ def _min_max(values: np.ndarray) -> np.ndarray:
     return (values - low) / span if span > 0 else np.ones_like(values)
 
 
-def rerank(
+def mix_late_interaction(
     fused: Sequence[tuple[int, float]],
-    late: Sequence[float],
-    weight: float = LATE_WEIGHT,
+    scores: Sequence[float],
+    weight: float = DEFAULT_LATE_INTERACTION.weight,
 ) -> list[tuple[int, float]]:
-    """Re-order the first `len(late)` of `fused` by `(1 - weight) * fused + weight * late`.
+    """Re-order the first `len(scores)` of `fused` by `(1 - weight) * fused + weight * scores`.
 
     Both are min-max normalized over those candidates (best 1, worst 0). The rest keep their
     order below, scored `(1 - weight) * fused` on the same scale, which is at most 0, so scores
     still fall down the list. Ties keep the fused order.
     """
-    n = len(late)
+    n = len(scores)
     if n == 0:
         return list(fused)
     head = np.array([s for _, s in fused[:n]], dtype=np.float64)
     low, span = float(head.min()), float(head.max() - head.min())
     scale = span if span > 0 else 1.0
-    mixed = (1 - weight) * _min_max(head) + weight * _min_max(np.asarray(late, np.float64))
+    mixed = (1 - weight) * _min_max(head) + weight * _min_max(np.asarray(scores, np.float64))
     order = sorted(range(n), key=lambda i: (-mixed[i], i))
     top = [(fused[i][0], float(mixed[i])) for i in order]
     rest = [(c, float((1 - weight) * min(0.0, (s - low) / scale))) for c, s in fused[n:]]
     return top + rest
 
 
-class TokenStore:
+class LateInteractionIndex:
     """Every chunk's content-token rows, int8 with per-row scales, memory-mapped from a build."""
 
     def __init__(self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
@@ -152,7 +166,9 @@ class TokenStore:
         return [next(found) if b > a else 0.0 for a, b in spans]
 
     @classmethod
-    def pack(cls, per_chunk: Sequence[tuple[np.ndarray, np.ndarray]], dim: int) -> TokenStore:
+    def pack(
+        cls, per_chunk: Sequence[tuple[np.ndarray, np.ndarray]], dim: int
+    ) -> LateInteractionIndex:
         """One store from the (codes, scales) of every chunk, in chunk order.
 
         Rows are as wide as the model's token vectors, which is `dim` unless a layer after
@@ -170,15 +186,15 @@ class TokenStore:
 
     def save(self, folder: Path) -> list[Path]:
         """Write the three arrays into a build folder; the files written."""
-        np.save(folder / TOKENS_FILE, self._codes)
+        np.save(folder / ROWS_FILE, self._codes)
         np.save(folder / SCALES_FILE, self._scales)
         np.save(folder / OFFSETS_FILE, self._offsets)
-        return [folder / name for name in (TOKENS_FILE, SCALES_FILE, OFFSETS_FILE)]
+        return [folder / name for name in (ROWS_FILE, SCALES_FILE, OFFSETS_FILE)]
 
     @classmethod
-    def load(cls, folder: Path, chunks: int) -> TokenStore:
+    def load(cls, folder: Path, chunks: int) -> LateInteractionIndex:
         """Open a build's token rows; a mismatch with the chunk count is a ValueError."""
-        codes = np.load(folder / TOKENS_FILE, mmap_mode="r")
+        codes = np.load(folder / ROWS_FILE, mmap_mode="r")
         scales = np.load(folder / SCALES_FILE, mmap_mode="r")
         offsets = np.load(folder / OFFSETS_FILE)
         if len(offsets) != chunks + 1 or not int(offsets[-1]) == len(codes) == len(scales):
@@ -187,3 +203,16 @@ class TokenStore:
                 f"expected {chunks} chunks"
             )
         return cls(codes, scales, offsets)
+
+
+def apply_late_interaction(
+    fused: list[tuple[int, float]],
+    query_rows: np.ndarray,
+    index: LateInteractionIndex,
+    params: LateInteractionParams = DEFAULT_LATE_INTERACTION,
+) -> list[tuple[int, float]]:
+    """`fused` with its first `params.depth` re-ranked by their MaxSim against `query_rows`."""
+    if params.depth <= 0:
+        return fused
+    head = [c for c, _ in fused[: params.depth]]
+    return mix_late_interaction(fused, index.scores(query_rows, head), params.weight)
