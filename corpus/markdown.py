@@ -1,89 +1,102 @@
-"""Split a Markdown file into heading sections of blocks, with exact 1-based line numbers.
+"""The Markdown model: a file parsed once, by markdown-it-py, into blocks and parts with line spans.
 
-Front matter is read for its title and tags and never indexed. Fenced code blocks and tables
-are kept whole as single blocks. Raw HTML, HTML comments, images and badges are dropped from
-prose; the text that is left keeps the line it came from, so citations point at real lines.
+Every reader of Markdown asks this model what a line is: the chunker's sections
+(corpus/sections.py), the page's renderer and the note view (service/render.py), the answer
+sentences (service/sentences.py) and the highlighter (service/highlight.py). Spans are 1-based
+and inclusive, in lines of the whole file (front matter counts), taken from markdown-it-py's line
+maps. Raw HTML is never parsed as HTML (`html` is off), so whatever a note holds can only ever be
+shown as text; leaving HTML out of what is indexed is the sections' business.
+
+`blocks` are the top-level blocks with their tokens, for whoever renders them. `parts` say what
+each line is: front matter, a heading, prose (paragraphs, list items and quotes, one part per
+run of lines without a blank line), a code block, a table or a rule; code, tables and headings
+nested in a list or a quote are parts of their own, as they are to the renderer.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
-BlockKind = Literal["prose", "code", "table"]
-NumberedLine = tuple[int, str]
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
-# The opening only; the closing #s are stripped in code, because a regex for them backtracks
-# quadratically on a long run of spaces.
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_TABLE_DELIM = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$")
-_THEMATIC = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
-# Bracket text excludes "[" so each "[" scans only to the next bracket: linear on any line.
-_BADGE = re.compile(r"\[!\[[^\[\]]*\]\([^)]*\)\]\([^)]*\)")
-_IMAGE = re.compile(r"!\[[^\[\]]*\](\([^)]*\)|\[[^\[\]]*\])")
-_COMMENT = re.compile(r"<!--.*?-->")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
-_LINK_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-# On long lines the link text excludes "[": the same for plain links, and linear however many
-# unmatched "[" a line holds (with _LINK each one scans to the next "]", quadratic in all).
-_LINK_LINEAR = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
-_LINEAR_FROM = 500
-_URL = re.compile(r"<?https?://[^\s)>]+>?")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`+)")
-_SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
-# Quote markers nested deeper than any real note; alone they would fill the model window.
-_DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
+BlockKind = Literal["front", "heading", "paragraph", "list", "table", "code", "quote", "rule"]
+PartKind = Literal["front", "heading", "prose", "code", "table", "rule"]
+_KINDS: dict[str, BlockKind] = {
+    "heading_open": "heading",
+    "paragraph_open": "paragraph",
+    "bullet_list_open": "list",
+    "ordered_list_open": "list",
+    "table_open": "table",
+    "fence": "code",
+    "code_block": "code",
+    "blockquote_open": "quote",
+    "hr": "rule",
+}
+_PART_OF: dict[BlockKind, PartKind] = {
+    "front": "front",
+    "heading": "heading",
+    "paragraph": "prose",
+    "list": "prose",
+    "quote": "prose",
+    "table": "table",
+    "code": "code",
+    "rule": "rule",
+}
+_PROSE_KINDS = ("paragraph", "list", "quote")
 
 
 @dataclass(frozen=True)
-class Block:
-    """A paragraph or list (prose), a fenced code block, or a table."""
+class MdBlock:
+    """One top-level block: its kind, its lines (1-based, inclusive) and its tokens.
+
+    Token maps are in file lines (front matter counted); front matter has no tokens.
+    """
 
     kind: BlockKind
-    lines: tuple[NumberedLine, ...]
+    start_line: int
+    end_line: int
+    tokens: tuple[Token, ...]
 
 
 @dataclass(frozen=True)
-class Section:
-    """The blocks under one heading; `headings` is the breadcrumb from the top level down."""
+class Part:
+    """Lines that are one thing: a heading (with its level and inline text), a run of prose,
+    a whole code block or table, a rule, or the front matter."""
 
-    headings: tuple[str, ...]
-    blocks: tuple[Block, ...]
+    kind: PartKind
+    start_line: int
+    end_line: int
+    level: int = 0
+    text: str = ""
+    markers: frozenset[int] = frozenset()  # a fenced code block's fence lines
 
 
 @dataclass(frozen=True)
-class ParsedMarkdown:
+class MarkdownFile:
+    """A parsed file: its lines, front matter title and tags, top-level blocks and parts."""
+
+    lines: tuple[str, ...]
     title: str | None
     tags: tuple[str, ...]
-    sections: tuple[Section, ...]
+    blocks: tuple[MdBlock, ...]
+    parts: tuple[Part, ...]
+
+    def numbered(self, part: Part) -> tuple[tuple[int, str], ...]:
+        """The part's lines with their 1-based numbers."""
+        return tuple((n, self.lines[n - 1]) for n in range(part.start_line, part.end_line + 1))
 
 
-def plain_text(markdown: str) -> str:
-    """Inline Markdown reduced to words: link text kept, URLs and emphasis marks dropped."""
-    link = _LINK if len(markdown) < _LINEAR_FROM else _LINK_LINEAR
-    text = link.sub(r"\1", _DEEP_QUOTE.sub("", markdown))
-    text = _URL.sub("", text)
-    text = _SHORTCODE.sub("", text)
-    return _EMPHASIS.sub("", text).strip()
+@functools.cache
+def parser() -> MarkdownIt:
+    """CommonMark plus tables and strikethrough; raw HTML stays text, unsafe link schemes are dropped."""
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
-def clean_prose_line(line: str) -> str:
-    """A prose line without images, badges, HTML tags or comments ("" when nothing is left)."""
-    closed = line.rfind("-->") + 3
-    if closed > 2:  # no comment can start after the last "-->"; scanning there would be quadratic
-        line = _COMMENT.sub("", line[:closed]) + line[closed:]
-    line = _BADGE.sub("", line)
-    line = _IMAGE.sub("", line)
-    line = _TAG.sub("", line)
-    return html.unescape(line).rstrip()
-
-
-def front_matter(lines: list[str]) -> tuple[int, str | None, tuple[str, ...]]:
+def front_matter(lines: Sequence[str]) -> tuple[int, str | None, tuple[str, ...]]:
     """Lines taken by YAML front matter, and its title and tags (a small, forgiving reader)."""
     if not lines or lines[0].strip() != "---":
         return 0, None, ()
@@ -105,121 +118,112 @@ def front_matter(lines: list[str]) -> tuple[int, str | None, tuple[str, ...]]:
     return end + 1, title, tuple(tags)
 
 
-@dataclass
-class _Builder:
-    """Mutable state while walking the lines once; produces immutable sections."""
-
-    stack: list[tuple[int, str]] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    para: list[NumberedLine] = field(default_factory=list)
-    first_h1: str | None = None
-
-    def flush_para(self) -> None:
-        if self.para:
-            self.blocks.append(Block("prose", tuple(self.para)))
-            self.para = []
-
-    def add_block(self, block: Block) -> None:
-        self.flush_para()
-        self.blocks.append(block)
-
-    def heading(self, level: int, text: str) -> None:
-        self.flush_para()
-        self.flush_section()
-        title = plain_text(clean_prose_line(text)) or text.strip()
-        if level == 1 and self.first_h1 is None:
-            self.first_h1 = title
-        while self.stack and self.stack[-1][0] >= level:
-            self.stack.pop()
-        self.stack.append((level, title))
-
-    def flush_section(self) -> None:
-        self.flush_para()
-        if self.blocks:
-            crumbs = tuple(t for _, t in self.stack)
-            self.sections.append(Section(crumbs, tuple(self.blocks)))
-            self.blocks = []
+def _close(tokens: Sequence[Token], start: int) -> int:
+    """Index of the token that closes the one opened at `start` (itself when it opens nothing)."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        depth += tokens[i].nesting
+        if depth <= 0:
+            return i
+    return len(tokens) - 1
 
 
-def _atx_text(rest: str) -> str:
-    """An ATX heading's text without its optional closing run of #s."""
-    rest = rest.rstrip(" \t")
-    body = rest.rstrip("#")
-    if body != rest and body[-1:] in (" ", "\t"):
-        return body.rstrip(" \t")
-    return rest
+def _blocks(lines: Sequence[str], skip: int) -> list[MdBlock]:
+    """The top-level blocks after the first `skip` lines, with maps moved to file lines."""
+    tokens = parser().parse("\n".join(lines[skip:]))
+    for token in tokens:
+        if token.map is not None:
+            token.map = [token.map[0] + skip, token.map[1] + skip]
+    blocks = []
+    i = 0
+    while i < len(tokens):
+        end = _close(tokens, i)
+        head = tokens[i]
+        kind = _KINDS.get(head.type)
+        if kind is not None and head.map is not None:
+            first, last = head.map[0] + 1, head.map[1]
+            while last > first and not lines[last - 1].strip():
+                last -= 1  # a list's map runs over the blank line that ends it
+            blocks.append(MdBlock(kind, first, last, tuple(tokens[i : end + 1])))
+        i = end + 1
+    return blocks
 
 
-def _table_end(lines: list[str], start: int) -> int:
-    end = start + 2
-    while end < len(lines) and lines[end].strip() and "|" in lines[end]:
-        end += 1
-    return end
+def _heading(tokens: Sequence[Token], i: int, first: int, last: int) -> Part:
+    inline = tokens[i + 1] if i + 1 < len(tokens) else None
+    text = inline.content if inline is not None and inline.type == "inline" else ""
+    return Part("heading", first, last, int(tokens[i].tag[1:]), text)
 
 
-def _fence_end(lines: list[str], start: int, fence: str) -> int:
-    """Index one past the closing fence (or the end of the file if it never closes)."""
-    for i in range(start + 1, len(lines)):
-        match = _FENCE.match(lines[i])
-        closes = match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
-        if closes and not lines[i].strip().strip(fence[0]):
-            return i + 1
-    return len(lines)
+def _code(token: Token, first: int, last: int) -> Part:
+    """A code block, with its fence lines when it is fenced (an unclosed fence has one)."""
+    if token.type != "fence":
+        return Part("code", first, last)
+    body_end = first + token.content.count("\n")
+    return Part("code", first, last, markers=frozenset({first, *range(body_end + 1, last + 1)}))
 
 
-def parse_markdown(text: str) -> ParsedMarkdown:
-    """Parse a whole file into sections; line numbers are 1-based positions in `text`."""
+def _nested(block: MdBlock) -> list[Part]:
+    """Headings, code, tables and rules inside a list or a quote, each a part of its own."""
+    parts = []
+    for i, token in enumerate(block.tokens):
+        kind = _KINDS.get(token.type)
+        if kind is None or kind in _PROSE_KINDS or token.map is None:
+            continue
+        first, last = token.map[0] + 1, min(token.map[1], block.end_line)
+        if kind == "heading":
+            parts.append(_heading(block.tokens, i, first, last))
+        elif kind == "code":
+            parts.append(_code(token, first, last))
+        else:
+            parts.append(Part(_PART_OF[kind], first, last))
+    return parts
+
+
+def _prose(lines: Sequence[str], block: MdBlock, inner: list[Part]) -> list[Part]:
+    """A prose block's runs of non-blank lines that no nested part holds, and the nested parts."""
+    taken = {n for p in inner for n in range(p.start_line, p.end_line + 1)}
+    parts, run = list(inner), []
+    for n in range(block.start_line, block.end_line + 2):
+        if n <= block.end_line and n not in taken and lines[n - 1].strip():
+            run.append(n)
+        elif run:
+            parts.append(Part("prose", run[0], run[-1]))
+            run = []
+    return sorted(parts, key=lambda p: p.start_line)
+
+
+def _parts(lines: Sequence[str], blocks: Sequence[MdBlock]) -> list[Part]:
+    parts: list[Part] = []
+    for block in blocks:
+        if block.kind in _PROSE_KINDS:
+            parts += _prose(lines, block, _nested(block))
+        elif block.kind == "heading":
+            parts.append(_heading(block.tokens, 0, block.start_line, block.end_line))
+        elif block.kind == "code":
+            parts.append(_code(block.tokens[0], block.start_line, block.end_line))
+        else:
+            parts.append(Part(_PART_OF[block.kind], block.start_line, block.end_line))
+    merged: list[Part] = []
+    for part in parts:  # a list right under a paragraph continues its run of prose
+        last = merged[-1] if merged else None
+        if last and last.kind == part.kind == "prose" and part.start_line == last.end_line + 1:
+            merged[-1] = Part("prose", last.start_line, part.end_line)
+        else:
+            merged.append(part)
+    return merged
+
+
+def parse(text: str) -> MarkdownFile:
+    """Parse a whole file once; `text.split("\\n")` numbers its lines from 1."""
     lines = text.split("\n")
-    i, title, tags = front_matter(lines)
-    b = _Builder()
-    in_comment = False
-    while i < len(lines):
-        line = lines[i]
-        if in_comment:
-            in_comment = "-->" not in line
-            i += 1
-            continue
-        if (fence := _FENCE.match(line)) is not None:
-            end = _fence_end(lines, i, fence.group(1))
-            b.add_block(Block("code", tuple((n + 1, lines[n]) for n in range(i, end))))
-            i = end
-            continue
-        if (atx := _ATX.match(line)) is not None:
-            b.heading(len(atx.group(1)), _atx_text(line[atx.end() :]))
-            i += 1
-            continue
-        if (
-            _SETEXT.match(line)
-            and len(b.para) == 1
-            and not b.para[0][1].lstrip().startswith(("-", "*", "+"))
-        ):
-            _number, heading = b.para.pop()
-            b.heading(1 if line.strip().startswith("=") else 2, heading)
-            i += 1
-            continue
-        if (
-            "|" in line
-            and i + 1 < len(lines)
-            and _TABLE_DELIM.match(lines[i + 1])
-            and "-" in lines[i + 1]
-        ):
-            end = _table_end(lines, i)
-            b.add_block(Block("table", tuple((n + 1, lines[n]) for n in range(i, end))))
-            i = end
-            continue
-        stripped = line.strip()
-        if not stripped or _THEMATIC.match(line):
-            b.flush_para()
-        elif "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
-            kept = clean_prose_line(line.split("<!--", 1)[0])
-            if kept.strip():
-                b.para.append((i + 1, kept))
-            in_comment = True
-        elif not _LINK_DEF.match(line):
-            cleaned = clean_prose_line(line)
-            if cleaned.strip():
-                b.para.append((i + 1, cleaned))
-        i += 1
-    b.flush_section()
-    return ParsedMarkdown(title or b.first_h1, tags, tuple(b.sections))
+    skip, title, tags = front_matter(lines)
+    blocks = _blocks(lines, skip)
+    if skip:
+        blocks.insert(0, MdBlock("front", 1, skip, ()))
+    return MarkdownFile(tuple(lines), title, tags, tuple(blocks), tuple(_parts(lines, blocks)))
+
+
+def parse_blocks(text: str) -> tuple[MdBlock, ...]:
+    """The top-level blocks of a Markdown file, in order, front matter first when there is any."""
+    return parse(text).blocks

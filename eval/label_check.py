@@ -23,7 +23,7 @@ from typing import Literal
 
 from corpus.documents import BUNDLED_NOTES_DIR, Document, discover
 from corpus.manifest import load_manifest
-from corpus.markdown import Section, parse_markdown
+from corpus.sections import Section, parse_markdown
 from eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
 from index.chunking import is_toc_heading
 

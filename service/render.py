@@ -1,7 +1,7 @@
 """Markdown to safe HTML for the page: passages with query terms and the best sentence marked,
 answer sentences, and whole notes block by block.
 
-markdown-it-py (corpus/blocks.py) parses and escapes. A few of its render rules are replaced:
+markdown-it-py (corpus/markdown.py) parses and escapes. A few of its render rules are replaced:
 query terms are marked inside text nodes as the token stream is rendered (never by a pattern
 over HTML); the best sentence is found in an inline token's plain text and wrapped by tokens
 added to that stream; links resolve against where the text came from and open in a new tab;
@@ -26,7 +26,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from corpus.blocks import BlockKind, parse_blocks, parser
+from corpus.markdown import BlockKind, parse_blocks, parser
 from service.highlight import matches, query_terms, stem
 
 _WORD = re.compile(r"\w+")

@@ -1,6 +1,6 @@
 """The prose sentences of a Markdown passage, as exact character spans of its text.
 
-The Markdown model (corpus/blocks.py) tells which lines are paragraphs (also inside list items);
+The Markdown model (corpus/markdown.py) tells which lines are paragraphs (also inside list items);
 headings, code, tables, quotes and HTML are never split into sentences. A span always indexes the passage
 text itself, so a sentence taken from it appears there verbatim, line breaks included.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from corpus.blocks import parse_blocks
+from corpus.markdown import parse_blocks
 
 # A sentence ends at . ! or ? (with any closing emphasis, quote or bracket), then white space,
 # then what starts a sentence: a capital, a digit, or Markdown opening one. A lower-case word

@@ -6,6 +6,7 @@ from pathlib import Path
 from corpus.documents import Document
 from index.chunking import Chunk, chunk_document
 from index.embedding import Embedder
+from service.render import note_blocks, passage_html
 
 
 def _doc(text: str, path: str = "n.md") -> Document:
@@ -114,3 +115,43 @@ def test_split_code_block_has_no_fence_only_piece(embedder: Embedder) -> None:
 def test_section_with_only_a_bare_link_is_not_a_passage(embedder: Embedder) -> None:
     text = "# Pattern\n\n## Usecase\n\nWhen predictions can wait.\n\n## Sample\n\nhttps://example.com/code\n"
     assert [c.heading for c in _chunks(embedder, text)] == ["Pattern > Usecase"]
+
+
+FOUR_BACKTICKS = (
+    "# T\n\nHow a fence is shown:\n\n````md\n```python\nx = 1\n```\n````\n\nAfter it.\n"
+)
+
+
+def test_a_fence_inside_a_longer_fence_is_one_code_block(embedder: Embedder) -> None:
+    chunks = _chunks(embedder, FOUR_BACKTICKS, target=5)  # small: each block is a chunk
+    assert [(c.start_line, c.end_line) for c in chunks] == [(3, 3), (5, 9), (11, 11)]
+    assert chunks[1].text == "````md\n```python\nx = 1\n```\n````"
+
+
+def test_the_note_view_and_the_page_show_a_chunk_as_the_chunker_read_it(
+    embedder: Embedder,
+) -> None:
+    code = _chunks(embedder, FOUR_BACKTICKS, target=5)[1]
+    blocks = note_blocks(FOUR_BACKTICKS, "/notes/n.md")
+    assert [(b.start_line, b.end_line) for b in blocks if b.kind == "code"] == [
+        (code.start_line, code.end_line)
+    ]
+    page = passage_html(code.text, "fence", None, code.part)
+    assert page == "<pre><code>```python\nx = 1\n```\n</code></pre>\n"
+
+
+def test_indented_code_is_code_to_the_chunker_as_to_the_page(embedder: Embedder) -> None:
+    text = "# T\n\nLicense:\n\n    Copyright 2017 Someone\n\n    Some License 4.0\n"
+    chunk = _chunks(embedder, text)[0]
+    assert chunk.text == "License:\n\n    Copyright 2017 Someone\n\n    Some License 4.0"
+    assert [b.kind for b in note_blocks(text, "/notes/n.md")] == ["heading", "paragraph", "code"]
+
+
+def test_pieces_of_a_long_outer_fence_keep_the_inner_fence_lines(embedder: Embedder) -> None:
+    code = "\n".join(f"result_{i} = transform(batch_{i}, size={i})" for i in range(120))
+    text = f"# T\n\n````md\n```python\n{code}\n```\n````\n"
+    chunks = _chunks(embedder, text)
+    assert len(chunks) > 1 and all(c.part and c.part.startswith("code block, part") for c in chunks)
+    assert chunks[0].text.startswith("```python\n") and chunks[-1].text.endswith("\n```")
+    assert not any("````" in c.text for c in chunks)
+    assert (chunks[0].start_line, chunks[-1].end_line) == (4, 125)

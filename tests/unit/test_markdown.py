@@ -1,71 +1,100 @@
+"""The Markdown model: typed top-level blocks with exact line spans, front matter counted."""
+
 from __future__ import annotations
 
-from corpus.markdown import clean_prose_line, parse_markdown, plain_text
+from corpus.markdown import parse, parse_blocks
+
+NOTE = """---
+title: T
+---
+# Title
+
+A paragraph
+that wraps.
+
+- one
+- two
+
+| a | b |
+| --- | --- |
+| 1 | 2 |
+
+````markdown
+```python
+x = 1
+```
+````
+
+> quoted
+
+---
+    indented code
+"""
 
 
-def _lines(text: str) -> list[str]:
-    return text.split("\n")
-
-
-def test_front_matter_is_read_not_indexed() -> None:
-    doc = "---\ntitle: My note\ntags: [a, b]\n---\n# Heading\n\nBody line.\n"
-    parsed = parse_markdown(doc)
-    assert parsed.title == "My note"
-    assert parsed.tags == ("a", "b")
-    assert [s.headings for s in parsed.sections] == [("Heading",)]
-    block = parsed.sections[0].blocks[0]
-    assert block.lines == ((7, "Body line."),)
-
-
-def test_breadcrumbs_follow_heading_levels() -> None:
-    doc = "# A\n\none\n\n## B\n\ntwo\n\n### C\n\nthree\n\n## D\n\nfour\n"
-    crumbs = [s.headings for s in parse_markdown(doc).sections]
-    assert crumbs == [("A",), ("A", "B"), ("A", "B", "C"), ("A", "D")]
-
-
-def test_code_fence_is_one_block_and_hides_headings() -> None:
-    doc = "# T\n\n```python\n# not a heading\nx = 1\n\ny = 2\n```\nafter\n"
-    section = parse_markdown(doc).sections[0]
-    kinds = [(b.kind, b.lines[0][0], b.lines[-1][0]) for b in section.blocks]
-    assert kinds == [("code", 3, 8), ("prose", 9, 9)]
-    assert section.headings == ("T",)
-
-
-def test_unclosed_fence_runs_to_end_of_file() -> None:
-    doc = "# T\n\n~~~\ncode\n## still code\n"
-    blocks = parse_markdown(doc).sections[0].blocks
-    assert [(b.kind, b.lines[-1][0]) for b in blocks] == [("code", 6)]
-
-
-def test_table_is_one_block_with_exact_lines() -> None:
-    doc = "# T\n\ntext\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n\nmore\n"
-    blocks = parse_markdown(doc).sections[0].blocks
-    assert [(b.kind, b.lines[0][0], b.lines[-1][0]) for b in blocks] == [
-        ("prose", 3, 3),
-        ("table", 5, 8),
-        ("prose", 10, 10),
+def test_blocks_have_kinds_and_file_line_spans() -> None:
+    spans = [(b.kind, b.start_line, b.end_line) for b in parse_blocks(NOTE)]
+    assert spans == [
+        ("front", 1, 3),
+        ("heading", 4, 4),
+        ("paragraph", 6, 7),
+        ("list", 9, 10),
+        ("table", 12, 14),
+        ("code", 16, 20),
+        ("quote", 22, 22),
+        ("rule", 24, 24),
+        ("code", 25, 25),
     ]
 
 
-def test_html_badges_images_and_comments_are_dropped() -> None:
-    doc = (
-        '# T\n\n<p align="center"><img src="x.png"></p>\n'
-        "[![ci](https://img.shields.io/x.svg)](https://ci)\n"
-        "Real text with ![pic](a.png) inline.\n<!-- hidden\nstill hidden -->\nvisible\n"
-    )
-    block = parse_markdown(doc).sections[0].blocks[0]
-    assert block.lines == ((5, "Real text with  inline."), (8, "visible"))
+def test_a_fence_inside_a_longer_fence_is_content() -> None:
+    code = next(b for b in parse_blocks(NOTE) if b.kind == "code")
+    assert code.tokens[0].content == "```python\nx = 1\n```\n"
+    assert code.tokens[0].map == [15, 20]  # file lines, 0-based and end-exclusive
 
 
-def test_setext_headings() -> None:
-    doc = "Title\n=====\n\nintro\n\nPart\n----\n\nbody\n"
-    sections = parse_markdown(doc).sections
-    assert [s.headings for s in sections] == [("Title",), ("Title", "Part")]
-    assert sections[1].blocks[0].lines == ((9, "body"),)
+def test_raw_html_is_never_parsed_as_html() -> None:
+    (block,) = parse_blocks("<script>alert(1)</script>\n")
+    assert block.kind == "paragraph"
+    assert [t.type for t in block.tokens[1].children or []] == ["text"]
 
 
-def test_plain_text_drops_link_targets_and_emphasis() -> None:
-    assert (
-        plain_text("see **[Feast](https://feast.dev)** and `code` :rocket:") == "see Feast and code"
-    )
-    assert clean_prose_line("a <b>bold</b> &amp; x < y") == "a bold & x < y"
+def test_an_unclosed_fence_runs_to_the_end() -> None:
+    blocks = parse_blocks("Intro.\n\n```\ncode\nmore\n")
+    assert [(b.kind, b.start_line, b.end_line) for b in blocks] == [
+        ("paragraph", 1, 1),
+        ("code", 3, 5),
+    ]
+
+
+def test_parts_say_what_each_line_is() -> None:
+    parts = [(p.kind, p.start_line, p.end_line) for p in parse(NOTE).parts]
+    assert parts == [
+        ("front", 1, 3),
+        ("heading", 4, 4),
+        ("prose", 6, 7),
+        ("prose", 9, 10),
+        ("table", 12, 14),
+        ("code", 16, 20),
+        ("prose", 22, 22),
+        ("rule", 24, 24),
+        ("code", 25, 25),
+    ]
+    fenced = parse(NOTE).parts[5]
+    assert fenced.markers == {16, 20}  # the inner ``` lines are code
+
+
+def test_headings_carry_level_and_inline_text() -> None:
+    (setext, atx) = parse("Intro *here*\n===\n\n### Deep ###\n").parts
+    assert (setext.level, setext.text, atx.level, atx.text) == (1, "Intro *here*", 3, "Deep")
+
+
+def test_prose_runs_join_a_list_under_a_paragraph_and_split_at_blank_lines() -> None:
+    text = "Notes:\n- one\n- two\n\n- three\n  ```\n  code\n  ```\n> quoted\n"
+    parts = [(p.kind, p.start_line, p.end_line) for p in parse(text).parts]
+    assert parts == [("prose", 1, 3), ("prose", 5, 5), ("code", 6, 8), ("prose", 9, 9)]
+
+
+def test_an_unclosed_fence_has_one_marker() -> None:
+    (code,) = parse("```\ncode\nmore\n").parts
+    assert (code.start_line, code.end_line, code.markers) == (1, 3, {1})

@@ -1,0 +1,148 @@
+"""A Markdown file as heading sections of blocks, with exact 1-based line numbers.
+
+What each line is comes from the Markdown model (corpus/markdown.py): front matter is read for
+its title and tags and never indexed; code blocks and tables are kept whole as single blocks;
+each run of prose lines is one block. From prose, raw HTML, HTML comments, images and badges
+are dropped; the text that is left keeps the line it came from, so citations point at real lines.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from corpus.markdown import MarkdownFile, Part, parse
+
+BlockKind = Literal["prose", "code", "table"]
+NumberedLine = tuple[int, str]
+
+# Bracket text excludes "[" so each "[" scans only to the next bracket: linear on any line.
+_BADGE = re.compile(r"\[!\[[^\[\]]*\]\([^)]*\)\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[[^\[\]]*\](\([^)]*\)|\[[^\[\]]*\])")
+_COMMENT = re.compile(r"<!--.*?-->")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# On long lines the link text excludes "[": the same for plain links, and linear however many
+# unmatched "[" a line holds (with _LINK each one scans to the next "]", quadratic in all).
+_LINK_LINEAR = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
+_LINEAR_FROM = 500
+_URL = re.compile(r"<?https?://[^\s)>]+>?")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`+)")
+_SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
+# Quote markers nested deeper than any real note; alone they would fill the model window.
+_DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or list (prose), a fenced code block, or a table."""
+
+    kind: BlockKind
+    lines: tuple[NumberedLine, ...]
+    markers: frozenset[int] = frozenset()  # a fenced code block's fence lines
+
+
+@dataclass(frozen=True)
+class Section:
+    """The blocks under one heading; `headings` is the breadcrumb from the top level down."""
+
+    headings: tuple[str, ...]
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class ParsedMarkdown:
+    title: str | None
+    tags: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+
+def plain_text(markdown: str) -> str:
+    """Inline Markdown reduced to words: link text kept, URLs and emphasis marks dropped."""
+    link = _LINK if len(markdown) < _LINEAR_FROM else _LINK_LINEAR
+    text = link.sub(r"\1", _DEEP_QUOTE.sub("", markdown))
+    text = _URL.sub("", text)
+    text = _SHORTCODE.sub("", text)
+    return _EMPHASIS.sub("", text).strip()
+
+
+def clean_prose_line(line: str) -> str:
+    """A prose line without images, badges, HTML tags or comments ("" when nothing is left)."""
+    closed = line.rfind("-->") + 3
+    if closed > 2:  # no comment can start after the last "-->"; scanning there would be quadratic
+        line = _COMMENT.sub("", line[:closed]) + line[closed:]
+    line = _BADGE.sub("", line)
+    line = _IMAGE.sub("", line)
+    line = _TAG.sub("", line)
+    return html.unescape(line).rstrip()
+
+
+@dataclass
+class _Builder:
+    """Mutable state while walking the lines once; produces immutable sections."""
+
+    stack: list[tuple[int, str]] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    para: list[NumberedLine] = field(default_factory=list)
+    first_h1: str | None = None
+
+    def flush_para(self) -> None:
+        if self.para:
+            self.blocks.append(Block("prose", tuple(self.para)))
+            self.para = []
+
+    def add_block(self, block: Block) -> None:
+        self.flush_para()
+        self.blocks.append(block)
+
+    def heading(self, level: int, text: str) -> None:
+        self.flush_para()
+        self.flush_section()
+        title = plain_text(clean_prose_line(text)) or text.strip()
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = title
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, title))
+
+    def flush_section(self) -> None:
+        self.flush_para()
+        if self.blocks:
+            crumbs = tuple(t for _, t in self.stack)
+            self.sections.append(Section(crumbs, tuple(self.blocks)))
+            self.blocks = []
+
+
+def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[NumberedLine], bool]:
+    """A prose part's lines as indexed text, and whether an HTML comment is still open after it."""
+    kept: list[NumberedLine] = []
+    for number, line in md.numbered(part):
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
+        if "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
+            line, in_comment = line.split("<!--", 1)[0], True
+        cleaned = clean_prose_line(line)
+        if cleaned.strip():
+            kept.append((number, cleaned))
+    return kept, in_comment
+
+
+def parse_markdown(text: str) -> ParsedMarkdown:
+    """Parse a whole file into sections; line numbers are 1-based positions in `text`."""
+    md = parse(text)
+    b = _Builder()
+    in_comment = False
+    for part in md.parts:
+        if part.kind == "heading":
+            b.heading(part.level, part.text)
+        elif part.kind in ("code", "table"):
+            b.add_block(Block(part.kind, md.numbered(part), part.markers))
+        elif part.kind == "prose":
+            b.flush_para()
+            b.para, in_comment = _prose_lines(md, part, in_comment)
+    b.flush_section()
+    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections))

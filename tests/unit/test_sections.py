@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from corpus.sections import clean_prose_line, parse_markdown, plain_text
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def test_front_matter_is_read_not_indexed() -> None:
+    doc = "---\ntitle: My note\ntags: [a, b]\n---\n# Heading\n\nBody line.\n"
+    parsed = parse_markdown(doc)
+    assert parsed.title == "My note"
+    assert parsed.tags == ("a", "b")
+    assert [s.headings for s in parsed.sections] == [("Heading",)]
+    block = parsed.sections[0].blocks[0]
+    assert block.lines == ((7, "Body line."),)
+
+
+def test_breadcrumbs_follow_heading_levels() -> None:
+    doc = "# A\n\none\n\n## B\n\ntwo\n\n### C\n\nthree\n\n## D\n\nfour\n"
+    crumbs = [s.headings for s in parse_markdown(doc).sections]
+    assert crumbs == [("A",), ("A", "B"), ("A", "B", "C"), ("A", "D")]
+
+
+def test_code_fence_is_one_block_and_hides_headings() -> None:
+    doc = "# T\n\n```python\n# not a heading\nx = 1\n\ny = 2\n```\nafter\n"
+    section = parse_markdown(doc).sections[0]
+    kinds = [(b.kind, b.lines[0][0], b.lines[-1][0]) for b in section.blocks]
+    assert kinds == [("code", 3, 8), ("prose", 9, 9)]
+    assert section.headings == ("T",)
+
+
+def test_unclosed_fence_runs_to_end_of_file() -> None:
+    doc = "# T\n\n~~~\ncode\n## still code\n"
+    blocks = parse_markdown(doc).sections[0].blocks
+    # to the file's last line (5): the "" after the final newline is no line of the file
+    assert [(b.kind, b.lines[-1][0]) for b in blocks] == [("code", 5)]
+
+
+def test_table_is_one_block_with_exact_lines() -> None:
+    doc = "# T\n\ntext\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n\nmore\n"
+    blocks = parse_markdown(doc).sections[0].blocks
+    assert [(b.kind, b.lines[0][0], b.lines[-1][0]) for b in blocks] == [
+        ("prose", 3, 3),
+        ("table", 5, 8),
+        ("prose", 10, 10),
+    ]
+
+
+def test_html_badges_images_and_comments_are_dropped() -> None:
+    doc = (
+        '# T\n\n<p align="center"><img src="x.png"></p>\n'
+        "[![ci](https://img.shields.io/x.svg)](https://ci)\n"
+        "Real text with ![pic](a.png) inline.\n<!-- hidden\nstill hidden -->\nvisible\n"
+    )
+    block = parse_markdown(doc).sections[0].blocks[0]
+    assert block.lines == ((5, "Real text with  inline."), (8, "visible"))
+
+
+def test_setext_headings() -> None:
+    doc = "Title\n=====\n\nintro\n\nPart\n----\n\nbody\n"
+    sections = parse_markdown(doc).sections
+    assert [s.headings for s in sections] == [("Title",), ("Title", "Part")]
+    assert sections[1].blocks[0].lines == ((9, "body"),)
+
+
+def test_plain_text_drops_link_targets_and_emphasis() -> None:
+    assert (
+        plain_text("see **[Feast](https://feast.dev)** and `code` :rocket:") == "see Feast and code"
+    )
+    assert clean_prose_line("a <b>bold</b> &amp; x < y") == "a bold & x < y"
