@@ -16,7 +16,7 @@ nested in a list or a quote are parts of their own, as they are to the renderer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,6 +84,13 @@ class MarkdownFile:
     tags: tuple[str, ...]
     blocks: tuple[MdBlock, ...]
     parts: tuple[Part, ...]
+
+    def paragraphs(self) -> Iterator[tuple[int, int]]:
+        """The first and last line of each paragraph, also inside list items and quotes."""
+        for block in self.blocks:
+            for token in block.tokens:
+                if token.type == "paragraph_open" and token.map is not None:
+                    yield token.map[0] + 1, token.map[1]
 
     def numbered(self, part: Part) -> tuple[tuple[int, str], ...]:
         """The part's lines with their 1-based numbers."""

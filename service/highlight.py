@@ -2,13 +2,19 @@
 
 A query word marks a passage word when their light stems agree (`stem`, `matches`);
 service/render.py marks them as it renders a passage. The best sentence is the one with the most
-distinct marked query terms, so it is always where the marks cluster.
+distinct marked query terms, so it is always where the marks cluster. Sentences are cut inside
+the units the Markdown model (corpus/markdown.py) finds in the passage: paragraphs, list items,
+quotes, headings, table rows and runs of code lines.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+from collections.abc import Iterable, Iterator
+
+from corpus.markdown import MarkdownFile, Part, PartKind, parse
 
 # Words too common to mark: English function words plus the question words people type.
 STOP_WORDS = frozenset(
@@ -22,9 +28,6 @@ _SUFFIXES = ("ing", "ed", "es", "s", "e")
 _MIN_STEM = 4
 # A sentence ends at . ! or ? (and any closing quote or bracket) followed by whitespace.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
-# Lines that start a unit of their own: blank, list item, quote, table row, heading or fence.
-_BLOCK_START = re.compile(r"\s*(?:$|[-*+>]\s|\d+[.)]\s|\||#|```|~~~)")
-_NOT_PROSE = re.compile(r"\s*(?:$|\||#|```|~~~)")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # passages repeat the same words; stemming is pure
@@ -60,25 +63,48 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Character spans of paragraphs, list items, table rows, headings and code lines."""
-    units: list[tuple[int, int]] = []
-    pos, prose_before = 0, False
-    for line in text.split("\n"):
-        end = pos + len(line)
-        if units and prose_before and not _BLOCK_START.match(line):
-            units[-1] = (units[-1][0], end)  # a wrapped line continues the paragraph above
-        elif line.strip():
-            units.append((pos, end))
-        prose_before = not _NOT_PROSE.match(line)
-        pos = end + 1
-    return units
+def _runs(numbers: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive line numbers, as (first, last)."""
+    for _, run in itertools.groupby(enumerate(numbers), lambda pair: pair[1] - pair[0]):
+        lines = [n for _, n in run]
+        yield lines[0], lines[-1]
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a Markdown passage, in order, without outer spaces."""
+def _line_units(md: MarkdownFile, part: Part) -> Iterator[tuple[int, int]]:
+    """A table's rows one by one; a code block's fence lines, and its runs of code lines."""
+    lines = range(part.start_line, part.end_line + 1)
+    filled = [n for n in lines if md.lines[n - 1].strip()]
+    if part.kind == "table":
+        yield from ((n, n) for n in filled)
+    else:
+        yield from ((n, n) for n in sorted(part.markers))
+        yield from _runs(n for n in filled if n not in part.markers)
+
+
+def _units(text: str, part: str | None) -> list[tuple[int, int]]:
+    """Character spans of paragraphs (a list item or quote with its marker), headings, table
+    rows and runs of code lines, as the Markdown model reads the passage; a piece of a long
+    block is read as the kind of block it came from."""
+    md = parse(text)
+    if part is None:
+        parts, units = md.parts, list(md.paragraphs())
+    else:
+        kind: PartKind = "table" if part.startswith("table") else "code"
+        parts, units = (Part(kind, 1, len(md.lines)),), []
+    for p in parts:
+        if p.kind == "heading":
+            units.append((p.start_line, p.end_line))
+        elif p.kind in ("code", "table"):
+            units += _line_units(md, p)
+    starts = list(itertools.accumulate((len(line) + 1 for line in md.lines), initial=0))
+    return [(starts[a - 1], starts[b - 1] + len(md.lines[b - 1])) for a, b in sorted(units)]
+
+
+def sentence_spans(text: str, part: str | None = None) -> list[tuple[int, int]]:
+    """Character spans of the sentences of a Markdown passage (or a piece of a long block, when
+    `part` names it), in order, without outer spaces."""
     spans = []
-    for start, end in _units(text):
+    for start, end in _units(text, part):
         cut = start
         for m in _SENTENCE_END.finditer(text, start, end):
             spans.append(_strip(text, cut, m.start()))
@@ -87,15 +113,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
-def best_sentence(text: str, question: str) -> str | None:
-    """The sentence of `text` with the most distinct query terms (then most marked words); None when none has any."""
+def best_sentence(text: str, question: str, part: str | None = None) -> str | None:
+    """The sentence of `text` with the most distinct query terms (then most marked words); None
+    when none has any. `part` is the passage's piece label, when it is a piece of a long block."""
     terms = query_terms(question)
     # Most words answer no term; one C-level test tells so before any per-term work.
     prefixes = tuple(t for t in terms if len(t) >= _MIN_STEM)
     whole = frozenset(t for t in terms if len(t) < _MIN_STEM)
     best, best_key = None, (0, 0)
     terms_of: dict[str, frozenset[str]] = {}  # a word's stem -> the query terms it answers
-    for start, end in sentence_spans(text):
+    for start, end in sentence_spans(text, part):
         found: set[str] = set()
         marked = 0
         for word in _WORD.findall(text, start, end):

@@ -87,7 +87,7 @@ def to_passage(
         text=hit.chunk.text,
         part=hit.chunk.part,
         citation=citation(hit.chunk, searcher, hashes),
-        best_sentence=best_sentence(hit.chunk.text, question),
+        best_sentence=best_sentence(hit.chunk.text, question, hit.chunk.part),
         weak=weak,
     )
 

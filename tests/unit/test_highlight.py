@@ -46,7 +46,9 @@ def test_sentences_follow_paragraphs_list_items_and_table_rows() -> None:
         "\n"
         "- item one\n"
         "- item two! Still item two\n"
+        "\n"
         "| a | b |\n"
+        "| - | - |\n"
         "| 1 | 2 |"
     )
     assert [text[s:e] for s, e in sentence_spans(text)] == [
@@ -56,8 +58,30 @@ def test_sentences_follow_paragraphs_list_items_and_table_rows() -> None:
         "- item two!",
         "Still item two",
         "| a | b |",
+        "| - | - |",
         "| 1 | 2 |",
     ]
+
+
+def test_sentences_read_lines_as_the_markdown_model_does() -> None:
+    code = "```python\n# a comment, not a heading\nx = 1\n\ny = 2\n```"
+    assert [code[s:e] for s, e in sentence_spans(code)] == [
+        "```python",
+        "# a comment, not a heading\nx = 1",
+        "y = 2",
+        "```",
+    ]
+    quote = "> A quoted sentence that\n> wraps. Another one."
+    assert [quote[s:e] for s, e in sentence_spans(quote)] == [
+        "> A quoted sentence that\n> wraps.",
+        "Another one.",
+    ]
+    rows = "| drift | psi |\n| skew | ks |"  # a table piece after the first: no header row
+    assert [rows[s:e] for s, e in sentence_spans(rows, "table, part 2 of 3")] == [
+        "| drift | psi |",
+        "| skew | ks |",
+    ]
+    assert best_sentence(rows, "what is skew?", "table, part 2 of 3") == "| skew | ks |"
 
 
 def test_best_sentence_has_the_most_distinct_terms() -> None:
