@@ -159,7 +159,8 @@ def _blocks(lines: Sequence[str], skip: int) -> list[MdBlock]:
 def _heading(tokens: Sequence[Token], i: int, first: int, last: int) -> Part:
     inline = tokens[i + 1] if i + 1 < len(tokens) else None
     text = inline.content if inline is not None and inline.type == "inline" else ""
-    return Part("heading", first, last, int(tokens[i].tag[1:]), text)
+    # a setext heading's text may wrap; a breadcrumb is one line
+    return Part("heading", first, last, int(tokens[i].tag[1:]), text.replace("\n", " "))
 
 
 def _code(token: Token, first: int, last: int) -> Part:

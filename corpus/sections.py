@@ -11,11 +11,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
-from corpus.markdown import MarkdownFile, Part, parse
+from corpus.markdown import MarkdownFile, Part, PartKind, parse
 
-BlockKind = Literal["prose", "code", "table"]
 NumberedLine = tuple[int, str]
 
 # Bracket text excludes "[" so each "[" scans only to the next bracket: linear on any line.
@@ -37,9 +35,9 @@ _DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
 
 @dataclass(frozen=True)
 class Block:
-    """A paragraph or list (prose), a fenced code block, or a table."""
+    """A run of prose lines (as indexed text), a whole code block, or a whole table."""
 
-    kind: BlockKind
+    kind: PartKind  # "prose", "code" or "table"
     lines: tuple[NumberedLine, ...]
     markers: frozenset[int] = frozenset()  # a fenced code block's fence lines
 
@@ -81,7 +79,7 @@ def clean_prose_line(line: str) -> str:
 
 @dataclass
 class _Builder:
-    """Mutable state while walking the lines once; produces immutable sections."""
+    """Mutable state while walking the parts once; produces immutable sections."""
 
     stack: list[tuple[int, str]] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)

@@ -85,8 +85,9 @@ def test_parts_say_what_each_line_is() -> None:
 
 
 def test_headings_carry_level_and_inline_text() -> None:
-    (setext, atx) = parse("Intro *here*\n===\n\n### Deep ###\n").parts
-    assert (setext.level, setext.text, atx.level, atx.text) == (1, "Intro *here*", 3, "Deep")
+    (setext, atx) = parse("Intro *here*\nwraps\n===\n\n### Deep ###\n").parts
+    assert (setext.level, setext.text, atx.level) == (1, "Intro *here* wraps", 3)
+    assert (atx.start_line, atx.text) == (5, "Deep")
 
 
 def test_prose_runs_join_a_list_under_a_paragraph_and_split_at_blank_lines() -> None:
