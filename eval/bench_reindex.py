@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from corpus.curated import load_curated
 from corpus.documents import BUNDLED_NOTES_DIR
-from corpus.manifest import load_manifest
 from corpus.sync import sync_readmes
 from index.pipeline import run_index
 from service.app import create_app
@@ -89,7 +89,7 @@ def main() -> None:
     settings = Settings(
         data_dir=work / "data", notes_dir=str(notes), bundled_notes=False, admin_token=TOKEN
     )
-    sync_readmes(load_manifest(), settings.readmes_dir, Path(args.mirror))
+    sync_readmes(load_curated(), settings.readmes_dir, Path(args.mirror))
     if Path(args.cache).is_file():
         (settings.data_dir / "cache").mkdir(parents=True)
         shutil.copy(args.cache, settings.data_dir / "cache" / "vectors.sqlite")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from corpus.curated import load_curated
 from corpus.documents import BUNDLED_NOTES_DIR, Document, discover
-from corpus.manifest import load_manifest
 from corpus.sections import Section, parse_markdown
 from eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
 from index.chunking import is_toc_heading
@@ -147,7 +147,7 @@ def check_labels(
 
 def corpus_documents(readmes_dir: Path | None, notes: Path = BUNDLED_NOTES_DIR) -> list[Document]:
     """The documents a default index is built from: the bundled notes and the synced READMEs."""
-    return list(discover([notes], readmes_dir, load_manifest()).documents)
+    return list(discover([notes], readmes_dir, load_curated()).documents)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,9 +31,9 @@ import httpx
 from corpus.errors import ConfigError, RagnotesError
 from eval.load_server import Server, serve_copy
 from eval.questions import load_questions
+from index.searcher import MODES
 from service.settings import Settings
 
-MODES = ("hybrid", "dense", "bm25")
 NOTE = "load-test-canary.md"
 
 

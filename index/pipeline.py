@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.curated import CuratedRepo
 from corpus.documents import MAX_FILE_BYTES, Discovery, discover
 from corpus.errors import ConfigError
-from corpus.manifest import CuratedRepo
 from index.ann import APPROXIMATE_ABOVE
 from index.build import BuildResult, build_index
 from index.chunking import DEFAULT_TARGET_TOKENS

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas import AskRequest, IndexInfo, Mode, Passage
+from index.searcher import Mode
+from service.schemas import AskRequest, IndexInfo, Passage
 
 Generator = Literal["extractive", "llm"]
 

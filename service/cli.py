@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from corpus.errors import ConfigError, RagnotesError
+from index.searcher import MODES
 from service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -35,13 +36,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.manifest import load_manifest
+    from corpus.curated import load_curated
     from corpus.sync import sync_readmes
 
     origin = f"the mirror {args.mirror}" if args.mirror else "GitHub"
     print(f"syncing curated READMEs from {origin} into {settings.readmes_dir}", file=sys.stderr)
     report = sync_readmes(
-        load_manifest(),
+        load_curated(),
         settings.readmes_dir,
         Path(args.mirror) if args.mirror else None,
         on_repo=lambda repo: print(
@@ -235,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question from the command line")
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="passages to show (1-50)")
-    ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    ask.add_argument("--mode", choices=MODES, default="hybrid")
     ask.add_argument("--source", help='"notes", "readmes" or one repo as owner/name')
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
     ask.set_defaults(handler=cmd_ask)
@@ -243,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     ans = sub.add_parser("answer", help="answer a question in a few cited sentences")
     ans.add_argument("question")
     ans.add_argument("-k", type=int, default=5, help="passages to draw on (1-50)")
-    ans.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    ans.add_argument("--mode", choices=MODES, default="hybrid")
     ans.add_argument("--source", help='"notes", "readmes" or one repo as owner/name')
     ans.add_argument(
         "--generator",

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Mode = Literal["hybrid", "dense", "bm25"]
+from index.searcher import Mode
+
 MAX_QUESTION_CHARS = 2000
 
 

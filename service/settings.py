@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from corpus.curated import load_curated
 from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES
-from corpus.manifest import load_manifest
 from index.ann import APPROXIMATE_ABOVE
 from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         return Sources(
             self.notes_roots(),
             self.readmes_dir if self.readmes else None,
-            tuple(load_manifest()),
+            tuple(load_curated()),
             int(self.max_file_mb * 1e6),
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.manifest import CuratedRepo, load_manifest
+from corpus.curated import CuratedRepo, load_curated
 from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings
@@ -88,7 +88,7 @@ def llm_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def readme_repo() -> CuratedRepo:
     """The curated repo whose first file the stand-in README plays."""
-    return load_manifest()[0]
+    return load_curated()[0]
 
 
 @pytest.fixture(scope="session")

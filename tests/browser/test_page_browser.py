@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from corpus.manifest import CuratedRepo
+from corpus.curated import CuratedRepo
 from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings

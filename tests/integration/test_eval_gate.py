@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.manifest import load_manifest
+from corpus.curated import load_curated
 from corpus.sync import sync_readmes
 from eval.questions import SPLITS, Split, load_questions, normalize, split_dir
 from eval.runner import run_questions
@@ -36,7 +36,7 @@ def full_index(
 ) -> Settings:
     """Settings whose data directory holds the full index, as `make run` would build it."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval-data"))
-    sync_readmes(load_manifest(), settings.readmes_dir, readme_mirror)
+    sync_readmes(load_curated(), settings.readmes_dir, readme_mirror)
     run_index(settings.sources(), embedder, settings.store(), target_tokens=settings.target_tokens)
     return settings
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.manifest import CuratedRepo
+from corpus.curated import CuratedRepo
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus.curated import load_curated
 from corpus.documents import Document
-from corpus.manifest import load_manifest
 from corpus.sync import sync_readmes
 from eval.label_check import check_labels, corpus_documents
 from eval.questions import Question, load_questions, split_dir
@@ -96,7 +96,7 @@ def test_a_question_copying_seven_words_is_refused() -> None:
 def full_corpus(tmp_path_factory: pytest.TempPathFactory, readme_mirror: Path) -> list[Document]:
     """The notes and the curated READMEs synced as `make sync` does, from the local mirror."""
     readmes = tmp_path_factory.mktemp("readmes")
-    sync_readmes(load_manifest(), readmes, readme_mirror)
+    sync_readmes(load_curated(), readmes, readme_mirror)
     return corpus_documents(readmes)
 
 

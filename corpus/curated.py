@@ -1,4 +1,4 @@
-"""The curated README manifest (`corpus/readmes.toml`): repos pinned to a commit."""
+"""The curated READMEs (`corpus/readmes.toml`): public repos pinned to a commit, and their files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from corpus.errors import ConfigError
 
-MANIFEST_PATH = Path(__file__).resolve().parent / "readmes.toml"
+CURATED_PATH = Path(__file__).resolve().parent / "readmes.toml"
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,12 @@ class CuratedRepo:
         return base if start is None else f"{base}#L{start}-L{end or start}"
 
 
-def load_manifest(path: Path = MANIFEST_PATH) -> list[CuratedRepo]:
-    """Read the manifest; a malformed entry is a ConfigError naming it."""
+def load_curated(path: Path = CURATED_PATH) -> list[CuratedRepo]:
+    """Read `corpus/readmes.toml`; a malformed entry is a ConfigError naming it."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read the README manifest {path}: {exc}") from exc
+        raise ConfigError(f"cannot read the curated README list {path}: {exc}") from exc
     repos = []
     for i, entry in enumerate(data.get("repo", []), 1):
         try:
