@@ -71,7 +71,7 @@ def run_answer_eval(options: AnswerEvalOptions) -> int:
             for name, o in results.items()
         },
         "outcomes": {name: outcome_rows(o) for name, o in results.items()},
-        "index": dict(searcher.manifest),
+        "index": searcher.manifest.to_json(),
         "llm": {"url": options.llm.url, "model": options.llm.model} if options.llm else None,
     }
     path = options.out or options.data_dir / "eval-answers.json"

@@ -100,7 +100,7 @@ def compare_backends(
     return {
         "cpu": cpu(),
         "figures": figures,
-        "vectors": {b: s.manifest["vectors"] for b, s in searchers.items()},
+        "vectors": {b: s.manifest.vectors for b, s in searchers.items()},
         "agreement": [a.__dict__ for a in agreements],
     }
 

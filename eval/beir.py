@@ -13,16 +13,19 @@ import hashlib
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
 
 from corpus.documents import Document, fingerprint
+from corpus.errors import RagnotesError
 from eval.beir_data import BeirDataset
 from eval.runner import EVAL_MODES
 from eval.scoring import Outcome
-from index.build import FORMAT_VERSION, build_index
-from index.chunking import CHUNKER_VERSION, Chunk
+from index.ann import DenseSpec
+from index.build import build_index
+from index.chunking import Chunk
 from index.embedding import Embedder, Progress
 from index.late_interaction import (
     DEFAULT_LATE_INTERACTION,
@@ -31,6 +34,7 @@ from index.late_interaction import (
     LateInteractionParams,
 )
 from index.lexical import LexicalIndex
+from index.manifest import Manifest
 from index.searcher import Hit, Mode, Searcher
 from index.store import BuildStore
 from index.vector_cache import VectorCache, embed_with_cache
@@ -54,18 +58,14 @@ def _is_current(
     """Whether the live build already indexes exactly these documents this way."""
     if store.current_id() is None:
         return False
-    manifest = store.read_manifest(store.live_dir())
-    wanted = {
-        "fingerprint": fingerprint(documents),
-        "target_tokens": target,
-        "model": embedder.name,
-        "backend": embedder.backend,
-        "vectors": embedder.vectors_id,
-        "chunker_version": CHUNKER_VERSION,
-        "format": FORMAT_VERSION,
-        "late_interaction": LATE_INTERACTION_VERSION,
-    }
-    return all(manifest.get(key) == value for key, value in wanted.items())
+    try:
+        manifest = Manifest.read(store.live_dir())
+    except RagnotesError:
+        return False  # unreadable or of another format: build it again
+    return (
+        manifest.fingerprint == fingerprint(documents)
+        and manifest.compatible_with(embedder, target, late_interaction=True) is None
+    )
 
 
 def chunked_searcher(
@@ -101,24 +101,25 @@ def whole_doc_searcher(
     dense = faiss.IndexFlatIP(embedder.dim)
     dense.add(embedded.vectors)
     rows = LateInteractionIndex.pack(embedded.late_interaction or [], embedder.dim)
-    manifest = {
-        "build_id": f"{dataset.name}-whole-docs",
-        "model": embedder.name,
-        "backend": embedder.backend,
-        "dim": embedder.dim,
-        "max_tokens": embedder.max_tokens,
-        "file_count": len(texts),
-        "chunk_count": len(texts),
-        "whole_docs": True,
-        "late_interaction": LATE_INTERACTION_VERSION,
-    }
+    manifest = Manifest.new(
+        embedder,
+        build_id=f"{dataset.name}-whole-docs",
+        chunker_version="whole-docs",  # no chunker: one passage per document
+        target_tokens=None,
+        file_count=len(texts),
+        chunk_count=len(texts),
+        sources=(dataset.name,),
+    )
+    manifest = replace(
+        manifest, dense_index=DenseSpec("flat"), late_interaction=LATE_INTERACTION_VERSION
+    )
     lexical = LexicalIndex.build(texts)
     return Searcher(data_dir, manifest, chunks, {}, dense, lexical, embedder, rows)
 
 
 def passages_per_query(searcher: Searcher) -> int:
     """Passages to ask for so that about RANKED_DOCS distinct documents come back."""
-    per_doc = len(searcher.chunks) / max(1, int(searcher.manifest["file_count"]))
+    per_doc = len(searcher.chunks) / max(1, searcher.manifest.file_count)
     return RANKED_DOCS * max(1, math.ceil(per_doc))
 
 

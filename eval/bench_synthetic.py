@@ -24,6 +24,7 @@ from eval.questions import load_questions
 from index import ann
 from index.fusion import DEFAULT_FUSION, fuse
 from index.lexical import LexicalIndex
+from index.manifest import Manifest
 from index.searcher import Searcher
 
 
@@ -59,6 +60,7 @@ import sys
 from pathlib import Path
 import faiss
 from index.lexical import LexicalIndex
+from index.manifest import Manifest
 
 def rss():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -155,9 +157,12 @@ def synthetic_bench(
         del vectors
         report["memory_mb"] = loaded_memory_mb(folder, n)
         dense = faiss.read_index(str(folder / "vectors.faiss"))
-        ann.configure(dense, report["dense_index"])
+        ann.configure(dense, spec)
         lexical = LexicalIndex.load(folder / "bm25", n)
-        searcher = Searcher(folder, {}, [], {}, dense, lexical, embedder)
+        manifest = Manifest.new(
+            embedder, build_id=f"synthetic-{n}", file_count=0, chunk_count=n, target_tokens=None
+        )
+        searcher = Searcher(folder, manifest, [], {}, dense, lexical, embedder)
         query_vectors = np.vstack([embedder.embed_query(q) for q in questions])
         report.update(_measure(searcher, exact, questions, query_vectors))
     return report

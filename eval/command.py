@@ -101,7 +101,7 @@ def _ours(options: EvalOptions, embedder: Embedder) -> tuple[dict[str, Any], Pat
     }
     labels = "judged" if options.judged else "strict"
     extra = {"passages_per_query": EVAL_DEPTH, "labels": labels}
-    report = build_split_report(outcomes, searcher.manifest, extra, labels)
+    report = build_split_report(outcomes, searcher.manifest.to_json(), extra, labels)
     return report, options.out or options.data_dir / "eval-report.json"
 
 
@@ -125,7 +125,7 @@ def _beir(options: EvalOptions, folder: Path, embedder: Embedder) -> tuple[dict[
         "whole_docs": options.whole_docs,
         "passages_per_query": passages_per_query(searcher),
     }
-    report = build_report("beir", outcomes, searcher.manifest, extra)
+    report = build_report("beir", outcomes, searcher.manifest.to_json(), extra)
     suffix = "-whole-docs" if options.whole_docs else ""
     return report, options.out or options.data_dir / "beir" / f"{dataset.name}{suffix}-report.json"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -91,10 +91,10 @@ def build_dense(
     return index, DenseSpec("flat")
 
 
-def configure(index: faiss.Index, spec: dict[str, Any] | None) -> None:
+def configure(index: faiss.Index, spec: DenseSpec | None) -> None:
     """Set a loaded index back to the search parameters chosen when it was built."""
-    if spec and spec.get("kind") == "ivf" and isinstance(index, faiss.IndexIVF):
-        index.nprobe = int(spec["nprobe"])
+    if spec is not None and spec.kind == "ivf" and isinstance(index, faiss.IndexIVF):
+        index.nprobe = spec.nprobe
 
 
 def search(

@@ -17,7 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,18 +28,14 @@ import numpy as np
 from corpus.documents import Document, fingerprint
 from corpus.errors import BuildFailed, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
-from index.chunking import CHUNKER_VERSION, DEFAULT_TARGET_TOKENS, Chunk, chunk_document
+from index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder, Progress
 from index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
 from index.lexical import LexicalIndex
-from index.store import MANIFEST, BuildStore, fsync_path, read_jsonl
+from index.manifest import Manifest
+from index.store import BuildStore, fsync_path, read_jsonl
 from index.vector_cache import Embedded, RowCodes, VectorCache, embed_with_cache
 
-# What a build's files hold: bump it with any change to chunks.jsonl, docs.jsonl, the manifest's
-# fields or the set of files. A build of another format is then refused with one line saying to
-# run `ragnotes index` (which rebuilds in full), never misread; tests/unit/test_build_format.py
-# fails when the records change and this number does not.
-FORMAT_VERSION = 1
 KEEP_BUILDS = 3
 
 
@@ -52,7 +48,7 @@ class BuildResult:
     chunks: int
     embedded: int  # chunks whose vectors were computed, not taken from the cache
     seconds: float
-    manifest: dict[str, Any]
+    manifest: Manifest
     reused_files: int = 0  # files whose chunks were taken from the previous build unchanged
     full_reason: str | None = None  # why nothing could be reused from the previous build
 
@@ -85,39 +81,6 @@ def chunk_all(
     return chunks, reused
 
 
-def first_mismatch(
-    manifest: dict[str, Any],
-    embedder: Embedder,
-    target_tokens: int | None = None,
-    late_interaction: bool = False,
-) -> tuple[str, Any, Any] | None:
-    """(setting, value in the build, value now) for the first setting that differs, else None.
-
-    Vectors from two models, or chunks from two chunkers, must never mix in one index. With
-    `late_interaction`, the build must also hold rows of the current late-interaction format.
-    """
-    expected: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "model": embedder.name,
-        "backend": embedder.backend,
-        "vectors": embedder.vectors_id,
-        "dim": embedder.dim,
-        "chunker_version": CHUNKER_VERSION,
-    }
-    if target_tokens is not None:
-        expected["target_tokens"] = target_tokens
-    if late_interaction:
-        expected["late_interaction"] = LATE_INTERACTION_VERSION
-    # Builds from before the manifest said its format are format 0; before the onnx backend, torch.
-    built = {"format": 0, "backend": "torch", **manifest}
-    if built["backend"] == "torch":
-        built.setdefault("vectors", built.get("model"))
-    for key, value in expected.items():
-        if built.get(key) != value:
-            return key, built.get(key), value
-    return None
-
-
 def previous_chunks(
     store: BuildStore, embedder: Embedder, target_tokens: int, late_interaction: bool = False
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
@@ -126,13 +89,12 @@ def previous_chunks(
         return {}, "no previous build"
     try:
         folder = store.live_dir()
-        manifest = store.read_manifest(folder)
+        manifest = Manifest.read(folder)
     except RagnotesError as exc:
         return {}, f"the previous build is unusable ({exc})"
-    mismatch = first_mismatch(manifest, embedder, target_tokens, late_interaction)
+    mismatch = manifest.compatible_with(embedder, target_tokens, late_interaction)
     if mismatch is not None:
-        key, built, now = mismatch
-        return {}, f"{key} changed ({built!r} -> {now!r})"
+        return {}, mismatch.reason()
     try:
         sha = {(d["source"], d["path"]): d["sha256"] for d in read_jsonl(folder / "docs.jsonl")}
         grouped: dict[ChunkKey, list[Chunk]] = {}
@@ -144,7 +106,7 @@ def previous_chunks(
             ).append(chunk)
     except (OSError, ValueError, TypeError, KeyError):
         return {}, "the previous build is unreadable"
-    if len(rows) != manifest.get("chunk_count"):  # a truncated file would drop a file's last chunks
+    if len(rows) != manifest.chunk_count:  # a truncated file would drop a file's last chunks
         return {}, f"the previous build's chunks.jsonl is truncated ({len(rows)} chunks listed)"
     return grouped, None
 
@@ -178,19 +140,17 @@ def write_build(
     chunks: Sequence[Chunk],
     vectors: np.ndarray,
     documents: Sequence[Document],
-    manifest: dict[str, Any],
+    manifest: Manifest,
     approximate_above: int = APPROXIMATE_ABOVE,
     late_interaction: Sequence[RowCodes] | None = None,
-) -> None:
-    """Every file of a build, manifest last, all flushed to disk.
+) -> Manifest:
+    """Every file of a build, manifest last, all flushed to disk; the manifest as written.
 
     With `late_interaction` (chunk i's rows), the build can re-rank by late interaction.
     """
     index, spec = build_dense(vectors, approximate_above)
-    manifest = {**manifest, "dense_index": asdict(spec)}
-    manifest["late_interaction"] = (
-        LATE_INTERACTION_VERSION if late_interaction is not None else None
-    )
+    version = LATE_INTERACTION_VERSION if late_interaction is not None else None
+    manifest = replace(manifest, dense_index=spec, late_interaction=version)
     faiss.write_index(index, str(folder / "vectors.faiss"))
     written = [folder / "vectors.faiss"]
     if late_interaction is not None:
@@ -202,11 +162,8 @@ def write_build(
     _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
     for path in [*written, *(folder / "bm25").iterdir()]:
         fsync_path(path)
-    with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    fsync_path(folder)
+    manifest.write(folder)
+    return manifest
 
 
 def build_index(
@@ -216,7 +173,6 @@ def build_index(
     *,
     target_tokens: int = DEFAULT_TARGET_TOKENS,
     progress: Progress | None = None,
-    extra: dict[str, Any] | None = None,
     full: bool = False,
     approximate_above: int = APPROXIMATE_ABOVE,
     late_interaction: bool = True,
@@ -239,24 +195,16 @@ def build_index(
             store, chunks, embedder, progress, reuse=not full, late_interaction=late_interaction
         )
         build_id = new_build_id()
-        manifest = {
-            "format": FORMAT_VERSION,
-            "build_id": build_id,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": embedder.name,
-            "backend": embedder.backend,
-            "vectors": embedder.vectors_id,
-            "dim": embedder.dim,
-            "chunker_version": CHUNKER_VERSION,
-            "target_tokens": target_tokens,
-            "max_tokens": embedder.max_tokens,
-            "file_count": len(documents),
-            "chunk_count": len(chunks),
-            "fingerprint": fingerprint(documents),
-            "sources": sorted({d.source for d in documents}),
-            **(extra or {}),
-        }
-        _write_and_publish(
+        manifest = Manifest.new(
+            embedder,
+            build_id=build_id,
+            target_tokens=target_tokens,
+            file_count=len(documents),
+            chunk_count=len(chunks),
+            fingerprint=fingerprint(documents),
+            sources=tuple(sorted({d.source for d in documents})),
+        )
+        manifest = _write_and_publish(
             store, build_id, chunks, embedded, documents, manifest, approximate_above
         )
         store.prune(KEEP_BUILDS)
@@ -304,13 +252,13 @@ def _write_and_publish(
     chunks: Sequence[Chunk],
     embedded: Embedded,
     documents: Sequence[Document],
-    manifest: dict[str, Any],
+    manifest: Manifest,
     approximate_above: int,
-) -> None:
+) -> Manifest:
     """Write the build beside the live one and flip the pointer; on failure leave no trace."""
     tmp = store.new_tmp_dir(build_id)
     try:
-        write_build(
+        manifest = write_build(
             tmp,
             chunks,
             embedded.vectors,
@@ -320,6 +268,7 @@ def _write_and_publish(
             embedded.late_interaction,
         )
         store.commit(tmp, build_id)
+        return manifest
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         why = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))

@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
 
-from corpus.errors import IndexMismatch
 from index import ann
-from index.build import first_mismatch
 from index.chunking import Chunk
 from index.embedding import Embedder
 from index.fusion import DEFAULT_FUSION, FusionParams, fuse
@@ -29,6 +27,7 @@ from index.late_interaction import (
     apply_late_interaction,
 )
 from index.lexical import LexicalIndex
+from index.manifest import Manifest
 from index.store import BuildStore, damaged, load_part, read_jsonl
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -62,30 +61,13 @@ class DocInfo:
     license: str | None
 
 
-def check_compatible(manifest: dict[str, Any], embedder: Embedder) -> None:
-    """Refuse an index made with another model, dimension, chunker or format."""
-    mismatch = first_mismatch(manifest, embedder)
-    if mismatch is not None:
-        key, built, now = mismatch
-        if key == "format":
-            age = "an older" if isinstance(built, int) and built < now else "another"
-            raise IndexMismatch(
-                f"the index was made by {age} version of ragnotes (build format {built!r}, "
-                f"this one reads {now!r}); run `ragnotes index` to rebuild it"
-            )
-        raise IndexMismatch(
-            f"the index was built with {key} {built!r} but this server uses {now!r}; "
-            "re-index with `ragnotes index --full`"
-        )
-
-
 class Searcher:
     """Search over one loaded build."""
 
     def __init__(
         self,
         folder: Path,
-        manifest: dict[str, Any],
+        manifest: Manifest,
         chunks: list[Chunk],
         docs: dict[tuple[str, str], DocInfo],
         dense: faiss.Index,
@@ -121,14 +103,16 @@ class Searcher:
 
     @property
     def build_id(self) -> str:
-        return str(self.manifest["build_id"])
+        return self.manifest.build_id
 
     @classmethod
     def load(cls, store: BuildStore, embedder: Embedder) -> Searcher:
         """The live build, checked against this embedder."""
         folder = store.live_dir()
-        manifest = store.read_manifest(folder)
-        check_compatible(manifest, embedder)
+        manifest = Manifest.read(folder)
+        mismatch = manifest.compatible_with(embedder)
+        if mismatch is not None:
+            raise mismatch.error()
         chunks = load_part(folder, "chunks.jsonl", lambda p: [Chunk(**r) for r in read_jsonl(p)])
         docs = load_part(
             folder,
@@ -136,17 +120,17 @@ class Searcher:
             lambda p: {(r["source"], r["path"]): DocInfo(**r) for r in read_jsonl(p)},
         )
         dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
-        ann.configure(dense, manifest.get("dense_index"))
+        ann.configure(dense, manifest.dense_index)
         lexical = load_part(folder, "bm25", lambda p: LexicalIndex.load(p, len(chunks)))
-        if len(chunks) != manifest.get("chunk_count") or dense.ntotal != len(chunks):
+        if len(chunks) != manifest.chunk_count or dense.ntotal != len(chunks):
             raise damaged(
                 folder,
                 f"chunks.jsonl holds {len(chunks)} chunks and vectors.faiss {dense.ntotal} "
-                f"vectors, but the manifest says {manifest.get('chunk_count')}",
+                f"vectors, but the manifest says {manifest.chunk_count}",
             )
         late_interaction = (
             load_part(folder, ROWS_FILE, lambda _: LateInteractionIndex.load(folder, len(chunks)))
-            if manifest.get("late_interaction") == LATE_INTERACTION_VERSION
+            if manifest.late_interaction == LATE_INTERACTION_VERSION
             else None
         )
         return cls(folder, manifest, chunks, docs, dense, lexical, embedder, late_interaction)

@@ -99,12 +99,6 @@ class BuildStore:
             raise damaged(folder, f"{MANIFEST} is missing from {folder}")
         return folder
 
-    def read_manifest(self, folder: Path) -> dict[str, Any]:
-        data = load_part(folder, MANIFEST, lambda path: json.loads(path.read_text("utf-8")))
-        if not isinstance(data, dict) or "build_id" not in data:
-            raise damaged(folder, f"{MANIFEST} is not a build manifest")
-        return data
-
     def new_tmp_dir(self, build_id: str) -> Path:
         self.builds_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.builds_dir / f".tmp-{build_id}"

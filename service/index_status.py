@@ -85,8 +85,8 @@ class ChangeCheck:
         """The build's time and size, and the files that changed since it."""
         m = searcher.manifest
         return IndexStatus(
-            built=readable_time(str(m["built_at"])),
-            files=int(m["file_count"]),
-            chunks=int(m["chunk_count"]),
+            built=readable_time(m.built_at),
+            files=m.file_count,
+            chunks=m.chunk_count,
             changes=self.changes(searcher),
         )

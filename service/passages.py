@@ -24,11 +24,11 @@ def index_info(searcher: Searcher) -> IndexInfo:
     """The build's identity as the API reports it."""
     m = searcher.manifest
     return IndexInfo(
-        build_id=str(m["build_id"]),
-        built_at=str(m["built_at"]),
-        model=str(m["model"]),
-        files=int(m["file_count"]),
-        chunks=int(m["chunk_count"]),
+        build_id=m.build_id,
+        built_at=m.built_at,
+        model=m.model,
+        files=m.file_count,
+        chunks=m.chunk_count,
     )
 
 

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from corpus.errors import IndexMismatch
-from index.build import FORMAT_VERSION
 from index.embedding import Embedder
+from index.manifest import FORMAT_VERSION
 from index.searcher import Searcher
 from service.app import create_app
 from service.cli import main
@@ -116,6 +116,6 @@ def test_a_change_to_what_a_build_holds_comes_with_a_new_format(built_settings: 
         "docs": first_record("docs.jsonl"),
     }
     assert holds == FORMATS.get(FORMAT_VERSION), (
-        "what a build holds changed: bump FORMAT_VERSION in index/build.py and record the new "
+        "what a build holds changed: bump FORMAT_VERSION in index/manifest.py and record the new "
         "format here (older builds are then refused with a message to re-index)"
     )

@@ -38,7 +38,7 @@ def _index(searcher: Searcher) -> LateInteractionIndex:
 def test_build_keeps_the_rows_of_each_chunk_in_chunk_order(
     searcher: Searcher, embedder: Embedder
 ) -> None:
-    assert searcher.manifest["late_interaction"] == LATE_INTERACTION_VERSION
+    assert searcher.manifest.late_interaction == LATE_INTERACTION_VERSION
     assert searcher.late_interaction is not None
     rows_index = _index(searcher)
     assert len(rows_index) == len(searcher.chunks)

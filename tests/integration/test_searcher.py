@@ -46,15 +46,13 @@ def test_html_and_badges_not_indexed(searcher: Searcher) -> None:
 
 def test_bad_files_skipped_and_rest_indexed(searcher: Searcher) -> None:
     assert {c.path for c in searcher.chunks} == {"serving.md", "monitoring.md"}
-    assert searcher.manifest["file_count"] == 2
+    assert searcher.manifest.file_count == 2
 
 
 def test_manifest_records_what_built_it(searcher: Searcher, embedder: Embedder) -> None:
     m = searcher.manifest
-    assert (
-        m["model"] == embedder.name and m["dim"] == 384 and m["chunk_count"] == len(searcher.chunks)
-    )
-    assert len(m["fingerprint"]) == 64 and m["chunker_version"]
+    assert m.model == embedder.name and m.dim == 384 and m.chunk_count == len(searcher.chunks)
+    assert len(m.fingerprint) == 64 and m.chunker_version
 
 
 def test_index_from_another_model_is_refused(built_settings: Settings, embedder: Embedder) -> None:
@@ -77,9 +75,9 @@ def test_above_the_threshold_the_build_is_approximate_and_still_finds_the_passag
     settings = built_settings.model_copy(update={"data_dir": tmp_path, "approximate_above": 1})
     index_configured(settings, embedder)
     searcher = Searcher.load(settings.store(), embedder)
-    spec = searcher.manifest["dense_index"]
-    assert spec["kind"] == "ivf" and spec["recall_at_10"] >= 0.98
-    assert searcher.dense.nprobe == spec["nprobe"]  # restored on load, not faiss's default of 1
+    spec = searcher.manifest.dense_index
+    assert spec is not None and spec.kind == "ivf" and spec.recall_at_10 >= 0.98
+    assert searcher.dense.nprobe == spec.nprobe  # restored on load, not faiss's default of 1
     exact = Searcher.load(built_settings.store(), embedder)
     question = "when should I prefer batch inference over online inference?"
     for mode in ("dense", "hybrid"):
