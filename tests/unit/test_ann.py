@@ -47,7 +47,7 @@ def test_a_reloaded_ivf_index_probes_as_built(tmp_path: Path) -> None:
     faiss.write_index(index, str(tmp_path / "v.faiss"))
     loaded = faiss.read_index(str(tmp_path / "v.faiss"))
     loaded.nprobe = 1
-    configure(loaded, {"kind": "ivf", "nprobe": spec.nprobe})
+    configure(loaded, spec)
     assert loaded.nprobe == spec.nprobe
 
 
