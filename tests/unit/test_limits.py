@@ -1,13 +1,10 @@
-"""The rate limiter's token bucket, on an injected clock, and where the server may listen."""
+"""The rate limiter's token bucket, on an injected clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from corpus.errors import ConfigError
-from service.bind import check_bind, is_loopback
 from service.limits import TokenBucket
-from service.settings import Settings
 
 
 class Clock:
@@ -60,39 +57,3 @@ def test_idle_clients_are_forgotten() -> None:
 def test_a_rate_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         TokenBucket(0)
-
-
-@pytest.mark.parametrize(
-    "host", ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]"]
-)
-def test_loopback_hosts(host: str) -> None:
-    assert is_loopback(host)
-    check_bind(host, "", None)
-
-
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "10.0.0.5", "example.org"])
-def test_other_hosts_need_allowed_names_or_a_read_token(host: str) -> None:
-    assert not is_loopback(host)
-    with pytest.raises(
-        ConfigError, match=r"RAGNOTES_ALLOWED_HOSTS.*RAGNOTES_API_TOKEN.*127\.0\.0\.1"
-    ):
-        check_bind(host, "", None)
-    with pytest.raises(ConfigError):
-        check_bind(host, " ", "")
-    check_bind(host, "notes.lan", None)
-    check_bind(host, "", "a-read-token")
-
-
-@pytest.mark.parametrize(
-    ("entries", "names"),
-    [
-        ("", []),
-        ("notes.lan", ["notes.lan"]),
-        (" Notes.LAN:8000 , 10.0.0.5 ", ["notes.lan", "10.0.0.5"]),
-        ("fe80::1,[fe80::2]:8000", ["[fe80::1]", "[fe80::2]"]),
-        ("*.example.org", ["*.example.org"]),
-    ],
-)
-def test_allowed_hosts_are_names_without_ports(entries: str, names: list[str]) -> None:
-    allowed = Settings(allowed_hosts=entries).allowed_host_list()
-    assert allowed == ["localhost", "127.0.0.1", "[::1]", *names]

@@ -1,8 +1,7 @@
-"""Sentence splitting respects Markdown, and extractive selection answers without repeating itself."""
+"""Sentence splitting respects Markdown: exact spans of prose only."""
 
 from __future__ import annotations
 
-from service.extractive import Drawn, Selection, extract
 from service.sentences import sentences
 
 PASSAGE = """## When to prefer batch inference
@@ -52,45 +51,3 @@ def test_short_fragments_and_list_intros_are_skipped() -> None:
     assert [s.text for s in sentences(text)] == [
         "A nightly job scores every pair of interest and stores them."
     ]
-
-
-def test_selection_prefers_answering_sentences_and_skips_repeats() -> None:
-    first = (
-        "Prefer batch inference when the inputs are known ahead of time. "
-        "Prefer batch inference when the inputs are known ahead of time, really. "
-        "The office has a nice coffee machine on the third floor."
-    )
-    second = "Online inference is needed when the inputs only exist at request time."
-    picks = extract(
-        "when should I prefer batch inference?",
-        [Drawn(1, "Serving", first), Drawn(2, "Serving", second)],
-        Selection(),
-    )
-    texts = [p.sentence.text for p in picks]
-    assert texts[0] == "Prefer batch inference when the inputs are known ahead of time."
-    assert "Prefer batch inference when the inputs are known ahead of time, really." not in texts
-    assert "The office has a nice coffee machine on the third floor." not in texts
-    assert 2 <= len(picks) <= 5
-    assert [p.rank for p in picks] == sorted(p.rank for p in picks)  # reading order
-
-
-def test_each_sentence_is_in_the_passage_it_cites() -> None:
-    passages = [
-        Drawn(1, "Batch", PASSAGE),
-        Drawn(2, "Online", "Online inference runs the model inside the request path."),
-    ]
-    picks = extract("when is batch inference the right choice?", passages)
-    assert 2 <= len(picks) <= 5
-    for p in picks:
-        assert p.sentence.text in passages[p.rank - 1].text
-
-
-def test_a_heading_that_holds_the_question_lifts_the_sentences_under_it() -> None:
-    under = "The inputs are known ahead of time and hours of staleness are fine."
-    other = "Batch jobs are often written in Spark and read from the warehouse."
-    picks = extract(
-        "when should I prefer batch inference?",
-        [Drawn(1, "Inference > When to prefer batch inference", under), Drawn(2, "Tools", other)],
-        Selection(least=1, keep=0.9),
-    )
-    assert [p.sentence.text for p in picks] == [under]

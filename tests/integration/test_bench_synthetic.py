@@ -1,14 +1,12 @@
-"""The benchmark's parts run on a small scale and report what they promise (figures are not judged)."""
+"""The synthetic-corpus benchmark runs on a small scale and reports what it promises (figures are not judged)."""
 
 from __future__ import annotations
 
 import pytest
 
 from eval.bench_synthetic import format_synthetic, synthetic_bench
-from eval.profile_query import STAGES, format_profile, profile
 from index.embedding import Embedder
 from index.searcher import Searcher
-from service.cli import _sizes
 from service.settings import Settings
 
 
@@ -32,18 +30,3 @@ def test_synthetic_corpus_above_the_threshold_is_approximate_and_measured(
     for key in ("embed_query", "dense_exact", "dense_approx", "bm25", "hybrid"):
         assert report[key]["p95_ms"] >= report[key]["p50_ms"] > 0
     assert "4,000 chunks" in format_synthetic([report])
-
-
-def test_profile_times_every_stage(searcher: Searcher) -> None:
-    report = profile(searcher, ["batch inference", "feature store skew"], rounds=1)
-    assert set(report["stages"]) == set(STAGES) and report["queries"] == 2
-    assert all(v["mean_ms"] >= 0 for v in report["stages"].values())
-    assert "total" in format_profile(report)
-
-
-def test_sizes_are_parsed_or_refused() -> None:
-    assert _sizes("100_000,1000000") == (100_000, 1_000_000)
-    assert _sizes("0") == (0,)
-    for bad in ("ten", "-5"):
-        with pytest.raises(Exception, match="chunk counts"):
-            _sizes(bad)
