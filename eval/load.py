@@ -15,7 +15,6 @@ import asyncio
 import json
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import httpx
 
 from corpus.errors import ConfigError, RagnotesError
 from eval.load_server import Server, serve_copy
+from eval.metrics import percentile
 from eval.questions import load_questions
 from index.searcher import MODES
 from service.settings import Settings
@@ -157,7 +157,6 @@ def summarize(
 ) -> dict[str, Any]:
     """The report: counts, latency percentiles (ms), throughput and the builds seen."""
     lat = tally.latencies_ms
-    cuts = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
     requests = tally.requests
     return {
         "clients": clients,
@@ -166,9 +165,7 @@ def summarize(
         "errors": sum(tally.errors.values()),
         "errors_by_kind": dict(tally.errors),
         "error_samples": tally.samples,
-        "latency_ms": {p: round(cuts[n - 1], 1) for p, n in (("p50", 50), ("p95", 95), ("p99", 99))}
-        if cuts
-        else {},
+        "latency_ms": {f"p{q}": round(percentile(lat, q), 1) for q in (50, 95, 99)} if lat else {},
         "queries_per_second": round(requests / elapsed, 1) if elapsed else 0.0,
         "build_before": builds[0],
         "build_after": builds[1],
