@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
-import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from corpus.curated import load_curated
 from corpus.documents import BUNDLED_NOTES_DIR
 from corpus.sync import sync_readmes
+from eval.loopback import served
+from eval.metrics import mean, percentile
+from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
@@ -36,17 +36,6 @@ QUERIES = [
     "HNSW vs IVF for approximate nearest neighbours",
     "calibration for ad click prediction",
 ]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _query_loop(base: str, stop: threading.Event, out: list[tuple[float, float]]) -> None:
@@ -71,6 +60,80 @@ def _reindex(http: httpx.Client) -> tuple[float, float, str]:
     return started, time.perf_counter(), str(status["build_id"])
 
 
+def _indexed(args: argparse.Namespace, work: Path) -> tuple[Settings, Embedder]:
+    """A copy of the bundled notes and the READMEs indexed in `work`, full and no-change builds timed."""
+    notes = work / "notes"
+    shutil.copytree(BUNDLED_NOTES_DIR, notes)
+    settings = Settings(
+        data_dir=work / "data", notes_dir=str(notes), bundled_notes=False, admin_token=TOKEN
+    )
+    sync_readmes(load_curated(), settings.readmes_dir, Path(args.mirror))
+    if Path(args.cache).is_file():
+        (settings.data_dir / "cache").mkdir(parents=True)
+        shutil.copy(args.cache, settings.data_dir / "cache" / "vectors.sqlite")
+    embedder = settings.load_embedder()
+    if not args.skip_full:
+        full, _ = run_index(settings.sources(), embedder, settings.store(), full=True)
+        print(
+            f"full rebuild (re-embed everything): {full.files} files, {full.chunks} chunks, {full.seconds:.1f} s"
+        )
+    warm, _ = run_index(settings.sources(), embedder, settings.store())
+    print(f"no-change rebuild: {warm.files} files, {warm.chunks} chunks, {warm.seconds:.2f} s")
+    return settings, embedder
+
+
+def _idle_latencies(base: str, seconds: float) -> list[float]:
+    """Query latencies (ms) with no build running."""
+    idle: list[tuple[float, float]] = []
+    stop = threading.Event()
+    loop = threading.Thread(target=_query_loop, args=(base, stop, idle))
+    loop.start()
+    time.sleep(seconds)
+    stop.set()
+    loop.join()
+    return [ms for _, ms in idle]
+
+
+def _add_one_note(http: httpx.Client, notes: Path) -> float:
+    """Seconds from writing a note to finding it over HTTP, through one re-index job."""
+    (notes / "bench-added.md").write_text(
+        "# Added note\n\nThe axolotl ranking trick reorders feeds by freshness.\n"
+    )
+    started = time.perf_counter()
+    _reindex(http)
+    while not any(
+        p["citation"]["path"] == "bench-added.md"
+        for p in http.get("/api/search", params={"q": "axolotl ranking trick", "k": 3}).json()[
+            "passages"
+        ]
+    ):
+        time.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def _during_jobs(
+    http: httpx.Client, base: str, notes: Path, seconds: float
+) -> tuple[list[float], list[tuple[float, float]]]:
+    """Re-index jobs back to back for `seconds` while a client queries: the latencies (ms) of
+    queries sent while a job ran, and each job's (start, end)."""
+    during: list[tuple[float, float]] = []
+    windows: list[tuple[float, float]] = []
+    stop = threading.Event()
+    loop = threading.Thread(target=_query_loop, args=(base, stop, during))
+    loop.start()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        (notes / "bench-added.md").write_text(
+            f"# Added note\n\nRevision {len(windows)} of the axolotl ranking trick.\n"
+        )
+        start, end, _ = _reindex(http)
+        windows.append((start, end))
+    stop.set()
+    loop.join()
+    in_job = [ms for t, ms in during if any(a <= t <= b for a, b in windows)]
+    return in_job, windows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -84,87 +147,25 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ragnotes-bench-"))
+    settings, embedder = _indexed(args, work)
     notes = work / "notes"
-    shutil.copytree(BUNDLED_NOTES_DIR, notes)
-    settings = Settings(
-        data_dir=work / "data", notes_dir=str(notes), bundled_notes=False, admin_token=TOKEN
-    )
-    sync_readmes(load_curated(), settings.readmes_dir, Path(args.mirror))
-    if Path(args.cache).is_file():
-        (settings.data_dir / "cache").mkdir(parents=True)
-        shutil.copy(args.cache, settings.data_dir / "cache" / "vectors.sqlite")
-    embedder = settings.load_embedder()
-
-    if not args.skip_full:
-        full, _ = run_index(settings.sources(), embedder, settings.store(), full=True)
-        print(
-            f"full rebuild (re-embed everything): {full.files} files, {full.chunks} chunks, {full.seconds:.1f} s"
-        )
-    warm, _ = run_index(settings.sources(), embedder, settings.store())
-    print(f"no-change rebuild: {warm.files} files, {warm.chunks} chunks, {warm.seconds:.2f} s")
-
-    port = _free_port()
     app = create_app(settings, embedder)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    app.state.build_worker.wait_ready()  # measure queries, not the worker's model loading
-
-    idle: list[tuple[float, float]] = []
-    stop = threading.Event()
-    loop = threading.Thread(target=_query_loop, args=(base, stop, idle))
-    loop.start()
-    time.sleep(args.seconds)
-    stop.set()
-    loop.join()
-    idle_ms = [ms for _, ms in idle]
-
-    with httpx.Client(base_url=base, timeout=60) as http:
-        (notes / "bench-added.md").write_text(
-            "# Added note\n\nThe axolotl ranking trick reorders feeds by freshness.\n"
-        )
-        started = time.perf_counter()
-        _reindex(http)
-        while not any(
-            p["citation"]["path"] == "bench-added.md"
-            for p in http.get("/api/search", params={"q": "axolotl ranking trick", "k": 3}).json()[
-                "passages"
-            ]
-        ):
-            time.sleep(0.1)
-        added_s = time.perf_counter() - started
-
-        during: list[tuple[float, float]] = []
-        windows: list[tuple[float, float]] = []
-        stop = threading.Event()
-        loop = threading.Thread(target=_query_loop, args=(base, stop, during))
-        loop.start()
-        deadline = time.perf_counter() + args.seconds
-        n = 0
-        while time.perf_counter() < deadline:
-            (notes / "bench-added.md").write_text(
-                f"# Added note\n\nRevision {n} of the axolotl ranking trick.\n"
-            )
-            start, end, _ = _reindex(http)
-            windows.append((start, end))
-            n += 1
-        stop.set()
-        loop.join()
-    server.should_exit = True
-    in_job = [ms for t, ms in during if any(a <= t <= b for a, b in windows)]
+    with served(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+        app.state.build_worker.wait_ready()  # measure queries, not the worker's model loading
+        idle_ms = _idle_latencies(base, args.seconds)
+        added_s = _add_one_note(http, notes)
+        in_job, windows = _during_jobs(http, base, notes, args.seconds)
 
     print(f"add one note -> searchable over HTTP: {added_s:.2f} s (target < 3 s)")
     print(
-        f"re-index jobs run back to back: {n}, mean {statistics.mean(b - a for a, b in windows):.2f} s each"
+        f"re-index jobs run back to back: {len(windows)}, mean {mean([b - a for a, b in windows]):.2f} s each"
     )
     print(
-        f"query latency idle:        n={len(idle_ms)} p50={_pct(idle_ms, 0.5):.1f} ms p99={_pct(idle_ms, 0.99):.1f} ms"
+        f"query latency idle:        n={len(idle_ms)} p50={percentile(idle_ms, 50):.1f} ms p99={percentile(idle_ms, 99):.1f} ms"
     )
     print(
-        f"query latency during jobs: n={len(in_job)} p50={_pct(in_job, 0.5):.1f} ms p99={_pct(in_job, 0.99):.1f} ms "
-        f"(target p99 < {2 * _pct(idle_ms, 0.99):.1f} ms)"
+        f"query latency during jobs: n={len(in_job)} p50={percentile(in_job, 50):.1f} ms p99={percentile(in_job, 99):.1f} ms "
+        f"(target p99 < {2 * percentile(idle_ms, 99):.1f} ms)"
     )
     shutil.rmtree(work, ignore_errors=True)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from corpus.errors import ConfigError
+from eval.loopback import free_port
 from index.store import MANIFEST, BuildStore
 from service.bind import is_loopback
 
@@ -53,12 +53,6 @@ def copy_index(source: Path, target: Path) -> str:
     return build_id
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.bind((host.strip("[]"), 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -86,7 +80,7 @@ def serve_copy(data_dir: Path, scratch: Path, host: str, token: str) -> Iterator
     data, notes = scratch / "data", scratch / "notes"
     notes.mkdir(parents=True)
     copy_index(data_dir, data)
-    port = _free_port(host)
+    port = free_port(host)
     extra_notes = [p for p in os.environ.get("RAGNOTES_NOTES_DIR", "").split(os.pathsep) if p]
     env = {
         **os.environ,

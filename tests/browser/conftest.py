@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from eval.loopback import served
 from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings
@@ -42,31 +37,20 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """`app` under real uvicorn, in a thread, on a free loopback port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(1200):  # up to a minute
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.05)
-    if not server.started:
-        pytest.fail("uvicorn did not start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test starts a browser: one that does not belongs in tests/integration."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and "browser" not in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} starts no browser: move it to tests/integration"
+            )
 
 
 @pytest.fixture(scope="session")
 def page_url(page_settings: Settings, embedder: Embedder) -> Iterator[str]:
     """Base URL of the app under real uvicorn."""
-    with serve(create_app(page_settings, embedder)) as url:
+    with served(create_app(page_settings, embedder)) as url:
         yield url
 
 

@@ -11,10 +11,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from corpus.curated import CuratedRepo
+from eval.loopback import served
 from index.embedding import Embedder
 from service.app import create_app
 from service.settings import Settings
-from tests.browser.conftest import open_context, screenshot, serve
+from tests.browser.conftest import open_context, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -321,7 +322,7 @@ def llm_page_url(page_settings: Settings, embedder: Embedder, llm_url: str) -> I
     settings = page_settings.model_copy(
         update={"llm_url": llm_url, "llm_max_tokens": 48, "llm_timeout": 300}
     )
-    with serve(create_app(settings, embedder)) as url:
+    with served(create_app(settings, embedder)) as url:
         yield url
 
 
@@ -350,7 +351,7 @@ def test_an_llm_server_that_is_down_is_named_and_the_passages_stay(
 ) -> None:
     down = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
     settings = page_settings.model_copy(update={"llm_url": down, "llm_timeout": 5})
-    with serve(create_app(settings, embedder)) as url:
+    with served(create_app(settings, embedder)) as url:
         page.goto(f"{url}/")
         type_query(page, ANSWERED)
         expect(page.locator("#answer .failed")).to_contain_text(down, timeout=60_000)

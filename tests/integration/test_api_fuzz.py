@@ -28,11 +28,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from eval.loopback import served
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
 from tests.conftest import fixture_settings
-from tests.servers import served
 
 TOKEN = "fuzz-token"
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE

@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from eval.loopback import served
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
 from service.login import COOKIE
 from service.settings import Settings
 from tests.conftest import FIXTURES, fixture_settings
-from tests.servers import served
 
 ADMIN, READ = "admin-secret", "read-secret"
 ASK = {"question": "nightly precomputed recommendations", "k": 1}

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from eval.loopback import served
 from index.embedding import Embedder
 from service.app import create_app
 from service.cli import main
 from service.limits import MAX_BODY_BYTES
 from service.settings import Settings
-from tests.servers import served
 
 ASK = {"question": "nightly precomputed recommendations", "k": 1}
 JSON = {"content-type": "application/json"}

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from eval.loopback import free_port
 from index.embedding import Embedder
 from service.app import create_app
 from service.cli import main
@@ -23,7 +24,6 @@ from service.settings import Settings
 from service.support import is_supported
 from tests.integration.test_answer_api import BATCH, OFF_TOPIC, _sse
 from tests.llm import MODEL_ALIAS, canned_server, silent_server
-from tests.servers import free_port
 
 SHORT = 64  # tokens a reply may have: enough for two cited sentences, quick on two cores
 

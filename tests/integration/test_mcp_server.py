@@ -28,11 +28,11 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from corpus.documents import BUNDLED_NOTES_DIR
+from eval.loopback import served
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
-from tests.servers import served
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 QUESTION = "what is a point-in-time join"

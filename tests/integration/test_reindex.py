@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
+from eval.loopback import served
 from index.embedding import Embedder
 from index.pipeline import run_index
 from service.app import create_app
@@ -201,26 +200,10 @@ def test_watch_mode_reindexes_once_per_burst(indexed: Settings, embedder: Embedd
         assert client.get("/api/index").json()["live"]["files"] == 6
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(indexed: Settings, embedder: Embedder) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(indexed, embedder), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    _wait_for(lambda: server.started)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served(create_app(indexed, embedder)) as base:
+        yield base
 
 
 def test_queries_during_reindex_see_exactly_one_build(live_server: str, indexed: Settings) -> None:
