@@ -25,11 +25,6 @@ class CuratedRepo:
         """Folder name in a mirror or the data directory: OWNER__NAME."""
         return self.name.replace("/", "__")
 
-    def url(self, path: str, start: int | None = None, end: int | None = None) -> str:
-        """A GitHub permalink pinned to the commit, with line anchors when given."""
-        base = f"https://github.com/{self.name}/blob/{self.commit}/{path}"
-        return base if start is None else f"{base}#L{start}-L{end or start}"
-
 
 def load_curated(path: Path = CURATED_PATH) -> list[CuratedRepo]:
     """Read `corpus/readmes.toml`; a malformed entry is a ConfigError naming it."""
