@@ -1,0 +1,97 @@
+"""The repository keeps its shape: the product never imports the tooling, and tests sit where
+their names say (ARCHITECTURE.md, "Product and tooling").
+
+Read from the sources with `ast`, so a lazy import inside a function counts as much as one at the
+top of a module, and nothing is imported to find out.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCT = ("corpus", "index", "service")
+TOOLING = "eval"
+# What a unit test never needs: an app, a server or an index build (integration tests use them).
+NOT_IN_UNIT_TESTS = ("service.app", "index.pipeline", "eval.loopback", "fastapi.testclient")
+# Integration tests named after a flow that crosses several modules rather than after one module.
+FLOWS = {
+    "api_fuzz": "every API operation fuzzed from the OpenAPI schema",
+    "damaged_build": "a damaged live build: 503s naming it, the loaded copy kept, recovery",
+    "eval_gate": "ragnotes eval on the full index holds the baseline",
+    "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
+    "serve": "`ragnotes serve` as a process, over real HTTP",
+}
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted(p for p in (ROOT / package).glob("*.py") if p.name != "__init__.py")
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    """Every module an `import` or `from ... import` names, at any depth, plus the names handed
+    to importlib.import_module or __import__ as literals."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__") and node.args:
+                first = node.args[0]
+                names.add(str(first.value) if isinstance(first, ast.Constant) else "<computed>")
+    return names
+
+
+MODULE_NAMES = {p.stem for package in (*PRODUCT, TOOLING) for p in _modules(package)}
+
+
+def test_no_product_module_imports_eval() -> None:
+    offenders = {}
+    for path in (p for package in PRODUCT for p in _modules(package)):
+        imported = _imported(ast.parse(path.read_text(encoding="utf-8")))
+        bad = sorted(n for n in imported if n.split(".")[0] == TOOLING or n == "<computed>")
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}, "eval/ is tooling: the product may not import it"
+
+
+def test_the_tools_are_reached_by_entry_point_only() -> None:
+    """`ragnotes eval|bench|load` name eval/ in pyproject's entry points, which the CLI looks up
+    by name at run time; the console script itself is the product's."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    tools = project["entry-points"]["ragnotes.tools"]
+    assert tools and all(target.startswith(f"{TOOLING}.") for target in tools.values())
+    assert all(t.split(".")[0] in PRODUCT for t in project["scripts"].values())
+
+
+def _test_names(folder: str) -> list[str]:
+    files = sorted((ROOT / "tests" / folder).glob("test_*.py"))
+    return [p.stem.removeprefix("test_") for p in files]
+
+
+def test_unit_tests_are_named_after_the_module_they_test() -> None:
+    misnamed, unimported, too_big = [], [], []
+    for name in _test_names("unit"):
+        path = ROOT / "tests" / "unit" / f"test_{name}.py"
+        imported = _imported(ast.parse(path.read_text(encoding="utf-8")))
+        if name not in MODULE_NAMES:
+            misnamed.append(path.name)
+        elif not any(n.split(".")[-1] == name for n in imported):
+            unimported.append(path.name)
+        if imported & set(NOT_IN_UNIT_TESTS):
+            too_big.append(path.name)
+    assert misnamed == [], "each tests/unit/test_<x>.py tests the module <x>.py"
+    assert unimported == [], "a unit test file imports the module it is named after"
+    assert too_big == [], f"unit tests import none of {NOT_IN_UNIT_TESTS}: tests/integration does"
+
+
+def test_integration_tests_are_named_after_a_module_or_a_flow() -> None:
+    names = _test_names("integration")
+    assert [n for n in names if n not in MODULE_NAMES and n not in FLOWS] == []
+    assert sorted(set(FLOWS) - set(names)) == []  # no exemption outlives its file
