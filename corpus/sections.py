@@ -130,17 +130,27 @@ def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[N
 
 
 def parse_markdown(text: str) -> ParsedMarkdown:
-    """Parse a whole file into sections; line numbers are 1-based positions in `text`."""
+    """Parse a whole file into sections; line numbers are 1-based positions in `text`.
+
+    An HTML comment hides all it holds, blank lines and whole blocks included, so the prose
+    around it stays one block.
+    """
     md = parse(text)
     b = _Builder()
     in_comment = False
     for part in md.parts:
-        if part.kind == "heading":
+        if in_comment and part.kind != "prose":
+            in_comment = not any("-->" in line for _, line in md.numbered(part))
+        elif part.kind == "heading":
             b.heading(part.level, part.text)
         elif part.kind in ("code", "table"):
             b.add_block(Block(part.kind, md.numbered(part), part.markers))
         elif part.kind == "prose":
+            if not in_comment:
+                b.flush_para()
+            kept, in_comment = _prose_lines(md, part, in_comment)
+            b.para += kept
+        else:
             b.flush_para()
-            b.para, in_comment = _prose_lines(md, part, in_comment)
     b.flush_section()
     return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections))

@@ -70,3 +70,10 @@ def test_plain_text_drops_link_targets_and_emphasis() -> None:
         plain_text("see **[Feast](https://feast.dev)** and `code` :rocket:") == "see Feast and code"
     )
     assert clean_prose_line("a <b>bold</b> &amp; x < y") == "a bold & x < y"
+
+
+def test_an_html_comment_hides_whole_blocks_and_the_prose_around_it_stays_one_block() -> None:
+    doc = "# T\n\nIntro.\n<!--\n## Draft\n\n```\nsecret code\n```\n-->\nAfter.\n"
+    (section,) = parse_markdown(doc).sections
+    assert section.headings == ("T",)
+    assert [b.lines for b in section.blocks] == [((3, "Intro."), (11, "After."))]
