@@ -135,7 +135,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
     An HTML comment hides all it holds, blank lines and whole blocks included, so the prose
     around it stays one block.
     """
-    md = parse(text)
+    md = parse(text, inline=False)
     b = _Builder()
     in_comment = False
     for part in md.parts:

@@ -81,11 +81,13 @@ def _line_units(md: MarkdownFile, part: Part) -> Iterator[tuple[int, int]]:
         yield from _runs(n for n in filled if n not in part.markers)
 
 
-def _units(text: str, part: str | None) -> list[tuple[int, int]]:
+# Parsing a passage costs about half a millisecond; the same passages answer many questions.
+@functools.lru_cache(maxsize=1 << 12)
+def _units(text: str, part: str | None) -> tuple[tuple[int, int], ...]:
     """Character spans of paragraphs (a list item or quote with its marker), headings, table
     rows and runs of code lines, as the Markdown model reads the passage; a piece of a long
     block is read as the kind of block it came from."""
-    md = parse(text)
+    md = parse(text, inline=False)
     if part is None:
         parts, units = md.parts, list(md.paragraphs())
     else:
@@ -97,7 +99,7 @@ def _units(text: str, part: str | None) -> list[tuple[int, int]]:
         elif p.kind in ("code", "table"):
             units += _line_units(md, p)
     starts = list(itertools.accumulate((len(line) + 1 for line in md.lines), initial=0))
-    return [(starts[a - 1], starts[b - 1] + len(md.lines[b - 1])) for a, b in sorted(units)]
+    return tuple((starts[a - 1], starts[b - 1] + len(md.lines[b - 1])) for a, b in sorted(units))
 
 
 def sentence_spans(text: str, part: str | None = None) -> list[tuple[int, int]]:
