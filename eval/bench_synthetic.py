@@ -25,7 +25,7 @@ from index import ann
 from index.fusion import DEFAULT_FUSION, fuse
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
-from index.searcher import Searcher
+from index.searcher import Searcher, nearest
 
 
 def synthetic_vectors(base: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -116,12 +116,12 @@ def _measure(
     return {
         "embed_query": _latency(lambda q: searcher.embedder.embed_query(q), questions),
         "dense_exact": _latency(lambda v: exact.search(v[None, :], depth), rows),
-        "dense_approx": _latency(lambda v: ann.search(dense, v[None, :], depth), rows),
+        "dense_approx": _latency(lambda v: nearest(dense, v[None, :], depth), rows),
         "bm25": _latency(lambda q: searcher.bm25_ranking(q, depth, None), questions),
         "hybrid": _latency(hybrid, questions),
-        "recall_at_10_questions": ann.recall_at_10(truth, ann.search(dense, vectors, 10)[1]),
+        "recall_at_10_questions": ann.recall_at_10(truth, nearest(dense, vectors, 10)[1]),
         "recall_at_10_probes": ann.recall_at_10(
-            exact.search(probes, 10)[1], ann.search(dense, probes, 10)[1]
+            exact.search(probes, 10)[1], nearest(dense, probes, 10)[1]
         ),
     }
 

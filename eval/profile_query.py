@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eval.metrics import percentile
-from index import ann
 from index.freshness import FileHashes
 from index.fusion import DEFAULT_FUSION, fuse
 from index.late_interaction import apply_late_interaction
-from index.searcher import Searcher
+from index.searcher import Searcher, nearest
 from service.passages import index_info, to_passage
 from service.schemas import AskResponse
 
@@ -45,7 +44,7 @@ def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, flo
     else:
         embed_ms, vector = _timed(lambda: embedder.embed_query(question))
     took["model"] = max(embed_ms - took["tokenize"], 0.0)
-    took["faiss"], (scores, ids) = _timed(lambda: ann.search(searcher.dense, vector, depth))
+    took["faiss"], (scores, ids) = _timed(lambda: nearest(searcher.dense, vector, depth))
     dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
     took["bm25"], bm25 = _timed(lambda: searcher.bm25_ranking(question, depth, None))
     took["fusion"], fused = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))

@@ -4,7 +4,8 @@ Up to `APPROXIMATE_ABOVE` vectors a flat index answers exactly in a few millisec
 an inverted-file index (IVF, flat lists) scans only the `nprobe` nearest lists; `nprobe` is
 chosen at build time, by measuring recall@10 against exact search on a sample of queries, as the
 smallest value reaching `TARGET_RECALL` plus a small margin. The choice and the measured recall
-go in the manifest, and a loaded index is set back to that `nprobe`.
+go in the manifest, and a loaded index is set back to that `nprobe`. Searching it is the
+searcher's step (index/searcher.py, `nearest`).
 """
 
 from __future__ import annotations
@@ -95,21 +96,3 @@ def configure(index: faiss.Index, spec: DenseSpec | None) -> None:
     """Set a loaded index back to the search parameters chosen when it was built."""
     if spec is not None and spec.kind == "ivf" and isinstance(index, faiss.IndexIVF):
         index.nprobe = spec.nprobe
-
-
-def search(
-    index: faiss.Index, query: np.ndarray, n: int, allowed: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ids) of the `n` nearest rows, only among rows `allowed` marks when given."""
-    if allowed is None:
-        scores, ids = index.search(query, n)
-        return scores, ids
-    selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-    params = faiss.SearchParameters()
-    if isinstance(index, faiss.IndexIVF):
-        params = faiss.SearchParametersIVF()
-        params.nprobe = index.nprobe
-    params.sel = selector
-    scores, ids = index.search(query, n, params=params)
-    del selector  # kept alive until here: the parameters hold only a raw pointer to it
-    return scores, ids

@@ -1,4 +1,10 @@
-"""Answer a query from one immutable build: dense and BM25 candidates, fused, as Hits.
+"""Answer a query from one immutable build: candidates, fusion, re-ranking, as Hits.
+
+`Searcher.search` is the query flow's middle: the question's vector (index/embedding.py) finds
+the dense candidates in FAISS, BM25 (index/lexical.py) the lexical ones, both oversampled to
+`FusionParams.depth`; hybrid search fuses them (index/fusion.py) and re-ranks the fused top by
+late interaction (index/late_interaction.py). Candidates and Hits name chunks by their row,
+which is the same in FAISS, BM25 and chunks.jsonl.
 
 A Searcher is a snapshot: it never changes after loading, so a request that took it keeps a
 consistent view while a newer build is published beside it.
@@ -6,7 +12,7 @@ consistent view while a newer build is published beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +39,7 @@ from index.store import BuildStore, damaged, load_part, read_jsonl
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 ChunkFilter = Callable[[Chunk], bool]
+Ranking = list[tuple[int, float]]  # (chunk row, score), best first
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,50 @@ class Hit:
     bm25_rank: int | None
     dense_score: float | None = None
     bm25_score: float | None = None
+
+
+def nearest(
+    index: faiss.Index, query: np.ndarray, n: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids) of the `n` nearest rows, only among rows `allowed` marks when given."""
+    if allowed is None:
+        scores, ids = index.search(query, n)
+        return scores, ids
+    selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+    params = faiss.SearchParameters()
+    if isinstance(index, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF()
+        params.nprobe = index.nprobe  # what the build chose (index/ann.py)
+    params.sel = selector
+    scores, ids = index.search(query, n, params=params)
+    del selector  # kept alive until here: the parameters hold only a raw pointer to it
+    return scores, ids
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the retrievers found for one question, each list best first."""
+
+    dense: Ranking  # (chunk row, cosine)
+    bm25: Ranking  # (chunk row, BM25 score)
+    query_rows: np.ndarray | None = None  # the question's late-interaction rows, when asked for
+
+    def hits(self, chunks: Sequence[Chunk], ranked: Ranking) -> list[Hit]:
+        """`ranked` as Hits, each with its rank and raw score in either list."""
+        dense_rank = {c: r for r, (c, _) in enumerate(self.dense, 1)}
+        bm25_rank = {c: r for r, (c, _) in enumerate(self.bm25, 1)}
+        dense_score, bm25_score = dict(self.dense), dict(self.bm25)
+        return [
+            Hit(
+                chunks[c],
+                score,
+                dense_rank.get(c),
+                bm25_rank.get(c),
+                dense_score.get(c),
+                bm25_score.get(c),
+            )
+            for c, score in ranked
+        ]
 
 
 @dataclass(frozen=True)
@@ -135,32 +186,6 @@ class Searcher:
         )
         return cls(folder, manifest, chunks, docs, dense, lexical, embedder, late_interaction)
 
-    def dense_ranking(
-        self, query: str, depth: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        return self._dense_ranking(self._embedder.embed_query(query), depth, allowed)
-
-    def _dense_ranking(
-        self, vector: np.ndarray, depth: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        if self._dense.ntotal == 0:
-            return []
-        scores, ids = ann.search(self._dense, vector, min(depth, self._dense.ntotal), allowed)
-        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        return sorted(found, key=lambda hit: (-hit[1], hit[0]))  # FAISS orders ties its own way
-
-    def bm25_ranking(
-        self, query: str, depth: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        scores = self._lexical.scores(query)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size > depth:
-            positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
-        ordered = positive[np.lexsort((positive, -scores[positive]))]
-        return [(int(i), float(scores[i])) for i in ordered]
-
     def search(
         self,
         query: str,
@@ -175,37 +200,54 @@ class Searcher:
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
         depth the ranking is the same and `k` only says how much of it to return. Hybrid search
-        then re-ranks the first `late_interaction.depth` fused candidates by late interaction
-        (index/late_interaction.py), whatever `k` is, when the build holds its rows.
+        then re-ranks the first `late_interaction.depth` fused candidates by late interaction,
+        whatever `k` is, when the build holds its rows.
         """
-        depth = max(k, fusion.depth)
+        rows = self._late_interaction if mode == "hybrid" and late_interaction.depth > 0 else None
+        found = self.candidates(query, max(k, fusion.depth), mode, rows is not None, where)
+        if mode == "hybrid":
+            ranked = fuse(found.dense, found.bm25, fusion)
+        else:
+            ranked = found.dense or found.bm25
+        if rows is not None and found.query_rows is not None:
+            ranked = apply_late_interaction(ranked, found.query_rows, rows, late_interaction)
+        return found.hits(self.chunks, ranked[:k])
+
+    def candidates(
+        self, query: str, depth: int, mode: Mode, with_rows: bool, where: ChunkFilter | None
+    ) -> Candidates:
+        """The best `depth` chunks of each retriever `mode` uses; with `with_rows`, also the
+        question's late-interaction rows, from the same run of the model as its vector."""
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
-        rows_index = self._late_interaction if mode == "hybrid" else None
-        if late_interaction.depth <= 0:
-            rows_index = None
         query_rows = None
-        dense: list[tuple[int, float]] = []
+        dense: Ranking = []
         if mode in ("hybrid", "dense"):
-            if rows_index is not None:
+            if with_rows:
                 vector, query_rows = self._embedder.embed_query_with_late_interaction(query)
             else:
                 vector = self._embedder.embed_query(query)
             dense = self._dense_ranking(vector, depth, allowed)
         bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
-        dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
-        bm25_rank = {c: r for r, (c, _) in enumerate(bm25, 1)}
-        dense_score, bm25_score = dict(dense), dict(bm25)
-        fused = fuse(dense, bm25, fusion) if mode == "hybrid" else dense or bm25
-        if rows_index is not None and query_rows is not None:
-            fused = apply_late_interaction(fused, query_rows, rows_index, late_interaction)
-        return [
-            Hit(
-                self.chunks[c],
-                score,
-                dense_rank.get(c),
-                bm25_rank.get(c),
-                dense_score.get(c),
-                bm25_score.get(c),
-            )
-            for c, score in fused[:k]
-        ]
+        return Candidates(dense, bm25, query_rows)
+
+    def dense_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
+        """The `depth` chunks nearest to the question's vector, among those `allowed`."""
+        return self._dense_ranking(self._embedder.embed_query(query), depth, allowed)
+
+    def _dense_ranking(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranking:
+        if self._dense.ntotal == 0:
+            return []
+        scores, ids = nearest(self._dense, vector, min(depth, self._dense.ntotal), allowed)
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))  # FAISS orders ties its own way
+
+    def bm25_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
+        """The `depth` chunks of highest positive BM25 score, among those `allowed`."""
+        scores = self._lexical.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if positive.size > depth:
+            positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+        ordered = positive[np.lexsort((positive, -scores[positive]))]
+        return [(int(i), float(scores[i])) for i in ordered]

@@ -13,11 +13,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from index.freshness import FileHashes
-from index.searcher import Searcher
-from service.answer_schemas import Answer, AnswerRequest, AnswerResponse
-from service.answering import answer_question
-from service.llm import LLMConfig
+from service.answer_schemas import Answer
 from service.render import inline_html
 from service.schemas import Passage
 
@@ -70,27 +66,3 @@ def stream_url(question: str, source: str, k: int) -> str:
     """Where search.js streams a generated answer from (GET /api/answer, as server-sent events)."""
     params = {"q": question, "k": str(k), **({"source": source} if source else {})}
     return f"/api/answer?{urlencode(params)}"
-
-
-@dataclass(frozen=True)
-class PageAnswer:
-    """What a search puts on the page: the response, its extractive answer, and where a
-    generated answer streams from when an LLM is configured."""
-
-    response: AnswerResponse
-    view: AnswerView
-    stream: str | None
-
-
-async def page_answer(
-    searcher: Searcher, request: AnswerRequest, hashes: FileHashes | None, config: LLMConfig | None
-) -> PageAnswer:
-    """Search and answer extractively, at once; with an LLM configured, search.js then streams
-    the generated answer in its place (the extractive one stays for pages without JavaScript).
-    """
-    quick = request.model_copy(update={"generator": "extractive"})
-    response = await answer_question(searcher, quick, hashes, config)
-    view = answer_view(response.answer, response.passages)
-    writes = config is not None and response.answer.answerable
-    url = stream_url(request.question, request.source or "", request.k) if writes else None
-    return PageAnswer(response, view, url)

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from threadpoolctl import threadpool_limits
@@ -115,6 +115,29 @@ def _json(response: AskResponse) -> Response:
     return Response(response.model_dump_json(), media_type="application/json")
 
 
+def search_router(live: LiveIndex) -> APIRouter:
+    """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`."""
+    router = APIRouter(tags=["search"])
+
+    @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
+    def ask(request: AskRequest) -> Response:
+        """Answer a question with the best cited passages."""
+        return _json(answer(live.snapshot(), request, live.hashes))
+
+    @router.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS)
+    def search(
+        q: Annotated[Question, Query(description="The question.")],
+        k: Annotated[TopK, Query()] = 5,
+        mode: Annotated[ModeField, Query()] = "hybrid",
+        source: Annotated[SourceFilter, Query()] = None,
+    ) -> Response:
+        """The same as POST /api/ask, as a URL."""
+        request = AskRequest(question=q, k=k, mode=mode, source=source)
+        return _json(answer(live.snapshot(), request, live.hashes))
+
+    return router
+
+
 def create_app(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
@@ -177,21 +200,7 @@ def create_app(
     app.include_router(answer_router(live, settings.llm()))
     mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set
 
-    @app.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS, tags=["search"])
-    def ask(request: AskRequest) -> Response:
-        """Answer a question with the best cited passages."""
-        return _json(answer(live.snapshot(), request, live.hashes))
-
-    @app.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS, tags=["search"])
-    def search(
-        q: Annotated[Question, Query(description="The question.")],
-        k: Annotated[TopK, Query()] = 5,
-        mode: Annotated[ModeField, Query()] = "hybrid",
-        source: Annotated[SourceFilter, Query()] = None,
-    ) -> Response:
-        """The same as POST /api/ask, as a URL."""
-        request = AskRequest(question=q, k=k, mode=mode, source=source)
-        return _json(answer(live.snapshot(), request, live.hashes))
+    app.include_router(search_router(live))
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["status"])
     def healthz(response: Response) -> Health:

@@ -1,6 +1,7 @@
 """The search page (GET /), its live results (GET /results) and the note viewer (GET /notes/<path>).
 
-Results come from `answer()`, the same code path as the API, so a search is a shareable URL that
+Results come from `answer_question` (service/answering.py), whose search is the API's
+`search_passages`, so the page shows what /api/answer returns, and a search is a shareable URL that
 works without JavaScript; service/static/search.js only makes it live, by fetching /results (the
 same template, so live and server-rendered results cannot differ). Markdown from notes and
 READMEs is rendered by service/render.py (markdown-it-py, then nh3); everything else goes through
@@ -26,11 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NotFoundError, RagnotesError
+from index.freshness import FileHashes
 from index.searcher import Searcher
 from service.answer_schemas import AnswerRequest
-from service.answer_view import page_answer
+from service.answer_view import answer_view, stream_url
+from service.answering import answer_question
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
+from service.llm import LLMConfig
 from service.notes_view import block_groups, read_note, resolve_note
 from service.passages import README_SOURCES
 from service.render import note_blocks, passage_html
@@ -108,6 +112,44 @@ def _problem(exc: ValidationError) -> str:
     return "; ".join(f"The {e['loc'][-1]} {e['msg'].lower()}." for e in exc.errors())
 
 
+async def answered(
+    searcher: Searcher, q: str, source: str, hashes: FileHashes, llm: LLMConfig | None
+) -> dict[str, Any]:
+    """The answer and the passages for the page, from the answer branch's one search.
+
+    The extractive answer comes at once; with an LLM configured, search.js then streams the
+    generated one in its place (the extractive one stays for pages without JavaScript).
+    """
+    request = AnswerRequest(question=q, k=PAGE_K, source=source or None, generator="extractive")
+    response = await answer_question(searcher, request, hashes, llm)
+    passages = response.passages
+    writes = llm is not None and response.answer.answerable
+    return {
+        "results": await to_thread.run_sync(result_views, passages, q),
+        "message": summary(len(passages)),
+        "answer": answer_view(response.answer, passages),
+        "stream": stream_url(request.question, source, PAGE_K) if writes else None,
+    }
+
+
+async def page_results(
+    live: LiveIndex, q: str, source: str, llm: LLMConfig | None
+) -> tuple[dict[str, Any], int, Searcher | None]:
+    """What a search shows, its status code, and the snapshot it used (None without an index)."""
+    context: dict[str, Any] = {"results": None, "message": ""}
+    status_code, searcher = 200, None
+    try:
+        searcher = live.snapshot()
+        if q.strip():
+            context.update(await answered(searcher, q, source, live.hashes, llm))
+    except ValidationError as exc:
+        context["message"], status_code = _problem(exc), 422
+    except RagnotesError as exc:
+        status_code = 503 if isinstance(exc, _INDEX_ERRORS) else 400
+        context["message"] = str(exc)
+    return context, status_code, searcher
+
+
 def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     """Add the page routes, the static files and the page's security headers to `app`."""
     env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True)
@@ -117,30 +159,10 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
 
-    async def found(q: str, source: str) -> tuple[dict[str, Any], int, Searcher | None]:
-        """What a search shows, its status code, and the snapshot it used (None without an index)."""
-        context: dict[str, Any] = {"results": None, "message": ""}
-        status_code, searcher = 200, None
-        try:
-            searcher = live.snapshot()
-            if q.strip():
-                request = AnswerRequest(question=q, k=PAGE_K, source=source or None)
-                got = await page_answer(searcher, request, live.hashes, llm)
-                passages = got.response.passages
-                context["results"] = await to_thread.run_sync(result_views, passages, q)
-                context["message"] = summary(len(passages))
-                context.update(answer=got.view, stream=got.stream)
-        except ValidationError as exc:
-            context["message"], status_code = _problem(exc), 422
-        except RagnotesError as exc:
-            status_code = 503 if isinstance(exc, _INDEX_ERRORS) else 400
-            context["message"] = str(exc)
-        return context, status_code, searcher
-
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(q: str = "", source: str = "") -> HTMLResponse:
         """The search box, with the answer and passages rendered on the server when the URL has ?q=."""
-        context, status_code, searcher = await found(q, source)
+        context, status_code, searcher = await page_results(live, q, source, llm)
         status = await to_thread.run_sync(check.status, searcher) if searcher else None
         sources = source_options(searcher)
         return render(
@@ -157,7 +179,7 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     async def results_fragment(q: str = "", source: str = "") -> HTMLResponse:
         """The results part of the page alone, for search.js to swap in as you type; with an LLM
         configured the answer is left for search.js to stream."""
-        context, status_code, _ = await found(q, source)
+        context, status_code, _ = await page_results(live, q, source, llm)
         return render("results.html", status_code, fragment=True, **context)
 
     @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)

@@ -1,4 +1,4 @@
-"""The IVF dense index: recall against exact search, restricted search, and the build switch."""
+"""The IVF dense index: recall against exact search, and the build switch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.ann import build_dense, configure, probe_queries, recall_at_10, search
+from index.ann import build_dense, configure, probe_queries, recall_at_10
 
 
 def clustered(n: int, dim: int = 32, centres: int = 50, seed: int = 1) -> np.ndarray:
@@ -49,17 +49,6 @@ def test_a_reloaded_ivf_index_probes_as_built(tmp_path: Path) -> None:
     loaded.nprobe = 1
     configure(loaded, spec)
     assert loaded.nprobe == spec.nprobe
-
-
-def test_restricted_search_returns_only_allowed_rows() -> None:
-    vectors = clustered(20_000)
-    allowed = np.zeros(len(vectors), dtype=bool)
-    allowed[::7] = True
-    for approximate_above in (10_000, 100_000):
-        index, _ = build_dense(vectors, approximate_above)
-        _, ids = search(index, vectors[:1], 50, allowed)
-        found = [i for i in ids[0] if i >= 0]
-        assert found and all(allowed[i] for i in found)
 
 
 def test_recall_ignores_missing_results() -> None:
