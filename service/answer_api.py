@@ -88,16 +88,19 @@ async def _streamed(live: LiveIndex, body: AnswerRequest, config: LLMConfig | No
     return EventSourceResponse(_whole(events))
 
 
+async def _respond(
+    live: LiveIndex, config: LLMConfig | None, body: AnswerRequest, request: Request
+) -> Response:
+    """The whole answer as JSON, or streamed when the client asks for server-sent events."""
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return await _streamed(live, body, config)
+    response = await answer_question(live.snapshot(), body, live.hashes, config)
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
 def answer_router(live: LiveIndex, config: LLMConfig | None) -> APIRouter:
     """The /api/answer routes, answering from `live` and, when configured, the LLM server."""
     router = APIRouter(tags=["answer"])
-
-    async def respond(body: AnswerRequest, request: Request) -> Response:
-        if "text/event-stream" in request.headers.get("accept", ""):
-            return await _streamed(live, body, config)
-        searcher = live.snapshot()
-        response = await answer_question(searcher, body, live.hashes, config)
-        return Response(response.model_dump_json(), media_type="application/json")
 
     @router.post(
         "/api/answer",
@@ -107,7 +110,7 @@ def answer_router(live: LiveIndex, config: LLMConfig | None) -> APIRouter:
     )
     async def answer_post(body: AnswerRequest, request: Request) -> Response:
         """Answer a question in a few sentences, each citing the passages that back it."""
-        return await respond(body, request)
+        return await _respond(live, config, body, request)
 
     @router.get(
         "/api/answer",
@@ -127,6 +130,6 @@ def answer_router(live: LiveIndex, config: LLMConfig | None) -> APIRouter:
     ) -> Response:
         """The same as POST /api/answer, as a URL."""
         body = AnswerRequest(question=q, k=k, mode=mode, source=source, generator=generator)
-        return await respond(body, request)
+        return await _respond(live, config, body, request)
 
     return router
