@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.curated import CuratedRepo
+from corpus.errors import ConfigError
 
 NOTES_SOURCE = "notes"
 BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"
@@ -48,6 +49,27 @@ class Discovery:
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
     missing_repos: tuple[str, ...]  # curated repos listed but not synced
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the documents of one build come from."""
+
+    notes_roots: tuple[Path, ...]
+    readmes_dir: Path | None  # None: leave the curated READMEs out
+    repos: tuple[CuratedRepo, ...]
+    max_file_bytes: int = MAX_FILE_BYTES  # larger files are skipped, never read
+
+    def discover(self) -> Discovery:
+        """Every document to index; a notes folder that is not there is a ConfigError."""
+        for root in self.notes_roots:
+            if not root.is_dir():
+                raise ConfigError(f"the notes folder {root} does not exist or is not a folder")
+        return discover(self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes)
+
+    def files(self) -> list[tuple[str, str, Path]]:
+        """(source, path, file) of every Markdown file `discover` would consider, unread."""
+        return source_files(self.notes_roots, self.readmes_dir, self.repos)
 
 
 def _too_large(file: Path, size: int, max_bytes: int) -> Skipped:

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from corpus.documents import Sources
 from eval.machine import cpu, describe
 from eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
 from eval.report import table, write_report
 from eval.runner import EVAL_MODES, run_questions
 from eval.scoring import summarize
+from index.build import BuildOptions, index_sources
 from index.embedding import Backend, load_embedder
-from index.pipeline import Sources, run_index
 from index.searcher import Mode, Searcher
 from index.store import BuildStore
 
@@ -51,7 +52,7 @@ def build_for(
     embedder = load_embedder(model, backend, models)
     store = BuildStore(folder)
     print(f"indexing with the {backend} backend into {folder}", file=sys.stderr)
-    run_index(sources, embedder, store, target_tokens=target_tokens)
+    index_sources(sources, embedder, store, BuildOptions(target_tokens=target_tokens))
     return Searcher.load(store, embedder)
 
 

@@ -24,7 +24,7 @@ from eval.beir_data import BeirDataset
 from eval.runner import EVAL_MODES
 from eval.scoring import Outcome
 from index.ann import DenseSpec
-from index.build import build_index
+from index.build import BuildOptions, build_index
 from index.chunking import Chunk
 from index.embedding import Embedder, Progress
 from index.late_interaction import (
@@ -78,7 +78,8 @@ def chunked_searcher(
     """A searcher over our chunks of `documents`, built in `data_dir` unless already there."""
     store = BuildStore(data_dir)
     if not _is_current(store, documents, embedder, target_tokens):
-        build_index(documents, embedder, store, target_tokens=target_tokens, progress=progress)
+        options = BuildOptions(target_tokens=target_tokens)
+        build_index(documents, embedder, store, options, progress)
     return Searcher.load(store, embedder)
 
 

@@ -30,7 +30,7 @@ from eval.metrics import percentile
 from eval.profile_query import format_profile, profile
 from eval.questions import load_questions
 from index.searcher import Searcher
-from service.indexing import index_configured
+from service.reindex import build_configured
 from service.settings import Settings
 
 TOKEN = "bench-token"
@@ -61,7 +61,7 @@ def build_fresh(settings: Settings, data: Path) -> tuple[Settings, dict[str, Any
     started = time.perf_counter()
     embedder = fresh.load_embedder()
     loaded = time.perf_counter()
-    result, _ = index_configured(fresh, embedder, full=True)
+    result, _ = build_configured(fresh, embedder, full=True)
     return fresh, {
         "backend": embedder.backend,
         "model_load_s": round(loaded - started, 2),

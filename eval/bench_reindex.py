@@ -20,8 +20,8 @@ from corpus.documents import BUNDLED_NOTES_DIR
 from corpus.sync import sync_readmes
 from eval.loopback import served
 from eval.metrics import mean, percentile
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 
@@ -73,11 +73,13 @@ def _indexed(args: argparse.Namespace, work: Path) -> tuple[Settings, Embedder]:
         shutil.copy(args.cache, settings.data_dir / "cache" / "vectors.sqlite")
     embedder = settings.load_embedder()
     if not args.skip_full:
-        full, _ = run_index(settings.sources(), embedder, settings.store(), full=True)
+        full, _ = index_sources(
+            settings.sources(), embedder, settings.store(), settings.build_options(full=True)
+        )
         print(
             f"full rebuild (re-embed everything): {full.files} files, {full.chunks} chunks, {full.seconds:.1f} s"
         )
-    warm, _ = run_index(settings.sources(), embedder, settings.store())
+    warm, _ = index_sources(settings.sources(), embedder, settings.store())
     print(f"no-change rebuild: {warm.files} files, {warm.chunks} chunks, {warm.seconds:.2f} s")
     return settings, embedder
 

@@ -59,7 +59,7 @@ def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, flo
             question=question,
             mode="hybrid",
             passages=passages,
-            index=index_info(searcher),
+            index=index_info(searcher.manifest),
             took_ms=0,
         )
 

@@ -1,10 +1,11 @@
-"""Build an index from documents and publish it atomically.
+"""Build an index from source folders and publish it atomically.
 
-Flow: chunk every document → look up vectors by content hash, embed only the missing texts →
-FAISS row i and BM25 doc i are chunk i → write everything into a temporary build folder →
-manifest last → rename into place → replace the CURRENT pointer → prune old builds.
-Every build is computed from all documents, with vectors reused from the cache, so an
-incremental build and a full rebuild give the same chunks, ids and results.
+Flow (`index_sources`): discover the documents → chunk every document → look up vectors by
+content hash, embed only the missing texts → FAISS row i and BM25 doc i are chunk i → write
+everything into a temporary build folder → manifest last → rename into place → replace the
+CURRENT pointer → prune old builds. Every build is computed from all documents, with vectors
+reused from the cache, so an incremental build and a full rebuild give the same chunks, ids and
+results.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import faiss
-import numpy as np
 
-from corpus.documents import Document, fingerprint
-from corpus.errors import BuildFailed, RagnotesError
+from corpus.documents import Discovery, Document, Sources, fingerprint
+from corpus.errors import BuildFailed, ConfigError, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
 from index.embedding import Embedder, Progress
@@ -34,26 +34,91 @@ from index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionInde
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
 from index.store import BuildStore, fsync_path, read_jsonl
-from index.vector_cache import Embedded, RowCodes, VectorCache, embed_with_cache
+from index.vector_cache import Embedded, VectorCache, embed_with_cache
 
 KEEP_BUILDS = 3
+ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a build is made, decided once from the settings (`Settings.build_options`)."""
+
+    target_tokens: int = DEFAULT_TARGET_TOKENS  # chunk size the packer aims for
+    approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
+    late_interaction: bool = True  # keep every chunk's rows, for re-ranking by late interaction
+    full: bool = False  # re-chunk and re-embed everything, reusing no previous build or cache
 
 
 @dataclass(frozen=True)
 class BuildResult:
     """What a build produced, for the summary line and the API."""
 
-    build_id: str
-    files: int
-    chunks: int
+    manifest: Manifest
     embedded: int  # chunks whose vectors were computed, not taken from the cache
     seconds: float
-    manifest: Manifest
     reused_files: int = 0  # files whose chunks were taken from the previous build unchanged
     full_reason: str | None = None  # why nothing could be reused from the previous build
 
+    @property
+    def build_id(self) -> str:
+        return self.manifest.build_id
 
-ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)
+    @property
+    def files(self) -> int:
+        return self.manifest.file_count
+
+    @property
+    def chunks(self) -> int:
+        return self.manifest.chunk_count
+
+
+def index_sources(
+    sources: Sources,
+    embedder: Embedder,
+    store: BuildStore,
+    options: BuildOptions = BuildOptions(),
+    progress: Progress | None = None,
+) -> tuple[BuildResult, Discovery]:
+    """Discover the documents of `sources` and publish a new build of them."""
+    found = sources.discover()
+    if not found.documents:
+        raise ConfigError(
+            "found no Markdown files to index; check --notes / RAGNOTES_NOTES_DIR, "
+            "or sync the curated READMEs with `ragnotes readmes sync`"
+        )
+    return build_index(found.documents, embedder, store, options, progress), found
+
+
+def build_index(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    store: BuildStore,
+    options: BuildOptions = BuildOptions(),
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build from `documents`, publish, prune; the live index is untouched until the last step."""
+    started = time.perf_counter()
+    with store.build_lock():
+        store.prune(KEEP_BUILDS)
+        previous, full_reason = (
+            ({}, "--full asked for") if options.full else previous_chunks(store, embedder, options)
+        )
+        chunks, reused = chunk_all(documents, embedder, options.target_tokens, previous)
+        embedded = _embed_all(store, chunks, embedder, progress, options)
+        manifest = Manifest.new(
+            embedder,
+            build_id=new_build_id(),
+            target_tokens=options.target_tokens,
+            file_count=len(documents),
+            chunk_count=len(chunks),
+            fingerprint=fingerprint(documents),
+            sources=tuple(sorted({d.source for d in documents})),
+        )
+        manifest = _write_and_publish(store, manifest, chunks, embedded, documents, options)
+        store.prune(KEEP_BUILDS)
+    seconds = time.perf_counter() - started
+    return BuildResult(manifest, embedded.computed, seconds, reused, full_reason)
 
 
 def chunk_all(
@@ -82,7 +147,7 @@ def chunk_all(
 
 
 def previous_chunks(
-    store: BuildStore, embedder: Embedder, target_tokens: int, late_interaction: bool = False
+    store: BuildStore, embedder: Embedder, options: BuildOptions
 ) -> tuple[dict[ChunkKey, list[Chunk]], str | None]:
     """The live build's chunks by file, when it was made the same way; else why not."""
     if store.current_id() is None:
@@ -92,7 +157,7 @@ def previous_chunks(
         manifest = Manifest.read(folder)
     except RagnotesError as exc:
         return {}, f"the previous build is unusable ({exc})"
-    mismatch = manifest.compatible_with(embedder, target_tokens, late_interaction)
+    mismatch = manifest.compatible_with(embedder, options.target_tokens, options.late_interaction)
     if mismatch is not None:
         return {}, mismatch.reason()
     try:
@@ -109,6 +174,95 @@ def previous_chunks(
     if len(rows) != manifest.chunk_count:  # a truncated file would drop a file's last chunks
         return {}, f"the previous build's chunks.jsonl is truncated ({len(rows)} chunks listed)"
     return grouped, None
+
+
+def _embed_all(
+    store: BuildStore,
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    progress: Progress | None,
+    options: BuildOptions,
+) -> Embedded:
+    """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
+    path = store.data_dir / "cache" / "vectors.sqlite"
+    texts = [c.embed_text for c in chunks]
+    try:
+        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
+        try:
+            return embed_with_cache(
+                texts,
+                embedder,
+                cache,
+                progress,
+                reuse=not options.full,
+                late_interaction=options.late_interaction,
+            )
+        finally:
+            cache.close()
+    except sqlite3.Error as exc:  # "database or disk is full", or a damaged cache file
+        raise BuildFailed(
+            f"the vector cache {path} could not be used ({exc}); the live index is untouched. "
+            "Free some space (or delete that file: it only saves time), then run `ragnotes index`"
+        ) from exc
+
+
+def new_build_id() -> str:
+    """Sortable by time, unique across processes."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def write_build(
+    folder: Path,
+    manifest: Manifest,
+    chunks: Sequence[Chunk],
+    embedded: Embedded,
+    documents: Sequence[Document],
+    approximate_above: int = APPROXIMATE_ABOVE,
+) -> Manifest:
+    """Every file of a build, manifest last, all flushed to disk; the manifest as written.
+
+    With late-interaction rows in `embedded` (chunk i's), the build can re-rank by late
+    interaction.
+    """
+    index, spec = build_dense(embedded.vectors, approximate_above)
+    rows = embedded.late_interaction
+    version = LATE_INTERACTION_VERSION if rows is not None else None
+    manifest = replace(manifest, dense_index=spec, late_interaction=version)
+    faiss.write_index(index, str(folder / "vectors.faiss"))
+    written = [folder / "vectors.faiss"]
+    if rows is not None:
+        written += LateInteractionIndex.pack(rows, embedded.vectors.shape[1]).save(folder)
+    LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
+    # Flat records: vars() is asdict without the deep copy.
+    _write_jsonl(folder / "chunks.jsonl", [vars(c) for c in chunks])
+    _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
+    for path in [*written, *(folder / "bm25").iterdir()]:
+        fsync_path(path)
+    manifest.write(folder)
+    return manifest
+
+
+def _write_and_publish(
+    store: BuildStore,
+    manifest: Manifest,
+    chunks: Sequence[Chunk],
+    embedded: Embedded,
+    documents: Sequence[Document],
+    options: BuildOptions,
+) -> Manifest:
+    """Write the build beside the live one and flip the pointer; on failure leave no trace."""
+    tmp = store.new_tmp_dir(manifest.build_id)
+    try:
+        written = write_build(tmp, manifest, chunks, embedded, documents, options.approximate_above)
+        store.commit(tmp, manifest.build_id)
+        return written
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise BuildFailed(
+            f"could not write the new build ({why}); the live index is untouched. "
+            "Free some space or fix the data directory, then run `ragnotes index` again"
+        ) from exc
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -128,151 +282,3 @@ def _doc_row(doc: Document) -> dict[str, Any]:
         "commit": doc.commit,
         "license": doc.license,
     }
-
-
-def new_build_id() -> str:
-    """Sortable by time, unique across processes."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
-
-
-def write_build(
-    folder: Path,
-    chunks: Sequence[Chunk],
-    vectors: np.ndarray,
-    documents: Sequence[Document],
-    manifest: Manifest,
-    approximate_above: int = APPROXIMATE_ABOVE,
-    late_interaction: Sequence[RowCodes] | None = None,
-) -> Manifest:
-    """Every file of a build, manifest last, all flushed to disk; the manifest as written.
-
-    With `late_interaction` (chunk i's rows), the build can re-rank by late interaction.
-    """
-    index, spec = build_dense(vectors, approximate_above)
-    version = LATE_INTERACTION_VERSION if late_interaction is not None else None
-    manifest = replace(manifest, dense_index=spec, late_interaction=version)
-    faiss.write_index(index, str(folder / "vectors.faiss"))
-    written = [folder / "vectors.faiss"]
-    if late_interaction is not None:
-        written += LateInteractionIndex.pack(late_interaction, vectors.shape[1]).save(folder)
-    LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
-    _write_jsonl(
-        folder / "chunks.jsonl", [vars(c) for c in chunks]
-    )  # flat records: vars() is asdict without the deep copy
-    _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
-    for path in [*written, *(folder / "bm25").iterdir()]:
-        fsync_path(path)
-    manifest.write(folder)
-    return manifest
-
-
-def build_index(
-    documents: Sequence[Document],
-    embedder: Embedder,
-    store: BuildStore,
-    *,
-    target_tokens: int = DEFAULT_TARGET_TOKENS,
-    progress: Progress | None = None,
-    full: bool = False,
-    approximate_above: int = APPROXIMATE_ABOVE,
-    late_interaction: bool = True,
-) -> BuildResult:
-    """Build from `documents`, publish, prune; the live index is untouched until the last step.
-
-    `full` re-chunks and re-embeds everything instead of reusing the previous build and cache.
-    `late_interaction` keeps every chunk's rows for re-ranking by late interaction.
-    """
-    started = time.perf_counter()
-    with store.build_lock():
-        store.prune(KEEP_BUILDS)
-        previous, full_reason = (
-            ({}, "--full asked for")
-            if full
-            else previous_chunks(store, embedder, target_tokens, late_interaction)
-        )
-        chunks, reused = chunk_all(documents, embedder, target_tokens, previous)
-        embedded = _embed_all(
-            store, chunks, embedder, progress, reuse=not full, late_interaction=late_interaction
-        )
-        build_id = new_build_id()
-        manifest = Manifest.new(
-            embedder,
-            build_id=build_id,
-            target_tokens=target_tokens,
-            file_count=len(documents),
-            chunk_count=len(chunks),
-            fingerprint=fingerprint(documents),
-            sources=tuple(sorted({d.source for d in documents})),
-        )
-        manifest = _write_and_publish(
-            store, build_id, chunks, embedded, documents, manifest, approximate_above
-        )
-        store.prune(KEEP_BUILDS)
-    seconds = time.perf_counter() - started
-    return BuildResult(
-        build_id,
-        len(documents),
-        len(chunks),
-        embedded.computed,
-        seconds,
-        manifest,
-        reused,
-        full_reason,
-    )
-
-
-def _embed_all(
-    store: BuildStore,
-    chunks: Sequence[Chunk],
-    embedder: Embedder,
-    progress: Progress | None,
-    reuse: bool,
-    late_interaction: bool,
-) -> Embedded:
-    """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
-    path = store.data_dir / "cache" / "vectors.sqlite"
-    try:
-        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
-        try:
-            return embed_with_cache(
-                [c.embed_text for c in chunks], embedder, cache, progress, reuse, late_interaction
-            )
-        finally:
-            cache.close()
-    except sqlite3.Error as exc:  # "database or disk is full", or a damaged cache file
-        raise BuildFailed(
-            f"the vector cache {path} could not be used ({exc}); the live index is untouched. "
-            "Free some space (or delete that file: it only saves time), then run `ragnotes index`"
-        ) from exc
-
-
-def _write_and_publish(
-    store: BuildStore,
-    build_id: str,
-    chunks: Sequence[Chunk],
-    embedded: Embedded,
-    documents: Sequence[Document],
-    manifest: Manifest,
-    approximate_above: int,
-) -> Manifest:
-    """Write the build beside the live one and flip the pointer; on failure leave no trace."""
-    tmp = store.new_tmp_dir(build_id)
-    try:
-        manifest = write_build(
-            tmp,
-            chunks,
-            embedded.vectors,
-            documents,
-            manifest,
-            approximate_above,
-            embedded.late_interaction,
-        )
-        store.commit(tmp, build_id)
-        return manifest
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        why = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise BuildFailed(
-            f"could not write the new build ({why}); the live index is untouched. "
-            "Free some space or fix the data directory, then run `ragnotes index` again"
-        ) from exc

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from corpus.errors import AdminDisabled, RagnotesError, Unauthorized
+from corpus.errors import AdminDisabled, Unauthorized
 from index.freshness import Changes
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
@@ -49,6 +49,13 @@ class ChangeCounts(BaseModel):
     modified: int = Field(description="Indexed files whose text changed.")
     deleted: int = Field(description="Indexed files that are gone.")
     added: int = Field(description="New files not in the build.")
+
+
+def change_counts(changes: Changes) -> ChangeCounts:
+    """`changes` counted by kind."""
+    return ChangeCounts(
+        modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
+    )
 
 
 class IndexStatus(BaseModel):
@@ -97,22 +104,12 @@ def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> A
     @router.get("/api/index", response_model=IndexStatus, responses=error_responses(429))
     def index_status() -> IndexStatus:
         """The live build, re-index progress, and how many source files changed since the build."""
-        try:
-            info = index_info(live.snapshot())
-        except RagnotesError:
-            info = None
-        try:
-            changes = check.changes(live.snapshot())
-        except RagnotesError:
-            changes = Changes((), (), ())
-        counts = ChangeCounts(
-            modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
-        )
+        status = check.status(live)
         return IndexStatus(
-            live=info,
+            live=None if status.manifest is None else index_info(status.manifest),
             job=_job_info(reindexer.latest()),
-            changed_files=changes.total,
-            changes=counts,
+            changed_files=status.changes.total,
+            changes=change_counts(status.changes),
         )
 
     @router.post(

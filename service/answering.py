@@ -79,7 +79,7 @@ def retrieve(
         mode=request.mode,
         answer=empty,
         passages=passages,
-        index=index_info(searcher),
+        index=index_info(searcher.manifest),
         took_ms=0.0,
     )
     return Retrieved(request, generator, passages, response, started)

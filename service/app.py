@@ -34,14 +34,13 @@ from corpus.errors import (
 from index.embedding import Embedder
 from service.admin import admin_router
 from service.answer_api import answer_router
-from service.build_worker import BuildWorker
 from service.guards import CrossSiteCheck, HostCheck
 from service.limits import install_limits
 from service.live import LiveIndex
 from service.login import install_read_token
 from service.mcp_server import mount_mcp
 from service.passages import answer, index_info
-from service.reindex import NotesWatcher, Reindexer
+from service.reindex import BuildWorker, Reindexer
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -53,6 +52,7 @@ from service.schemas import (
     error_responses,
 )
 from service.settings import Settings
+from service.watch import NotesWatcher
 from service.web import install_page
 
 _STATUS: list[tuple[type[RagnotesError], int]] = [
@@ -213,7 +213,9 @@ def create_app(
             return Health(status="no_index" if missing else "error", detail=str(exc))
         problem = live.problem  # still answering from memory: healthy, but say what is wrong
         return Health(
-            status="degraded" if problem else "ok", index=index_info(searcher), detail=problem
+            status="degraded" if problem else "ok",
+            index=index_info(searcher.manifest),
+            detail=problem,
         )
 
     install_page(app, live, settings)

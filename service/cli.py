@@ -54,7 +54,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from service.indexing import index_with_progress
+    from service.reindex import index_with_progress
 
     return index_with_progress(settings, full=args.full)
 

@@ -1,5 +1,7 @@
-"""What the search page says about the index: when it was built, its size, and what changed since.
+"""The live build's status: its manifest, the source files changed since it, and any problem.
 
+One record, `LiveStatus`, made by `ChangeCheck.status`; the page, GET /api/index
+(service/admin.py) and the MCP `status` tool each show it in their own shape.
 Modified and deleted files are checked on every call (FileHashes re-reads a file only when its
 size or mtime moved); the listing of files on disk, needed only to spot added files, is
 refreshed at most every `ttl` seconds.
@@ -14,28 +16,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from corpus.documents import NOTES_SOURCE, source_files
+from corpus.documents import NOTES_SOURCE, Sources
+from corpus.errors import RagnotesError
 from index.freshness import Changes, FileHashes, compare
-from index.pipeline import Sources
+from index.manifest import Manifest
 from index.searcher import Searcher
+from service.live import LiveIndex
 
-MAX_NAMED_CHANGES = 5
+NO_CHANGES = Changes((), (), ())
+MAX_NAMED_CHANGES = 5  # the page's notice names this many
 
 
 @dataclass(frozen=True)
-class IndexStatus:
-    """The loaded build as the page describes it."""
+class LiveStatus:
+    """The build answering queries (None: none is) and how current it is."""
 
-    built: str  # e.g. "2026-11-21 20:08 UTC"
-    files: int
-    chunks: int
+    manifest: Manifest | None
     changes: Changes
+    problem: str | None = None  # no index, or the loaded build damaged on disk
 
     @property
-    def changed_names(self) -> tuple[str, ...]:
-        """The first few changed files, for the notice."""
+    def built(self) -> str:
+        """When the build was made, e.g. "2026-11-21 20:08 UTC"."""
+        return "" if self.manifest is None else readable_time(self.manifest.built_at)
+
+    def changed_names(self, limit: int = MAX_NAMED_CHANGES) -> tuple[str, ...]:
+        """The first `limit` changed files, by name."""
         c = self.changes
-        return (c.modified + c.added + c.deleted)[:MAX_NAMED_CHANGES]
+        return (c.modified + c.added + c.deleted)[:limit]
 
 
 def file_key(source: str, path: str) -> str:
@@ -68,8 +76,7 @@ class ChangeCheck:
         with self._lock:
             now = time.monotonic()
             if self._listing is None or now - self._listed_at > self._ttl:
-                sources = self._sources()
-                listed = source_files(sources.notes_roots, sources.readmes_dir, sources.repos)
+                listed = self._sources().files()
                 self._listing = [(file_key(source, path), file) for source, path, file in listed]
                 self._listed_at = now
             return self._listing
@@ -81,12 +88,10 @@ class ChangeCheck:
         ]
         return compare(indexed, self._current_files(), self._hashes)
 
-    def status(self, searcher: Searcher) -> IndexStatus:
-        """The build's time and size, and the files that changed since it."""
-        m = searcher.manifest
-        return IndexStatus(
-            built=readable_time(m.built_at),
-            files=m.file_count,
-            chunks=m.chunk_count,
-            changes=self.changes(searcher),
-        )
+    def status(self, live: LiveIndex) -> LiveStatus:
+        """The live build, the files changed since it, and what is wrong, if anything."""
+        try:
+            searcher = live.snapshot()
+        except RagnotesError as exc:
+            return LiveStatus(None, NO_CHANGES, str(exc))
+        return LiveStatus(searcher.manifest, self.changes(searcher), live.problem)

@@ -61,10 +61,6 @@ class LiveIndex:
         return searcher
 
     @property
-    def error(self) -> RagnotesError | None:
-        return self._error
-
-    @property
     def problem(self) -> str | None:
         """What is wrong on disk while a loaded build keeps serving (None: nothing)."""
         return self._problem

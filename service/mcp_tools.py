@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from corpus.errors import NotFoundError, RagnotesError
 from index.searcher import DocInfo, Searcher
-from service.admin import ChangeCounts
+from service.admin import ChangeCounts, change_counts
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.notes_view import read_note, resolve_note
@@ -169,30 +169,17 @@ def file_text(result: FileText) -> str:
 
 
 def status(live: LiveIndex, check: ChangeCheck) -> BuildStatus:
-    try:
-        searcher = live.snapshot()
-    except RagnotesError as exc:
-        empty = ChangeCounts(modified=0, deleted=0, added=0)
-        return BuildStatus(
-            index=None,
-            age_seconds=None,
-            changed_files=0,
-            changes=empty,
-            changed_names=[],
-            problem=str(exc),
-        )
-    info = index_info(searcher)
-    changes = check.changes(searcher)
-    built = datetime.fromisoformat(info.built_at).timestamp()
+    """The live build, its age and the files changed since, as the `status` tool returns them."""
+    found = check.status(live)
+    manifest = found.manifest
+    built = None if manifest is None else datetime.fromisoformat(manifest.built_at).timestamp()
     return BuildStatus(
-        index=info,
-        age_seconds=round(time.time() - built, 1),
-        changed_files=changes.total,
-        changes=ChangeCounts(
-            modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
-        ),
-        changed_names=list((changes.modified + changes.added + changes.deleted)[:MAX_NAMED]),
-        problem=live.problem,
+        index=None if manifest is None else index_info(manifest),
+        age_seconds=None if built is None else round(time.time() - built, 1),
+        changed_files=found.changes.total,
+        changes=change_counts(found.changes),
+        changed_names=list(found.changed_names(MAX_NAMED)),
+        problem=found.problem,
     )
 
 

@@ -10,6 +10,7 @@ from corpus.documents import NOTES_SOURCE
 from corpus.errors import ConfigError
 from index.chunking import Chunk
 from index.freshness import FileHashes
+from index.manifest import Manifest
 from index.searcher import ChunkFilter, Hit, Searcher
 from service.evidence import weak_flags
 from service.highlight import best_sentence
@@ -20,9 +21,8 @@ README_SOURCES = "readmes"
 DENSE_CHECK_DEPTH = 100
 
 
-def index_info(searcher: Searcher) -> IndexInfo:
+def index_info(m: Manifest) -> IndexInfo:
     """The build's identity as the API reports it."""
-    m = searcher.manifest
     return IndexInfo(
         build_id=m.build_id,
         built_at=m.built_at,
@@ -132,6 +132,6 @@ def answer(
         question=request.question,
         mode=request.mode,
         passages=passages,
-        index=index_info(searcher),
+        index=index_info(searcher.manifest),
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )

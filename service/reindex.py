@@ -1,29 +1,102 @@
-"""Background re-indexing for a running server: one job at a time, progress, and a debounced watcher.
+"""Running a build for a person: `ragnotes index` in the foreground, or a server's re-index job.
 
-A job runs the same build as `ragnotes index` (in the build worker process, see
-service/build_worker.py); queries keep being answered from the live build until the new one is
-published, then LiveIndex swaps to it. Jobs triggered while one
-runs are refused over HTTP (409) and coalesced into one follow-up run for the file watcher.
+Both make the same build (`index_sources` with the settings' sources and `BuildOptions`).
+`index_with_progress` runs it in this process with a progress bar and a summary line. A server
+runs it as a `Reindexer` job: one at a time, in a `BuildWorker` child process, because a build
+in a thread of the server would share the interpreter lock with query threads and every model
+call in a query would wait behind it. Queries keep being answered from the live build until
+the new one is published, then LiveIndex swaps to it. Jobs triggered while one runs are refused
+over HTTP (409) and coalesced into one follow-up run for the file watcher (service/watch.py).
+
+The worker is spawned with its own copy of the model when the server starts (when re-indexing
+is possible) and reused for every job. Messages on its pipe: "build" and "stop" in; ("ready",)
+once the model is loaded, ("progress", stage, done, total), ("done", BuildResult) and
+("error", RagnotesError) out. If the worker dies, the job fails with a clear message, the live
+index keeps serving, and the next job starts a fresh worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from corpus.errors import NotFoundError, RagnotesError, ReindexRunning
-from index.build import BuildResult
-from index.embedding import Progress
+from tqdm import tqdm
+
+from corpus.documents import Discovery
+from corpus.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunning
+from index.build import BuildResult, index_sources
+from index.embedding import Embedder, Progress
 from service.live import LiveIndex
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 JobState = Literal["running", "succeeded", "failed"]
+MAX_LISTED_SKIPS = 20
+_PRIORITY = 19  # the worker's nice value: queries win the CPU whenever both want it
+
+
+def build_configured(
+    settings: Settings, embedder: Embedder, progress: Progress | None = None, full: bool = False
+) -> tuple[BuildResult, Discovery]:
+    """The build `settings` describe, published."""
+    options = settings.build_options(full=full)
+    return index_sources(settings.sources(), embedder, settings.store(), options, progress)
+
+
+def summary_line(result: BuildResult) -> str:
+    """One line: files, chunks, seconds, chunks per second."""
+    rate = result.chunks / result.seconds if result.seconds > 0 else 0.0
+    return (
+        f"indexed {result.files} files into {result.chunks} chunks in {result.seconds:.1f} s "
+        f"({rate:.0f} chunks/s; {result.embedded} embedded, {result.chunks - result.embedded} from cache; "
+        f"{result.reused_files} files unchanged) -> build {result.build_id}"
+    )
+
+
+def index_with_progress(settings: Settings, full: bool = False) -> int:
+    """`ragnotes index`: build with a progress bar, name what was skipped, print a summary."""
+    embedder = settings.load_embedder()
+    bar: tqdm | None = None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        result, found = build_configured(settings, embedder, progress, full)
+    finally:
+        if bar is not None:
+            bar.close()
+    _print_left_out(found)
+    if result.full_reason and result.full_reason != "no previous build":
+        print(f"full rebuild: {result.full_reason}", file=sys.stderr)
+    print(summary_line(result))
+    return 0
+
+
+def _print_left_out(found: Discovery) -> None:
+    for skip in found.skipped[:MAX_LISTED_SKIPS]:
+        print(f"skipped {skip.file}: {skip.reason}", file=sys.stderr)
+    if len(found.skipped) > MAX_LISTED_SKIPS:
+        more = len(found.skipped) - MAX_LISTED_SKIPS
+        print(f"... and {more} more skipped files", file=sys.stderr)
+    if found.missing_repos:
+        print(
+            f"{len(found.missing_repos)} curated repos are not synced and were left out; "
+            "run `ragnotes readmes sync` to add them",
+            file=sys.stderr,
+        )
 
 
 @dataclass(frozen=True)
@@ -48,11 +121,7 @@ class JobStatus:
 class Reindexer:
     """Starts builds in a background thread and tracks the latest job."""
 
-    def __init__(
-        self,
-        build: Callable[[Progress], BuildResult],
-        live: LiveIndex,
-    ) -> None:
+    def __init__(self, build: Callable[[Progress], BuildResult], live: LiveIndex) -> None:
         self._build = build
         self._live = live
         self._lock = threading.Lock()
@@ -148,54 +217,110 @@ class Reindexer:
         return self._idle.wait(timeout)
 
 
-class NotesWatcher:
-    """Calls `on_change` once per burst of file events under the notes folders."""
+def _worker_main(conn: Any, settings_data: dict[str, Any]) -> None:
+    """The child: load the model once, then run builds on request."""
+    with contextlib.suppress(OSError):
+        os.nice(_PRIORITY)
+    settings = Settings(**settings_data)
+    embedder = settings.load_embedder()
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message != "build":
+            return
+        try:
+            result, _ = build_configured(
+                settings,
+                embedder,
+                lambda stage, done, total: conn.send(("progress", stage, done, total)),
+            )
+            conn.send(("done", result))
+        except RagnotesError as exc:
+            conn.send(("error", exc))
+        except Exception as exc:  # report, keep serving later jobs
+            conn.send(("error", BuildFailed(f"the build failed unexpectedly: {exc!r}")))
 
-    def __init__(
-        self, roots: Sequence[Path], on_change: Callable[[], None], debounce: float = 1.0
-    ) -> None:
-        self._roots = [r for r in roots if r.is_dir()]
-        self._on_change = on_change
-        self._debounce = debounce
-        self._timer: threading.Timer | None = None
+
+class BuildWorker:
+    """The server's handle on the build process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._context = multiprocessing.get_context("spawn")
+        self._process: Any = None
+        self._conn: Any = None
         self._lock = threading.Lock()
-        self._observer: object | None = None
-
-    def _event(self, path: str) -> None:
-        name = Path(path).name
-        if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")):
-            return  # editor scratch files
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(self._debounce, self._on_change)
-            self._timer.daemon = True
-            self._timer.start()
+        self._ready = False
 
     def start(self) -> None:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
+        """Spawn the worker if it is not running (the model loads there in the background)."""
+        if self._process is not None and self._process.is_alive():
+            return
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_worker_main,
+            args=(child, self._settings.model_dump()),
+            name="ragnotes-build-worker",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+        self._ready = False
 
-        watcher = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.event_type in ("created", "modified", "deleted", "moved"):
-                    watcher._event(str(event.src_path))
-                    if getattr(event, "dest_path", ""):
-                        watcher._event(str(event.dest_path))
-
-        observer = Observer()
-        for root in self._roots:
-            observer.schedule(Handler(), str(root), recursive=True)
-        observer.daemon = True
-        observer.start()
-        self._observer = observer
-
-    def stop(self) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> bool:
+        """Start the worker if needed and wait until its model is loaded."""
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-        if self._observer is not None:
-            self._observer.stop()  # type: ignore[attr-defined]
-            self._observer.join(timeout=5)  # type: ignore[attr-defined]
+            self.start()
+            return self._await_ready(timeout)
+
+    def _await_ready(self, timeout: float | None) -> bool:
+        if not self._ready and self._conn.poll(timeout):
+            self._ready = self._conn.recv() == ("ready",)
+        return self._ready
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else int(self._process.pid)
+
+    def build(self, progress: Progress) -> BuildResult:
+        """Run one build in the worker and return its result, or raise its error."""
+        with self._lock:
+            self.start()
+            try:
+                self._await_ready(None)
+                self._conn.send("build")
+                while True:
+                    message = self._conn.recv()
+                    if message[0] == "progress":
+                        progress(*message[1:])
+                    elif message[0] == "done":
+                        result: BuildResult = message[1]
+                        return result
+                    else:
+                        raise message[1]
+            except (EOFError, OSError) as exc:
+                self._stop_process()
+                raise BuildFailed(
+                    "the build process stopped before finishing; the live index is untouched "
+                    "and the next re-index starts a new one"
+                ) from exc
+
+    def _stop_process(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._process = None
+
+    def close(self) -> None:
+        """Stop the worker (waiting for a running build to finish first)."""
+        with self._lock:
+            if self._process is None:
+                return
+            with contextlib.suppress(OSError):
+                self._conn.send("stop")
+            self._process.join(timeout=10)
+            self._stop_process()

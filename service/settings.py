@@ -9,11 +9,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.curated import load_curated
-from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES
+from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
 from index.ann import APPROXIMATE_ABOVE
+from index.build import BuildOptions
 from index.chunking import DEFAULT_TARGET_TOKENS
 from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
-from index.pipeline import Sources, default_notes_roots
 from index.store import BuildStore
 from service.llm import MAX_TOKENS, LLMConfig, check_client
 
@@ -81,8 +81,12 @@ class Settings(BaseSettings):
         ]
 
     def notes_roots(self) -> tuple[Path, ...]:
-        extra = [Path(p) for p in self.notes_dir.split(os.pathsep) if p.strip()]
-        return default_notes_roots(extra, self.bundled_notes, BUNDLED_NOTES_DIR)
+        """The bundled notes folder (unless turned off), then RAGNOTES_NOTES_DIR's folders."""
+        extra = [
+            Path(p).expanduser().resolve() for p in self.notes_dir.split(os.pathsep) if p.strip()
+        ]
+        roots = ([BUNDLED_NOTES_DIR] if self.bundled_notes else []) + extra
+        return tuple(dict.fromkeys(roots))
 
     @property
     def readmes_dir(self) -> Path:
@@ -94,6 +98,15 @@ class Settings(BaseSettings):
             self.readmes_dir if self.readmes else None,
             tuple(load_curated()),
             int(self.max_file_mb * 1e6),
+        )
+
+    def build_options(self, full: bool = False) -> BuildOptions:
+        """How builds are made, from RAGNOTES_TARGET_TOKENS, _APPROXIMATE_ABOVE and _RERANK."""
+        return BuildOptions(
+            target_tokens=self.target_tokens,
+            approximate_above=self.approximate_above,
+            late_interaction=self.rerank,
+            full=full,
         )
 
     def store(self) -> BuildStore:

@@ -163,7 +163,7 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     async def search_page(q: str = "", source: str = "") -> HTMLResponse:
         """The search box, with the answer and passages rendered on the server when the URL has ?q=."""
         context, status_code, searcher = await page_results(live, q, source, llm)
-        status = await to_thread.run_sync(check.status, searcher) if searcher else None
+        status = await to_thread.run_sync(check.status, live) if searcher else None
         sources = source_options(searcher)
         return render(
             "search.html",

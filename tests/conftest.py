@@ -63,10 +63,10 @@ def built_settings(
     tmp_path_factory: pytest.TempPathFactory, fixture_notes: Path, embedder: Embedder
 ) -> Settings:
     """Settings whose data directory holds a published build of the fixture notes."""
-    from index.pipeline import run_index
+    from index.build import index_sources
 
     settings = fixture_settings(tmp_path_factory.mktemp("data"), fixture_notes)
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     return settings
 
 
@@ -99,7 +99,7 @@ def page_settings(
     readme_repo: CuratedRepo,
 ) -> Settings:
     """A published build of the fixture notes, the page notes and the stand-in README."""
-    from index.pipeline import run_index
+    from index.build import index_sources
 
     page_notes = tmp_path_factory.mktemp("page_notes")
     shutil.copytree(FIXTURES / "page_notes", page_notes, dirs_exist_ok=True)
@@ -113,7 +113,7 @@ def page_settings(
         bundled_notes=False,
         readmes=True,
     )
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     return settings
 
 

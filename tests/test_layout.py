@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("corpus", "index", "service")
 TOOLING = "eval"
 # What a unit test never needs: an app, a server or an index build (integration tests use them).
-NOT_IN_UNIT_TESTS = ("service.app", "index.pipeline", "eval.loopback", "fastapi.testclient")
+NOT_IN_UNIT_TESTS = ("service.app", "index.build", "eval.loopback", "fastapi.testclient")
 # Integration tests named after a flow that crosses several modules rather than after one module.
 FLOWS = {
     "api_fuzz": "every API operation fuzzed from the OpenAPI schema",

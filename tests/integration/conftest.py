@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from eval.loopback import served
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FIXTURES, fixture_settings
@@ -48,7 +48,7 @@ def guarded_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedde
     notes = tmp_path_factory.mktemp("private-notes")
     shutil.copytree(FIXTURES / "notes", notes, dirs_exist_ok=True)
     settings = fixture_settings(tmp_path_factory.mktemp("private-data"), notes)
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     return settings.model_copy(update={"allowed_hosts": "", "admin_token": ADMIN})
 
 

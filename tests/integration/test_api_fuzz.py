@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from eval.loopback import served
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from tests.conftest import fixture_settings
 
@@ -67,7 +67,7 @@ def fuzz_server(
     """A server with the admin token set, over its own build (fuzzed re-indexes publish there)."""
     built = fixture_settings(tmp_path_factory.mktemp("fuzz-data"), fixture_notes)
     built = built.model_copy(update={"admin_token": TOKEN})
-    run_index(built.sources(), embedder, built.store())
+    index_sources(built.sources(), embedder, built.store())
     with served(create_app(built, embedder)) as base:
         yield base
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from corpus.documents import Sources
 from corpus.errors import BuildFailed
 from index import build as build_module
-from index.build import BuildResult
+from index.build import BuildOptions, BuildResult, index_sources
 from index.embedding import Embedder
-from index.pipeline import Sources, run_index
 from index.searcher import Searcher
 from index.store import BuildStore
 from service.app import create_app
@@ -54,7 +54,7 @@ def _indexed(
     notes.mkdir()
     _write(notes, NOTES)
     store = BuildStore(tmp_path / data)
-    first, _ = run_index(_sources(notes), embedder, store)
+    first, _ = index_sources(_sources(notes), embedder, store)
     return notes, store, first
 
 
@@ -69,13 +69,13 @@ def test_incremental_build_equals_full_rebuild(tmp_path: Path, embedder: Embedde
     (notes / "beta.md").unlink()  # delete
     (notes / "moved").mkdir()
     (notes / "gamma.md").rename(notes / "moved" / "gamma.md")  # rename: same text, new place
-    second, _ = run_index(_sources(notes), embedder, store)
+    second, _ = index_sources(_sources(notes), embedder, store)
     # Only the added note and the edited section are new text; the renamed note reuses its vector.
     assert second.embedded == 2
     assert second.reused_files == 1  # delta.md is untouched
 
     fresh = BuildStore(tmp_path / "full")
-    full, _ = run_index(_sources(notes), embedder, fresh, full=True)
+    full, _ = index_sources(_sources(notes), embedder, fresh, BuildOptions(full=True))
     assert full.embedded == full.chunks == second.chunks
 
     inc, ref = Searcher.load(store, embedder), Searcher.load(fresh, embedder)
@@ -100,10 +100,10 @@ class _Renamed(Embedder):
 def test_model_or_chunker_change_forces_full_rebuild(tmp_path: Path, embedder: Embedder) -> None:
     notes, store, _ = _indexed(tmp_path, embedder)
     other = _Renamed(embedder, "renamed-model")
-    second, _ = run_index(_sources(notes), other, store)
+    second, _ = index_sources(_sources(notes), other, store)
     assert second.full_reason is not None and "model" in second.full_reason
     assert second.reused_files == 0 and second.embedded == second.chunks
-    third, _ = run_index(_sources(notes), other, store, target_tokens=120)
+    third, _ = index_sources(_sources(notes), other, store, BuildOptions(target_tokens=120))
     assert third.full_reason is not None and "target_tokens" in third.full_reason
     assert third.reused_files == 0
 
@@ -131,13 +131,13 @@ def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
     )
     monkeypatch.setattr(embedder, "embed_with_late_interaction", failing_embed)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run_index(_sources(notes), embedder, store)
+        index_sources(_sources(notes), embedder, store)
     monkeypatch.undo()
 
     assert store.current_id() == first.build_id
     assert Searcher.load(store, embedder).build_id == first.build_id
     assert store.finished_ids() == [first.build_id]
-    second, _ = run_index(_sources(notes), embedder, store)
+    second, _ = index_sources(_sources(notes), embedder, store)
     assert second.embedded == 2  # the vector finished before the crash was kept
     assert store.current_id() == second.build_id
 
@@ -168,11 +168,11 @@ def test_disk_full_while_writing_leaves_no_trace(
 
     monkeypatch.setattr(build_module.faiss, "write_index", disk_full)
     with pytest.raises(BuildFailed, match="no space left on device"):
-        run_index(_sources(notes), embedder, store)
+        index_sources(_sources(notes), embedder, store)
     monkeypatch.undo()
     assert store.current_id() == first.build_id
     assert sorted(p.name for p in store.builds_dir.iterdir()) == [first.build_id]
-    second, _ = run_index(_sources(notes), embedder, store)
+    second, _ = index_sources(_sources(notes), embedder, store)
     assert store.current_id() == second.build_id
 
 
@@ -213,7 +213,7 @@ def test_killed_build_process_leaves_live_index_and_next_run_recovers(
     with TestClient(create_app(fixture_settings(data, notes), embedder)) as client:  # next start
         assert client.get("/healthz").json()["index"]["build_id"] == first.build_id
         assert client.post("/api/ask", json={"question": "nightly batch"}).status_code == 200
-    second, _ = run_index(_sources(notes), embedder, store)
+    second, _ = index_sources(_sources(notes), embedder, store)
     assert store.current_id() == second.build_id
     assert second.embedded < second.chunks  # work finished before the kill was kept
     assert sorted(p.name for p in store.builds_dir.iterdir()) == sorted(
@@ -228,7 +228,7 @@ def test_only_the_last_three_builds_are_kept(tmp_path: Path, embedder: Embedder)
     ids = []
     for i in range(5):
         _write(notes, {"n.md": f"# N\n\nversion {i}\n"})
-        ids.append(run_index(_sources(notes), embedder, store)[0].build_id)
+        ids.append(index_sources(_sources(notes), embedder, store)[0].build_id)
     assert store.finished_ids() == ids[-3:]
     assert store.current_id() == ids[-1]
     shutil.rmtree(notes)

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from corpus.errors import BuildFailed
 from index import vector_cache
+from index.build import index_sources
 from index.embedding import Embedder
 from index.late_interaction import ROWS_FILE
-from index.pipeline import run_index
 from index.searcher import Searcher
 from service.app import create_app
 from service.settings import Settings
@@ -95,7 +95,7 @@ def test_damaged_build_is_503_naming_it_and_index_recovers(
             assert "run `ragnotes index`" in detail
         assert health.json()["status"] == "error"
 
-        result, _ = run_index(settings.sources(), embedder, store)
+        result, _ = index_sources(settings.sources(), embedder, store)
         _wait_for(lambda: client.get("/healthz").status_code == 200)
         assert client.get("/healthz").json()["index"]["build_id"] == result.build_id
         assert client.post("/api/ask", json=QUESTION).status_code == 200
@@ -126,7 +126,7 @@ def test_damage_under_a_running_server_keeps_the_loaded_copy(
         _wait_for(lambda: "still serving build" in (client.get("/healthz").json()["detail"] or ""))
         assert client.post("/api/ask", json=QUESTION).status_code == 200
 
-        result, _ = run_index(settings.sources(), embedder, store)
+        result, _ = index_sources(settings.sources(), embedder, store)
         assert result.full_reason is not None and "unusable" in result.full_reason
         _wait_for(lambda: client.get("/healthz").json()["status"] == "ok")
         assert client.get("/healthz").json()["index"]["build_id"] == result.build_id
@@ -144,5 +144,5 @@ def test_full_disk_under_the_vector_cache_fails_the_build_cleanly(
 
     monkeypatch.setattr(vector_cache.VectorCache, "put_many", disk_full)
     with pytest.raises(BuildFailed, match=r"database or disk is full.*live index is untouched"):
-        run_index(settings.sources(), embedder, store)
+        index_sources(settings.sources(), embedder, store)
     assert store.current_id() == live and store.finished_ids() == [live]

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 import corpus.documents as documents
-from corpus.documents import MAX_FILE_BYTES, Skipped, discover_notes
+from corpus.documents import MAX_FILE_BYTES, Skipped, Sources, discover_notes
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import Sources, run_index
 from index.searcher import Searcher
 from index.store import BuildStore
 
@@ -185,7 +185,7 @@ def test_a_file_deleted_between_discovery_and_reading_is_named(
     monkeypatch.setattr(documents, "read_markdown", delete_then_read)
     try:
         # Not the CLI: the deletion needs a hook inside the process that indexes.
-        result, found = run_index(Sources((hostile,), None, ()), embedder, BuildStore(tmp_path))
+        result, found = index_sources(Sources((hostile,), None, ()), embedder, BuildStore(tmp_path))
     finally:
         gone.write_text(saved)
     reasons = {s.file.name: s.reason for s in found.skipped}

@@ -18,8 +18,8 @@ from corpus.sync import sync_readmes
 from eval.questions import SPLITS, Split, load_questions, normalize, split_dir
 from eval.runner import run_questions
 from eval.scoring import summarize
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from index.searcher import Searcher
 from service.cli import main
 from service.settings import Settings
@@ -37,7 +37,7 @@ def full_index(
     """Settings whose data directory holds the full index, as `make run` would build it."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval-data"))
     sync_readmes(load_curated(), settings.readmes_dir, readme_mirror)
-    run_index(settings.sources(), embedder, settings.store(), target_tokens=settings.target_tokens)
+    index_sources(settings.sources(), embedder, settings.store(), settings.build_options())
     return settings
 
 

@@ -20,7 +20,7 @@ from index.late_interaction import (
     mix_late_interaction,
 )
 from index.searcher import Searcher
-from service.indexing import index_configured
+from service.reindex import build_configured
 from service.settings import Settings
 
 QUESTION = "when should I prefer batch inference over online inference?"
@@ -81,11 +81,11 @@ def test_rows_come_from_the_cache_on_a_rebuild(
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path})
-    first, _ = index_configured(settings, embedder)
+    first, _ = build_configured(settings, embedder)
     rows = (settings.store().live_dir() / ROWS_FILE).read_bytes()
     shutil.rmtree(tmp_path / "builds")
     (tmp_path / "CURRENT").unlink()
-    again, _ = index_configured(settings, embedder)
+    again, _ = build_configured(settings, embedder)
     assert first.embedded == first.chunks and again.embedded == 0
     assert (settings.store().live_dir() / ROWS_FILE).read_bytes() == rows
 
@@ -94,7 +94,7 @@ def test_without_late_interaction_no_rows_are_kept_and_turning_it_on_rebuilds(
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path, "rerank": False})
-    index_configured(settings, embedder)
+    build_configured(settings, embedder)
     folder = settings.store().live_dir()
     assert json.loads((folder / "manifest.json").read_text())["late_interaction"] is None
     assert not (folder / ROWS_FILE).exists()
@@ -102,7 +102,7 @@ def test_without_late_interaction_no_rows_are_kept_and_turning_it_on_rebuilds(
     assert plain.late_interaction is None
     assert plain.search(QUESTION, 1)[0].chunk.path == "serving.md"
 
-    result, _ = index_configured(settings.model_copy(update={"rerank": True}), embedder)
+    result, _ = build_configured(settings.model_copy(update={"rerank": True}), embedder)
     assert result.full_reason == f"late_interaction changed (None -> {LATE_INTERACTION_VERSION})"
     assert Searcher.load(settings.store(), embedder).late_interaction is not None
 

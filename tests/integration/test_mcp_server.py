@@ -29,8 +29,8 @@ from mcp.shared.exceptions import MCPError
 
 from corpus.documents import BUNDLED_NOTES_DIR
 from eval.loopback import served
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 
@@ -48,7 +48,7 @@ def notes_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("mcp-data"), notes_dir=str(own), readmes=False
     )
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     return settings
 
 
@@ -194,7 +194,9 @@ def test_stdio_follows_new_builds(
                 changed = (await client.call_tool("status", {})).structured_content
                 assert changed["changed_files"] == 1 and changed["changed_names"] == ["canary.md"]
                 await anyio.to_thread.run_sync(
-                    lambda: run_index(notes_settings.sources(), embedder, notes_settings.store())
+                    lambda: index_sources(
+                        notes_settings.sources(), embedder, notes_settings.store()
+                    )
                 )
                 for _ in range(100):  # the server polls the pointer twice a second
                     now = (await client.call_tool("status", {})).structured_content
@@ -208,7 +210,7 @@ def test_stdio_follows_new_builds(
         run(session)
     finally:
         (own / "canary.md").unlink(missing_ok=True)
-        run_index(notes_settings.sources(), embedder, notes_settings.store())
+        index_sources(notes_settings.sources(), embedder, notes_settings.store())
 
 
 @pytest.fixture(scope="module")

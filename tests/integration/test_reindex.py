@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eval.loopback import served
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 
@@ -52,7 +52,7 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
 @pytest.fixture
 def indexed(tmp_path: Path, embedder: Embedder) -> Settings:
     settings = _settings(tmp_path)
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     return settings
 
 
@@ -174,7 +174,7 @@ def test_build_published_by_cli_is_picked_up(indexed: Settings, embedder: Embedd
         (Path(indexed.notes_dir) / "new.md").write_text(
             "# New\n\nQuokka features for cold start.\n"
         )
-        new = run_index(indexed.sources(), embedder, indexed.store())[0].build_id
+        new = index_sources(indexed.sources(), embedder, indexed.store())[0].build_id
         _wait_for(lambda: client.get("/healthz").json()["index"]["build_id"] == new)
         assert new != old
 

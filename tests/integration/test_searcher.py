@@ -10,7 +10,7 @@ import pytest
 from corpus.errors import IndexMismatch
 from index.embedding import Embedder
 from index.searcher import Searcher
-from service.indexing import index_configured
+from service.reindex import build_configured
 from service.settings import Settings
 
 
@@ -73,7 +73,7 @@ def test_above_the_threshold_the_build_is_approximate_and_still_finds_the_passag
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path, "approximate_above": 1})
-    index_configured(settings, embedder)
+    build_configured(settings, embedder)
     searcher = Searcher.load(settings.store(), embedder)
     spec = searcher.manifest.dense_index
     assert spec is not None and spec.kind == "ivf" and spec.recall_at_10 >= 0.98

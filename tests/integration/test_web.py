@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from corpus.curated import CuratedRepo
+from index.build import index_sources
 from index.embedding import Embedder
-from index.pipeline import run_index
 from service.app import create_app
 from service.settings import Settings
 from service.web import CSP
@@ -218,7 +218,7 @@ def test_changed_sources_are_noticed(tmp_path: Path, embedder: Embedder) -> None
     notes = tmp_path / "notes"
     shutil.copytree(FIXTURES / "notes", notes)
     settings = fixture_settings(tmp_path / "data", notes)
-    run_index(settings.sources(), embedder, settings.store())
+    index_sources(settings.sources(), embedder, settings.store())
     (notes / "serving.md").write_text("# Serving notes\n\nRewritten since the build.\n")
     (notes / "new-note.md").write_text("# New\n\nA note the build has not seen.\n")
     with TestClient(create_app(settings, embedder)) as client:
