@@ -82,24 +82,26 @@ def _job_info(job: JobStatus | None) -> JobInfo | None:
     return None if job is None else JobInfo(**asdict(job))
 
 
+def check_admin(token: str | None, authorization: str | None) -> None:
+    """Refuse a write unless `authorization` carries the admin `token` (constant-time compare)."""
+    if not token:
+        raise AdminDisabled(
+            "re-indexing over HTTP is disabled; set RAGNOTES_ADMIN_TOKEN on the server to enable it"
+        )
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise Unauthorized("send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'")
+
+
 def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> APIRouter:
     """Routes for /api/index and /api/reindex."""
     router = APIRouter(tags=["index"])
     check = ChangeCheck(settings.sources, live.hashes, ttl=0)
 
     def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        token = settings.admin_token
-        if not token:
-            raise AdminDisabled(
-                "re-indexing over HTTP is disabled; set RAGNOTES_ADMIN_TOKEN on the server to enable it"
-            )
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        ):
-            raise Unauthorized(
-                "send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'"
-            )
+        check_admin(settings.admin_token, authorization)
 
     @router.get("/api/index", response_model=IndexStatus, responses=error_responses(429))
     def index_status() -> IndexStatus:
