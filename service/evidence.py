@@ -85,9 +85,7 @@ def is_weak(signals: Evidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> b
     return not (signals.dense >= thresholds.paired and lexical)
 
 
-def weak_flags(
-    hits: Sequence[Hit], question: str, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> list[bool]:
+def weak_flags(hits: Sequence[Hit], question: str) -> list[bool]:
     """`is_weak` for each hit."""
     terms = query_terms(question)
-    return [is_weak(evidence(hit, terms), thresholds) for hit in hits]
+    return [is_weak(evidence(hit, terms)) for hit in hits]

@@ -52,8 +52,8 @@ def _declared_length(scope: Scope) -> int | None:
 class _BodyCounter:
     """One request's receive/send pair that stops the body at the limit and answers 413."""
 
-    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
-        self._receive, self._send, self._limit = receive, send, limit
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive, self._send = receive, send
         self.received = 0
         self.started = False
         self.rejected = False
@@ -63,7 +63,7 @@ class _BodyCounter:
         if message["type"] != "http.request" or self.rejected:
             return message
         self.received += len(message.get("body", b""))
-        if self.received <= self._limit:
+        if self.received <= MAX_BODY_BYTES:
             return message
         self.rejected = True
         if not self.started:
@@ -81,21 +81,20 @@ class _BodyCounter:
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with a 413 that names the limit."""
+    """Refuse request bodies over MAX_BODY_BYTES with a 413 that names the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > MAX_BODY_BYTES:
             await send_json_error(send, 413, _BODY_TOO_LARGE)
             return
-        counter = _BodyCounter(receive, send, self.max_bytes)
+        counter = _BodyCounter(receive, send)
         await self.app(scope, counter.receive, counter.send)
 
 
