@@ -99,3 +99,12 @@ def test_prose_runs_join_a_list_under_a_paragraph_and_split_at_blank_lines() -> 
 def test_an_unclosed_fence_has_one_marker() -> None:
     (code,) = parse("```\ncode\nmore\n").parts
     assert (code.start_line, code.end_line, code.markers) == (1, 3, {1})
+
+
+def test_without_inline_parsing_the_lines_are_the_same() -> None:
+    full, block_only = parse(NOTE), parse(NOTE, inline=False)
+    assert block_only.parts == full.parts
+    assert [(b.kind, b.start_line, b.end_line) for b in block_only.blocks] == [
+        (b.kind, b.start_line, b.end_line) for b in full.blocks
+    ]
+    assert list(block_only.paragraphs()) == list(full.paragraphs())

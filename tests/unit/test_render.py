@@ -150,6 +150,15 @@ def test_the_best_sentence_is_one_wrapper_across_emphasis_and_line_breaks() -> N
     assert _elements(markup).nested
 
 
+def test_a_quoted_sentence_that_wraps_is_marked_whole() -> None:
+    text = "> Batch scoring is the right call when inputs\n> are known ahead. Online costs more."
+    question = "when is batch scoring the right call?"
+    best = best_sentence(text, question)
+    assert best == "> Batch scoring is the right call when inputs\n> are known ahead."
+    markup = passage_html(text, question, best)
+    assert _best_pieces(markup) == ["Batch scoring is the right call when inputs\nare known ahead."]
+
+
 def test_a_best_sentence_that_crosses_a_tag_is_wrapped_in_pieces() -> None:
     text = "Intro *first part. Then the* best sentence ends here. After."
     markup = passage_html(text, "best sentence", "Then the* best sentence ends here.")
