@@ -11,6 +11,7 @@ this server's own scripts and styles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ CSP = (
 )
 _HERE = Path(__file__).resolve().parent
 _INDEX_ERRORS = (IndexNotFound, IndexMismatch, IndexCorrupt)
+Render = Callable[..., HTMLResponse]  # a template's name, the status code, then its context
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,20 @@ async def page_results(
 def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
     """Add the page routes, the static files and the page's security headers to `app`."""
     env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True)
-    check = ChangeCheck(settings.sources, live.hashes)
-    llm = settings.llm()
 
     def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
+
+    _install_search(app, live, settings, render)
+    _install_note_viewer(app, live, settings, render)
+    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    app.add_middleware(PageHeaders)
+
+
+def _install_search(app: FastAPI, live: LiveIndex, settings: Settings, render: Render) -> None:
+    """GET / (the page) and GET /results (its results alone, for search.js)."""
+    check = ChangeCheck(settings.sources, live.hashes)
+    llm = settings.llm()
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(q: str = "", source: str = "") -> HTMLResponse:
@@ -181,6 +192,10 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
         configured the answer is left for search.js to stream."""
         context, status_code, _ = await page_results(live, q, source, llm)
         return render("results.html", status_code, fragment=True, **context)
+
+
+def _install_note_viewer(app: FastAPI, live: LiveIndex, settings: Settings, render: Render) -> None:
+    """GET /notes/<path>: a note, with the lines the index cites from it."""
 
     @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)
     def note_page(path: str) -> HTMLResponse:
@@ -208,10 +223,6 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
             groups=block_groups(blocks, ((c.start_line, c.end_line) for c in chunks)),
             stale=doc is not None and live.hashes.sha256(file) != doc.sha256,
         )
-
-    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-
-    app.add_middleware(PageHeaders)
 
 
 class PageHeaders:
