@@ -8,7 +8,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from index.searcher import MODES
 from service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -191,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_index_commands(sub)
+    _add_serve_commands(sub)
+    _add_question_commands(sub)
+    _add_eval_command(sub)
+    _add_speed_commands(sub)
+    return parser
+
+
+def _add_index_commands(sub: Subcommands) -> None:
+    """`readmes sync` and `index`: what goes into the index."""
     readmes = sub.add_parser("readmes", help="manage the curated READMEs")
     readmes_sub = readmes.add_subparsers(dest="readmes_command", required=True, metavar="ACTION")
     sync = readmes_sub.add_parser("sync", help="fetch the curated READMEs at their pinned commits")
@@ -216,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.set_defaults(handler=cmd_index)
 
+
+def _add_serve_commands(sub: Subcommands) -> None:
+    """`serve` and `mcp`: the index answering over HTTP or stdio."""
     serve = sub.add_parser("serve", help="serve the API and the search page")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -233,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mcp.set_defaults(handler=cmd_mcp)
 
+
+def _add_question_commands(sub: Subcommands) -> None:
+    """`ask` and `answer`: one question from the command line."""
     ask = sub.add_parser("ask", help="ask a question from the command line")
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="passages to show (1-50)")
@@ -255,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     ans.add_argument("--json", action="store_true", help="print the API's JSON")
     ans.set_defaults(handler=cmd_answer)
 
+
+def _add_eval_command(sub: Subcommands) -> None:
+    """`eval`: retrieval and answer quality (the tooling in eval/)."""
     ev = sub.add_parser("eval", help="measure retrieval quality in every mode")
     ev.add_argument(
         "--beir", type=Path, metavar="DIR", help="run a BEIR dataset instead of our set"
@@ -289,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the JSON report")
     ev.set_defaults(handler=cmd_tool)
 
+
+def _add_speed_commands(sub: Subcommands) -> None:
+    """`load` and `bench`: speed and memory (the tooling in eval/)."""
     load = sub.add_parser(
         "load", help="load-test a copy of the index on loopback, re-indexing half-way"
     )
@@ -313,7 +336,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
     )
     bench.set_defaults(handler=cmd_tool)
-    return parser
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
