@@ -20,7 +20,7 @@ from service.admin import ChangeCounts, change_counts
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.notes_view import read_note, resolve_note
-from service.passages import answer, index_info
+from service.passages import answer, index_info, line_url
 from service.schemas import AskRequest, AskResponse, IndexInfo
 
 MAX_LINES = 400  # one `get` without a range; the text says how to read on
@@ -125,12 +125,7 @@ def get_lines(
     file = indexed_file(doc)
     all_lines = read_note(file).removesuffix("\n").split("\n")
     first, last = line_range(lines[0], lines[1], len(all_lines))
-    anchor = f"#L{first}-L{last}"
-    url = (
-        f"/notes/{doc.path}{anchor}"
-        if doc.commit is None
-        else f"https://github.com/{doc.source}/blob/{doc.commit}/{doc.path}{anchor}"
-    )
+    url = line_url(doc.source, doc.path, doc.commit, first, last)
     return FileText(
         source=doc.source,
         path=doc.path,

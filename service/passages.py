@@ -49,17 +49,22 @@ def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
     return lambda c: c.source == source
 
 
+def line_url(source: str, path: str, commit: str | None, first: int, last: int) -> str:
+    """The link that opens lines first..last: GitHub pinned to the commit, or ragnotes' /notes/."""
+    anchor = f"#L{first}-L{last}"
+    if source == NOTES_SOURCE or commit is None:
+        return f"/notes/{path}{anchor}"
+    return f"https://github.com/{source}/blob/{commit}/{path}{anchor}"
+
+
 def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None) -> Citation:
     """Where a chunk comes from, with a link that opens those exact lines.
 
     With `hashes`, the citation says whether the file changed since the build (`stale`).
     """
     doc = searcher.docs.get((chunk.source, chunk.path))
-    lines = f"#L{chunk.start_line}-L{chunk.end_line}"
-    if chunk.source == NOTES_SOURCE or doc is None or doc.commit is None:
-        url = f"/notes/{chunk.path}{lines}"
-    else:
-        url = f"https://github.com/{chunk.source}/blob/{doc.commit}/{chunk.path}{lines}"
+    commit = doc.commit if doc else None
+    url = line_url(chunk.source, chunk.path, commit, chunk.start_line, chunk.end_line)
     return Citation(
         source=chunk.source,
         path=chunk.path,
