@@ -282,10 +282,6 @@ class BuildWorker:
             self._ready = self._conn.recv() == ("ready",)
         return self._ready
 
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else int(self._process.pid)
-
     def build(self, progress: Progress) -> BuildResult:
         """Run one build in the worker and return its result, or raise its error."""
         with self._lock:
