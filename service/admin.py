@@ -14,7 +14,7 @@ from index.freshness import Changes
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.passages import index_info
-from service.reindex import JobStatus, Reindexer
+from service.reindex import JobStatus, ReindexJobs
 from service.schemas import IndexInfo, error_responses
 from service.settings import Settings
 
@@ -95,7 +95,7 @@ def check_admin(token: str | None, authorization: str | None) -> None:
         raise Unauthorized("send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'")
 
 
-def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> APIRouter:
+def admin_router(live: LiveIndex, reindexer: ReindexJobs, settings: Settings) -> APIRouter:
     """Routes for /api/index and /api/reindex."""
     router = APIRouter(tags=["index"])
     check = ChangeCheck(settings.sources, live.hashes, ttl=0)
