@@ -22,9 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from eval.loopback import free_port
 
 STARTUP_SECONDS = 120.0
+REPLICA_HEADER = "x-ragnotes-replica"  # service/ray_serve.py names each response's replica
 OBJECT_STORE_BYTES = 300_000_000  # per node; vectors and texts are small
 
 
@@ -163,3 +166,46 @@ def local_cluster(cpus_per_node: int = 1) -> Iterator[LocalCluster]:
         for node in reversed(cluster.nodes):
             stop_node(node)
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def replicas_answering(base_url: str, count: int, timeout: float) -> set[str]:
+    """The replicas (`X-Ragnotes-Replica`) seen answering /healthz, once `count` are or time is up."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < count and time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{base_url}/healthz", timeout=10)
+            if r.status_code == 200:
+                seen.add(r.headers[REPLICA_HEADER])
+        except httpx.TransportError:
+            time.sleep(0.5)
+    return seen
+
+
+@contextlib.contextmanager
+def serve_on_cluster(
+    cluster: LocalCluster, env: dict[str, str], replicas: int, port: int, log: Path
+) -> Iterator[str]:
+    """`ragnotes serve --ray --replicas N` on the cluster until the block ends; the proxy's URL,
+    once every replica answers. Stopping the command removes the deployment."""
+    base_url = f"http://127.0.0.1:{port}"
+    command = ["serve", "--ray", "--replicas", str(replicas), "--port", str(port)]
+    with open(log, "wb") as out:
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", *command],
+            env={**cluster.env, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            if len(replicas_answering(base_url, replicas, STARTUP_SECONDS * 2)) < replicas:
+                tail = log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{replicas} replicas did not answer; the log ends:\n{tail}")
+            yield base_url
+        finally:
+            driver.send_signal(signal.SIGTERM)
+            try:
+                driver.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                driver.kill()
+                driver.wait(timeout=10)

@@ -34,7 +34,7 @@ from tests.conftest import FIXTURES, fixture_settings
 
 pytest.importorskip("ray.serve", reason="the Ray tests need the extra: pip install 'ragnotes[ray]'")
 
-from eval.local_ray import LocalCluster, local_cluster
+from eval.local_ray import LocalCluster, local_cluster, replicas_answering, serve_on_cluster
 
 HEADER = "x-ragnotes-replica"
 ADMIN = "ray-test-admin-token"
@@ -132,39 +132,10 @@ def test_index_on_ray_equals_a_local_build_and_reuses_the_cache(
 def proxy(
     cluster: LocalCluster, ray_built: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """`ragnotes serve --ray --replicas 2` on the cluster; the base URL of Ray's proxy, once both
-    replicas answer."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("ray_serve") / "serve.log"
-    with open(log_path, "wb") as log:
-        command = ["serve", "--ray", "--replicas", "2", "--port", str(port)]
-        driver = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *command],
-            env=_env(cluster, ray_built),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            if len(_replicas_answering(base, 2, timeout=240)) < 2:
-                pytest.fail(f"two replicas did not answer: {log_path.read_text(errors='replace')}")
-            yield base
-        finally:
-            driver.send_signal(signal.SIGTERM)
-            driver.wait(timeout=120)
-
-
-def _replicas_answering(base: str, count: int, timeout: float) -> set[str]:
-    seen: set[str] = set()
-    deadline = time.monotonic() + timeout
-    while len(seen) < count and time.monotonic() < deadline:
-        try:
-            r = httpx.get(f"{base}/healthz", timeout=10)
-            if r.status_code == 200:
-                seen.add(r.headers[HEADER])
-        except httpx.TransportError:
-            time.sleep(0.5)
-    return seen
+    """`ragnotes serve --ray --replicas 2` on the cluster; Ray's proxy, once both replicas answer."""
+    log = tmp_path_factory.mktemp("ray_serve") / "serve.log"
+    with serve_on_cluster(cluster, _env(cluster, ray_built), 2, free_port(), log) as base_url:
+        yield base_url
 
 
 def _ask(base: str, question: str) -> httpx.Response:
@@ -263,7 +234,7 @@ def test_a_killed_replica_is_replaced_while_the_other_answers(
 ) -> None:
     replicas = [p for p in cluster.processes_titled(REPLICA_TITLE) if not _is_task(p)]
     assert len(replicas) == 2, replicas
-    before = _replicas_answering(proxy, 2, timeout=60)
+    before = replicas_answering(proxy, 2, timeout=60)
     os.kill(replicas[0], signal.SIGKILL)
     answered: Counter[str] = Counter()
     failed = 0

@@ -1,0 +1,130 @@
+"""`make bench-ray`: what Ray costs and gives on this machine, measured in one run.
+
+On a two-node Ray cluster started here (eval/local_ray.py, one CPU per node), over the real
+corpus (bundled notes and the README mirror):
+
+- embedding throughput: `ragnotes index --full` beside `ragnotes index --ray --full`, each into
+  a fresh data directory, from the command's own summary line (chunks per second of the build);
+- queries: 8 clients for 15 s against the plain `ragnotes serve`, then `serve --ray` with 1 and
+  with 2 replicas through Ray's proxy (q/s and p50, every request a POST /api/ask).
+
+It prints figures and asserts nothing; the machine's load is printed beside them, since the
+cores are shared with whatever else runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from corpus.curated import load_curated
+from corpus.sync import sync_readmes
+from eval.bench import _drive
+from eval.load_server import serve_copy
+from eval.local_ray import LocalCluster, local_cluster, serve_on_cluster
+from eval.loopback import free_port
+from eval.questions import load_questions
+
+SUMMARY = re.compile(r"in ([\d.]+) s \((\d+) chunks/s; (\d+) embedded")
+
+
+def _index(env: dict[str, str], data: Path, ray: bool) -> dict[str, Any]:
+    command = [sys.executable, "-m", "service.cli", "index", "--full", *(["--ray"] if ray else [])]
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, env={**env, "RAGNOTES_DATA_DIR": str(data)}, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    found = SUMMARY.search(done.stdout)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"{' '.join(command[3:])} failed: {done.stderr[-2000:]}")
+    build_s, embedded = float(found[1]), int(found[3])
+    return {
+        "embedded": embedded,
+        "build_s": build_s,
+        "chunks_per_s": round(embedded / build_s, 1),
+        "command_s": round(wall, 1),
+    }
+
+
+def _fresh(root: Path, name: str, mirror: Path) -> Path:
+    data = root / name
+    sync_readmes(load_curated(), data / "readmes", mirror)
+    return data
+
+
+def _queries(
+    cluster: LocalCluster, data: Path, questions: list[str], clients: int, seconds: float
+) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    with serve_copy(data, data.parent / "plain", "127.0.0.1", "bench") as server:
+        found["plain"] = asyncio.run(_drive(server.base_url, questions, clients, seconds))
+    env = {"RAGNOTES_DATA_DIR": str(data), "RAGNOTES_RATE_LIMIT": "0"}
+    port = free_port()  # Serve keeps the port of its first start on a cluster
+    for replicas in (1, 2):
+        log = data.parent / f"serve-{replicas}.log"
+        with serve_on_cluster(cluster, env, replicas, port, log) as base_url:
+            found[f"ray_{replicas}"] = asyncio.run(_drive(base_url, questions, clients, seconds))
+    return found
+
+
+def run(mirror: Path, clients: int, seconds: float) -> dict[str, Any]:
+    """The whole benchmark, as a report."""
+    questions = [q.question for q in load_questions()]
+    report: dict[str, Any] = {"load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="ragnotes-bench-ray-") as tmp, local_cluster() as c:
+        root = Path(tmp)
+        env = {**c.env, "RAGNOTES_RATE_LIMIT": "0"}
+        report["index"] = _index(env, _fresh(root, "local", mirror), ray=False)
+        report["index_ray"] = _index(env, _fresh(root, "ray", mirror), ray=True)
+        report["queries"] = _queries(c, root / "local", questions, clients, seconds)
+    report["load_after"] = os.getloadavg()
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        "embedding (index --full, real corpus):",
+        *(
+            f"  {name:<12} {r['embedded']} chunks in {r['build_s']:.1f} s: "
+            f"{r['chunks_per_s']:.0f} chunks/s (the command took {r['command_s']:.0f} s)"
+            for name, r in (("index", report["index"]), ("index --ray", report["index_ray"]))
+        ),
+        "queries (POST /api/ask, 8 clients):",
+        *(
+            f"  {name:<12} {r['queries_per_s']:.0f} q/s, p50 {r['p50_ms']:.1f} ms, "
+            f"p95 {r['p95_ms']:.1f} ms, {r['errors']} errors of {r['requests']}"
+            for name, r in report["queries"].items()
+        ),
+        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*report["load_before"]),
+        "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*report["load_after"]),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench_ray", description=__doc__)
+    parser.add_argument("--mirror", type=Path, required=True, help="the README mirror")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--out", type=Path, default=Path("artifacts/bench-ray.json"))
+    args = parser.parse_args(argv)
+    report = run(args.mirror, args.clients, args.seconds)
+    print(format_report(report))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
