@@ -165,8 +165,25 @@ def embed_with_cache(
         if fan_out is None
         else _counted(fan_out(missing_texts, late_interaction), tick)
     )
+    _keep(parts, missing, cache, known, known_rows)
+    matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return Embedded(
+        matrix.astype(np.float32),
+        len(missing),
+        [known_rows[k] for k in keys] if late_interaction else None,
+    )
+
+
+def _keep(
+    parts: FannedOut,
+    keys: Sequence[str],
+    cache: VectorCache,
+    known: dict[str, np.ndarray],
+    known_rows: dict[str, RowCodes],
+) -> None:
+    """Each part's vectors (and rows) into `known` and the cache, as the part arrives."""
     for positions, vectors, rows in parts:
-        part = [missing[i] for i in positions]
+        part = [keys[i] for i in positions]
         fresh_rows = (
             {} if rows is None else {k: quantize(r) for k, r in zip(part, rows, strict=True)}
         )
@@ -174,12 +191,6 @@ def embed_with_cache(
         fresh = dict(zip(part, vectors, strict=True))
         cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
         known.update(fresh)
-    matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    return Embedded(
-        matrix.astype(np.float32),
-        len(missing),
-        [known_rows[k] for k in keys] if late_interaction else None,
-    )
 
 
 def _in_process(

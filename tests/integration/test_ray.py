@@ -36,6 +36,7 @@ pytest.importorskip("ray.serve", reason="the Ray tests need the extra: pip insta
 
 from eval.local_ray import LocalCluster, local_cluster, replicas_answering, serve_on_cluster
 
+pytestmark = pytest.mark.ray
 HEADER = "x-ragnotes-replica"
 ADMIN = "ray-test-admin-token"
 REPLICA_TITLE = "ray::ServeReplica:ragnotes:Ragnotes"
