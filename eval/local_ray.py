@@ -40,21 +40,22 @@ class LocalCluster:
     temp_dir: Path
     nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def descendants(self) -> list[int]:
-        """Every process the nodes started, by walking /proc from the node processes."""
+    def descendants(self, node: int | None = None) -> list[int]:
+        """Every process the nodes (or node number `node`) started, walking /proc from them."""
         parents: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 with contextlib.suppress(OSError, ValueError, IndexError):
                     stat = (entry / "stat").read_text()
                     parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        found = {node.pid for node in self.nodes}
+        roots = {p.pid for i, p in enumerate(self.nodes) if node is None or i == node}
+        found = set(roots)
         grew = True
         while grew:
             more = {pid for pid, parent in parents.items() if parent in found} - found
             found |= more
             grew = bool(more)
-        return sorted(found - {node.pid for node in self.nodes})
+        return sorted(found - roots)
 
     def processes_titled(self, prefix: str) -> list[int]:
         """The cluster's processes whose title (Ray sets it, e.g. "ray::ServeReplica:...")

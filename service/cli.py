@@ -73,6 +73,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from service.ray_cluster import require_ray
 
         require_ray()
+        if args.watch:
+            raise ConfigError(
+                "--watch is for one server; with --ray, re-index with POST /api/reindex "
+                "(one build for every replica) or `ragnotes index`"
+            )
         from service.ray_serve import serve_on_ray
 
         return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)

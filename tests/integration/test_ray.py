@@ -20,9 +20,13 @@ from pathlib import Path
 
 import faiss
 import httpx
+import httpx2
 import numpy as np
 import pytest
+from anyio.from_thread import start_blocking_portal
 from fastapi.testclient import TestClient
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from eval.loopback import free_port
 from index.build import index_sources
@@ -230,11 +234,33 @@ def test_reindex_runs_once_for_the_deployment(proxy: str, ray_built: Settings) -
     assert ray_built.store().current_id() != before
 
 
+def test_mcp_answers_through_the_proxy(proxy: str) -> None:
+    """The official client, with the admin token, on /mcp: stateless, so any replica answers."""
+
+    async def session() -> list[str]:
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            Client(streamable_http_client(f"{proxy}/mcp", http_client=http)) as client,
+        ):
+            paths = []
+            for _ in range(6):
+                found = await client.call_tool("search", {"query": QUESTION["question"], "k": 3})
+                assert not found.is_error
+                paths.append(found.structured_content["passages"][0]["citation"]["path"])
+            return paths
+
+    with start_blocking_portal() as portal:
+        assert portal.call(session) == ["serving.md"] * 6
+
+
 def test_a_killed_replica_is_replaced_while_the_other_answers(
     proxy: str, cluster: LocalCluster
 ) -> None:
     replicas = [p for p in cluster.processes_titled(REPLICA_TITLE) if not _is_task(p)]
     assert len(replicas) == 2, replicas
+    on_node = [set(cluster.descendants(node)) for node in (0, 1)]
+    assert all(len(set(replicas) & pids) == 1 for pids in on_node)  # one replica on each node
     before = replicas_answering(proxy, 2, timeout=60)
     os.kill(replicas[0], signal.SIGKILL)
     answered: Counter[str] = Counter()
