@@ -8,8 +8,11 @@ corpus (bundled notes and the README mirror):
 - queries: 8 clients for 15 s against the plain `ragnotes serve`, then `serve --ray` with 1 and
   with 2 replicas through Ray's proxy (q/s and p50, every request a POST /api/ask).
 
-It prints figures and asserts nothing; the machine's load is printed beside them, since the
-cores are shared with whatever else runs.
+It prints figures and asserts nothing. The cores are shared with whatever else runs, and under
+contention a setup with more runnable threads (Ray's) gets a larger share of them, so beside the
+rates it prints the CPU time each setup used (the processes it ran, read from /proc, Ray's own
+included): chunks and queries per CPU-second hold on a busy machine, and are what a cluster of
+dedicated cores multiplies. The machine's load average is printed too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,15 +40,43 @@ from eval.loopback import free_port
 from eval.questions import load_questions
 
 SUMMARY = re.compile(r"in ([\d.]+) s \((\d+) chunks/s; (\d+) embedded")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _index(env: dict[str, str], data: Path, ray: bool) -> dict[str, Any]:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def tree_cpu(roots: Sequence[int], descendants: Sequence[int]) -> float:
+    """CPU seconds of the processes `roots` and `descendants`, and of their children that ended."""
+    total = 0
+    for pid in {*roots, *descendants}:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / TICK
+
+
+def _cluster_cpu(cluster: LocalCluster) -> float:
+    return tree_cpu([n.pid for n in cluster.nodes], cluster.descendants())
+
+
+def _index(env: dict[str, str], data: Path, cluster: LocalCluster, ray: bool) -> dict[str, Any]:
     command = [sys.executable, "-m", "service.cli", "index", "--full", *(["--ray"] if ray else [])]
+
+    def used() -> float:  # the command, and with --ray the cluster's processes
+        return _children_cpu() + (_cluster_cpu(cluster) if ray else 0.0)
+
+    cpu = used()
     started = time.perf_counter()
     done = subprocess.run(
         command, env={**env, "RAGNOTES_DATA_DIR": str(data)}, capture_output=True, text=True
     )
     wall = time.perf_counter() - started
+    cpu = used() - cpu
     found = SUMMARY.search(done.stdout)
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"{' '.join(command[3:])} failed: {done.stderr[-2000:]}")
@@ -54,6 +86,8 @@ def _index(env: dict[str, str], data: Path, ray: bool) -> dict[str, Any]:
         "build_s": build_s,
         "chunks_per_s": round(embedded / build_s, 1),
         "command_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "chunks_per_cpu_s": round(embedded / cpu, 1),
     }
 
 
@@ -68,13 +102,19 @@ def _queries(
 ) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with serve_copy(data, data.parent / "plain", "127.0.0.1", "bench") as server:
+        cpu = tree_cpu([server.pid], [])
         found["plain"] = asyncio.run(_drive(server.base_url, questions, clients, seconds))
+        found["plain"]["cpu_s"] = round(tree_cpu([server.pid], []) - cpu, 1)
     env = {"RAGNOTES_DATA_DIR": str(data), "RAGNOTES_RATE_LIMIT": "0"}
     port = free_port()  # Serve keeps the port of its first start on a cluster
     for replicas in (1, 2):
         log = data.parent / f"serve-{replicas}.log"
         with serve_on_cluster(cluster, env, replicas, port, log) as base_url:
-            found[f"ray_{replicas}"] = asyncio.run(_drive(base_url, questions, clients, seconds))
+            cpu = _cluster_cpu(cluster)
+            run = asyncio.run(_drive(base_url, questions, clients, seconds))
+            found[f"ray_{replicas}"] = {**run, "cpu_s": round(_cluster_cpu(cluster) - cpu, 1)}
+    for run in found.values():  # the CPU time includes _drive's 2 s warm-up
+        run["queries_per_cpu_s"] = round(run["requests"] / run["cpu_s"], 1)
     return found
 
 
@@ -85,8 +125,8 @@ def run(mirror: Path, clients: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ragnotes-bench-ray-") as tmp, local_cluster() as c:
         root = Path(tmp)
         env = {**c.env, "RAGNOTES_RATE_LIMIT": "0"}
-        report["index"] = _index(env, _fresh(root, "local", mirror), ray=False)
-        report["index_ray"] = _index(env, _fresh(root, "ray", mirror), ray=True)
+        report["index"] = _index(env, _fresh(root, "local", mirror), c, ray=False)
+        report["index_ray"] = _index(env, _fresh(root, "ray", mirror), c, ray=True)
         report["queries"] = _queries(c, root / "local", questions, clients, seconds)
     report["load_after"] = os.getloadavg()
     return report
@@ -97,13 +137,15 @@ def format_report(report: dict[str, Any]) -> str:
         "embedding (index --full, real corpus):",
         *(
             f"  {name:<12} {r['embedded']} chunks in {r['build_s']:.1f} s: "
-            f"{r['chunks_per_s']:.0f} chunks/s (the command took {r['command_s']:.0f} s)"
+            f"{r['chunks_per_s']:.0f} chunks/s (the command took {r['command_s']:.0f} s); "
+            f"{r['cpu_s']:.0f} CPU-s, {r['chunks_per_cpu_s']:.1f} chunks per CPU-s"
             for name, r in (("index", report["index"]), ("index --ray", report["index_ray"]))
         ),
         "queries (POST /api/ask, 8 clients):",
         *(
             f"  {name:<12} {r['queries_per_s']:.0f} q/s, p50 {r['p50_ms']:.1f} ms, "
-            f"p95 {r['p95_ms']:.1f} ms, {r['errors']} errors of {r['requests']}"
+            f"p95 {r['p95_ms']:.1f} ms, {r['errors']} errors of {r['requests']}; "
+            f"{r['cpu_s']:.0f} CPU-s, {r['queries_per_cpu_s']:.1f} queries per CPU-s"
             for name, r in report["queries"].items()
         ),
         "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*report["load_before"]),
