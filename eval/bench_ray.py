@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,35 +49,60 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def tree_cpu(roots: Sequence[int], descendants: Sequence[int]) -> float:
-    """CPU seconds of the processes `roots` and `descendants`, and of their children that ended."""
-    total = 0
-    for pid in {*roots, *descendants}:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return total / TICK
+def _cpu_of(pid: int) -> float:
+    """CPU seconds process `pid` has used (user and system), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def _cluster_cpu(cluster: LocalCluster) -> float:
-    return tree_cpu([n.pid for n in cluster.nodes], cluster.descendants())
+class ClusterCpu:
+    """CPU seconds the cluster's processes use while the block runs, sampled every 0.2 s: a
+    worker that ends keeps what it was last seen using (its last 0.2 s at most are missed)."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self._cluster = cluster
+        self._start: dict[int, float] = {}
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+
+    def _pids(self) -> list[int]:
+        return [n.pid for n in self._cluster.nodes] + self._cluster.descendants()
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in self._pids():
+                self._seen[pid] = max(self._seen.get(pid, 0.0), _cpu_of(pid))
+
+    def __enter__(self) -> ClusterCpu:
+        self._start = {pid: _cpu_of(pid) for pid in self._pids()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for pid in self._pids():
+            self._seen[pid] = max(self._seen.get(pid, 0.0), _cpu_of(pid))
+
+    @property
+    def seconds(self) -> float:
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items())
 
 
 def _index(env: dict[str, str], data: Path, cluster: LocalCluster, ray: bool) -> dict[str, Any]:
     command = [sys.executable, "-m", "service.cli", "index", "--full", *(["--ray"] if ray else [])]
-
-    def used() -> float:  # the command, and with --ray the cluster's processes
-        return _children_cpu() + (_cluster_cpu(cluster) if ray else 0.0)
-
-    cpu = used()
+    cpu = _children_cpu()
     started = time.perf_counter()
-    done = subprocess.run(
-        command, env={**env, "RAGNOTES_DATA_DIR": str(data)}, capture_output=True, text=True
-    )
+    with ClusterCpu(cluster) as on_cluster:
+        done = subprocess.run(
+            command, env={**env, "RAGNOTES_DATA_DIR": str(data)}, capture_output=True, text=True
+        )
     wall = time.perf_counter() - started
-    cpu = used() - cpu
+    cpu = _children_cpu() - cpu + (on_cluster.seconds if ray else 0.0)
     found = SUMMARY.search(done.stdout)
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"{' '.join(command[3:])} failed: {done.stderr[-2000:]}")
@@ -102,17 +128,17 @@ def _queries(
 ) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with serve_copy(data, data.parent / "plain", "127.0.0.1", "bench") as server:
-        cpu = tree_cpu([server.pid], [])
+        cpu = _cpu_of(server.pid)
         found["plain"] = asyncio.run(_drive(server.base_url, questions, clients, seconds))
-        found["plain"]["cpu_s"] = round(tree_cpu([server.pid], []) - cpu, 1)
+        found["plain"]["cpu_s"] = round(_cpu_of(server.pid) - cpu, 1)
     env = {"RAGNOTES_DATA_DIR": str(data), "RAGNOTES_RATE_LIMIT": "0"}
     port = free_port()  # Serve keeps the port of its first start on a cluster
     for replicas in (1, 2):
         log = data.parent / f"serve-{replicas}.log"
         with serve_on_cluster(cluster, env, replicas, port, log) as base_url:
-            cpu = _cluster_cpu(cluster)
-            run = asyncio.run(_drive(base_url, questions, clients, seconds))
-            found[f"ray_{replicas}"] = {**run, "cpu_s": round(_cluster_cpu(cluster) - cpu, 1)}
+            with ClusterCpu(cluster) as on_cluster:
+                run = asyncio.run(_drive(base_url, questions, clients, seconds))
+            found[f"ray_{replicas}"] = {**run, "cpu_s": round(on_cluster.seconds, 1)}
     for run in found.values():  # the CPU time includes _drive's 2 s warm-up
         run["queries_per_cpu_s"] = round(run["requests"] / run["cpu_s"], 1)
     return found

@@ -84,6 +84,7 @@ class ClusterJobs:
             namespace=NAMESPACE,
             get_if_exists=True,
             lifetime="detached",  # outlives the replica that happened to create it
+            max_restarts=-1,  # started again elsewhere if its node goes (a job it ran is lost)
             num_cpus=0,
             max_concurrency=8,  # status polls are answered while a build runs
         ).remote(settings.model_dump())

@@ -6,6 +6,7 @@ build on every replica, runs one re-index for the deployment, and survives a rep
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -28,6 +29,13 @@ from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from eval.local_ray import (
+    REPLICA_HEADER,
+    LocalCluster,
+    local_cluster,
+    replicas_answering,
+    serve_on_cluster,
+)
 from eval.loopback import free_port
 from index.build import index_sources
 from index.embedding import Embedder
@@ -36,15 +44,18 @@ from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FIXTURES, fixture_settings
 
-pytest.importorskip("ray.serve", reason="the Ray tests need the extra: pip install 'ragnotes[ray]'")
-
-from eval.local_ray import LocalCluster, local_cluster, replicas_answering, serve_on_cluster
+if importlib.util.find_spec("ray") is None:  # found, not imported: Ray runs in other processes
+    pytest.skip(
+        "the Ray tests need the extra: pip install 'ragnotes[ray]'", allow_module_level=True
+    )
 
 pytestmark = pytest.mark.ray
-HEADER = "x-ragnotes-replica"
+HEADER = REPLICA_HEADER
 ADMIN = "ray-test-admin-token"
 REPLICA_TITLE = "ray::ServeReplica:ragnotes:Ragnotes"
 QUESTION = {"question": "nightly precomputed recommendations", "k": 3}
+# The question the Docker image is asked (tests/install/test_docker.py), over the bundled notes.
+MISSION = {"question": "when should I prefer batch inference over online inference?", "k": 5}
 QUESTIONS = [
     "nightly precomputed recommendations",
     "population stability index drift",
@@ -65,7 +76,7 @@ def _env(cluster: LocalCluster, settings: Settings) -> dict[str, str]:
         **cluster.env,
         "RAGNOTES_DATA_DIR": str(settings.data_dir),
         "RAGNOTES_NOTES_DIR": settings.notes_dir,
-        "RAGNOTES_BUNDLED_NOTES": "false",
+        "RAGNOTES_BUNDLED_NOTES": str(settings.bundled_notes).lower(),
         "RAGNOTES_READMES": "false",
         "RAGNOTES_ADMIN_TOKEN": ADMIN,
     }
@@ -97,11 +108,15 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ray_built(
     cluster: LocalCluster, notes: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """A data directory whose build `ragnotes index --ray` made."""
-    settings = fixture_settings(tmp_path_factory.mktemp("ray_data"), notes)
+    """A data directory whose build `ragnotes index --ray` made: the bundled and fixture notes."""
+    settings = _with_bundled(fixture_settings(tmp_path_factory.mktemp("ray_data"), notes))
     embedded, cached = _index_on_ray(cluster, settings)
     assert embedded > 0 and cached == 0
     return settings
+
+
+def _with_bundled(settings: Settings) -> Settings:
+    return settings.model_copy(update={"bundled_notes": True})
 
 
 def _vectors(settings: Settings) -> dict[str, bytes]:
@@ -120,11 +135,11 @@ def test_index_on_ray_equals_a_local_build_and_reuses_the_cache(
     embedder: Embedder,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    local = fixture_settings(tmp_path_factory.mktemp("local_data"), notes)
+    local = _with_bundled(fixture_settings(tmp_path_factory.mktemp("local_data"), notes))
     index_sources(local.sources(), embedder, local.store(), local.build_options())
     assert _vectors(ray_built) == _vectors(local)
 
-    copy = fixture_settings(tmp_path_factory.mktemp("ray_again"), notes)
+    copy = _with_bundled(fixture_settings(tmp_path_factory.mktemp("ray_again"), notes))
     shutil.copytree(ray_built.data_dir / "cache", copy.data_dir / "cache")
     extra = tmp_path_factory.mktemp("more_notes")
     (extra / "extra.md").write_text("# Extra\n\nShadow traffic replays requests to a new model.\n")
@@ -159,12 +174,13 @@ def test_two_replicas_answer_200_questions_without_error(proxy: str) -> None:
 def test_the_proxy_gives_the_citations_a_plain_server_gives(
     proxy: str, ray_built: Settings, embedder: Embedder
 ) -> None:
-    through_ray = httpx.post(f"{proxy}/api/ask", json=QUESTION, timeout=60).json()
     with TestClient(create_app(ray_built, embedder)) as plain:
-        direct = plain.post("/api/ask", json=QUESTION).json()
-    citations = [p["citation"] for p in through_ray["passages"]]
-    assert citations == [p["citation"] for p in direct["passages"]]
-    assert citations[0]["path"] == "serving.md"
+        for question in (MISSION, QUESTION):
+            through_ray = httpx.post(f"{proxy}/api/ask", json=question, timeout=60).json()
+            direct = plain.post("/api/ask", json=question).json()
+            citations = [p["citation"] for p in through_ray["passages"]]
+            assert citations == [p["citation"] for p in direct["passages"]]
+            assert len(citations) == question["k"]
 
 
 def test_guards_hold_through_the_proxy(proxy: str) -> None:
@@ -250,8 +266,9 @@ def test_mcp_answers_through_the_proxy(proxy: str) -> None:
                 paths.append(found.structured_content["passages"][0]["citation"]["path"])
             return paths
 
+    top = httpx.post(f"{proxy}/api/ask", json=QUESTION, timeout=60).json()["passages"][0]
     with start_blocking_portal() as portal:
-        assert portal.call(session) == ["serving.md"] * 6
+        assert portal.call(session) == [top["citation"]["path"]] * 6
 
 
 def test_a_killed_replica_is_replaced_while_the_other_answers(
