@@ -97,6 +97,7 @@ def test_both_forms_give_the_same_output_bit_for_bit(embedder: Embedder) -> None
     model = read_model_folder(Path(str(resolve_model("all-MiniLM-L6-v2"))))
     tokenizer = Tokenizer.from_file(str(model.tokenizer_file))
     tokenizer.enable_truncation(model.max_tokens)
+    tokenizer.no_padding()
     unsigned = export_int8(model, Path(os.environ["RAGNOTES_MODELS_DIR"]))
     forms = [_session(unsigned), _session(signed_path(unsigned))]
     names = [i.name for i in forms[0].get_inputs()]
