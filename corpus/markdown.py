@@ -16,15 +16,19 @@ nested in a list or a quote are parts of their own, as they are to the renderer.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-BlockKind = Literal["front", "heading", "paragraph", "list", "table", "code", "quote", "rule"]
-PartKind = Literal["front", "heading", "prose", "code", "table", "rule"]
+BlockKind = Literal[
+    "front", "heading", "paragraph", "list", "table", "code", "quote", "callout", "rule"
+]
+PartKind = Literal["front", "heading", "prose", "callout", "code", "table", "rule"]
 _KINDS: dict[str, BlockKind] = {
     "heading_open": "heading",
     "paragraph_open": "paragraph",
@@ -42,11 +46,14 @@ _PART_OF: dict[BlockKind, PartKind] = {
     "paragraph": "prose",
     "list": "prose",
     "quote": "prose",
+    "callout": "prose",
     "table": "table",
     "code": "code",
     "rule": "rule",
 }
-_PROSE_KINDS = ("paragraph", "list", "quote")
+_PROSE_KINDS = ("paragraph", "list", "quote", "callout")
+# An Obsidian callout: a quote whose first line is "[!type]", a fold mark, then the title.
+_CALLOUT = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*(.*)")
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,19 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Callout:
+    """An Obsidian callout ("> [!tip] Title"): its type in lower case, its title ("" when the
+    line has none), its fold mark ("", "+" or "-"), and its lines: the title line is
+    `start_line`, the body the lines after it up to `end_line`."""
+
+    type: str
+    title: str
+    fold: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True)
 class MarkdownFile:
     """A parsed file: its lines, front matter title and tags, top-level blocks and parts."""
 
@@ -84,6 +104,16 @@ class MarkdownFile:
     tags: tuple[str, ...]
     blocks: tuple[MdBlock, ...]
     parts: tuple[Part, ...]
+
+    @property
+    def callouts(self) -> tuple[Callout, ...]:
+        """Every callout, also inside lists and other quotes, in file order."""
+        return tuple(
+            Callout(t.info, t.content, t.meta["fold"], t.map[0] + 1, t.meta["end"])
+            for b in self.blocks
+            for t in b.tokens
+            if t.type == "callout_title_open" and t.map is not None
+        )
 
     def paragraphs(self) -> Iterator[tuple[int, int]]:
         """The first and last line of each paragraph, also inside list items and quotes."""
@@ -97,14 +127,60 @@ class MarkdownFile:
         return tuple((n, self.lines[n - 1]) for n in range(part.start_line, part.end_line + 1))
 
 
+def _callout_title(quote: Token, paragraph: Token, inline: Token) -> list[Token]:
+    """The title tokens of a quote whose first line is "[!type] Title" (none when it is not one).
+
+    The title line leaves the quote's first paragraph, so the body reads as prose of its own.
+    """
+    first, _, rest = inline.content.partition("\n")
+    found = _CALLOUT.fullmatch(first.strip())
+    if found is None or paragraph.map is None or quote.map is None:
+        return []
+    kind, fold, title = found.group(1).lower(), found.group(2), found.group(3).strip()
+    line = [paragraph.map[0], paragraph.map[0] + 1]
+    inline.content = rest
+    paragraph.map = inline.map = [line[1], paragraph.map[1]]
+    meta = {"fold": fold, "end": quote.map[1]}
+    return [
+        Token("callout_title_open", "p", 1, map=line, content=title, info=kind, meta=meta),
+        Token("inline", "", 0, map=line, content=title, children=[]),
+        Token("callout_title_close", "p", -1),
+    ]
+
+
+def _callouts(state: StateCore) -> None:
+    """Core rule, after the block rules and before inline parsing: a quote that opens with
+    "[!type]" gets title tokens after its opening (`callout_title_open`, whose `info` is the
+    type and content the title, its inline text, the close) and loses that line from its first
+    paragraph."""
+    tokens, out, i = state.tokens, [], 0
+    while i < len(tokens):
+        out.append(tokens[i])
+        i += 1
+        if out[-1].type != "blockquote_open" or i + 1 >= len(tokens):
+            continue
+        paragraph, inline = tokens[i], tokens[i + 1]
+        if paragraph.type != "paragraph_open" or inline.type != "inline":
+            continue
+        title = _callout_title(out[-1], paragraph, inline)
+        if title:
+            out[-1].meta["callout"] = title[0].info
+            out += title
+            if not inline.content.strip():
+                i += 3  # the title was the whole paragraph
+    state.tokens = out
+
+
 @functools.cache
 def parser(inline: bool = True) -> MarkdownIt:
-    """CommonMark plus tables and strikethrough; raw HTML stays text, unsafe link schemes are dropped.
+    """CommonMark plus tables, strikethrough and Obsidian callouts; raw HTML stays text, unsafe
+    link schemes are dropped.
 
     Without `inline`, paragraphs and headings keep their source text but are not parsed into
     links and emphasis: the same blocks and line maps, in a third of the time.
     """
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.core.ruler.after("block", "callout", _callouts)
     return md if inline else md.disable("inline")
 
 
@@ -151,7 +227,7 @@ def _blocks(lines: Sequence[str], skip: int, inline: bool) -> list[MdBlock]:
     while i < len(tokens):
         end = _close(tokens, i)
         head = tokens[i]
-        kind = _KINDS.get(head.type)
+        kind = "callout" if head.meta.get("callout") else _KINDS.get(head.type)
         if kind is not None and head.map is not None:
             first, last = head.map[0] + 1, head.map[1]
             while last > first and not lines[last - 1].strip():
@@ -177,9 +253,13 @@ def _code(token: Token, first: int, last: int) -> Part:
 
 
 def _nested(block: MdBlock) -> list[Part]:
-    """Headings, code, tables and rules inside a list or a quote, each a part of its own."""
+    """Headings, code, tables, rules and callout titles inside a list or a quote, each a part of
+    its own."""
     parts = []
     for i, token in enumerate(block.tokens):
+        if token.type == "callout_title_open" and token.map is not None:
+            parts.append(Part("callout", token.map[0] + 1, token.map[0] + 1, text=token.content))
+            continue
         kind = _KINDS.get(token.type)
         if kind is None or kind in _PROSE_KINDS or token.map is None:
             continue

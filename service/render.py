@@ -42,8 +42,18 @@ _TAGS = {
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=_TAGS,
-        attributes={"a": {"href", "title"}, "ol": {"start"}, "span": {"data-line"}},
-        allowed_classes={"strong": {"best"}, "span": {"cl", "img"}},
+        attributes={
+            "a": {"href", "title"},
+            "ol": {"start"},
+            "span": {"data-line"},
+            "blockquote": {"data-callout"},
+        },
+        allowed_classes={
+            "strong": {"best"},
+            "span": {"cl", "img", "callout-type"},
+            "blockquote": {"callout"},
+            "p": {"callout-title"},
+        },
         set_tag_attribute_values={"a": {"target": "_blank"}},
         link_rel="noopener noreferrer",
         url_schemes={"http", "https", "mailto"},
@@ -90,6 +100,20 @@ class _Renderer(RendererHTML):
             for n, line in enumerate(lines, first)
         )
         return f"<pre><code>{body}</code></pre>\n"
+
+    def blockquote_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        kind = tokens[idx].meta.get("callout")
+        if not kind:
+            return self.renderToken(tokens, idx, options, env)
+        return f'<blockquote class="callout" data-callout="{escapeHtml(kind)}">\n'
+
+    def callout_title_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """The callout's type as a label, then its title (inline Markdown, rendered next)."""
+        label = escapeHtml(tokens[idx].info.capitalize())
+        return f'<p class="callout-title"><span class="callout-type">{label}</span> '
+
+    def callout_title_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return "</p>\n"
 
     def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         alt = self.renderInlineAsText(tokens[idx].children or [], options, env)

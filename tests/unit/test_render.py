@@ -203,3 +203,15 @@ def test_notes_render_block_by_block_with_code_lines_numbered() -> None:
         ("8", "inner"),
         ("9", "```"),
     ]
+
+
+def test_a_callout_renders_with_its_type_and_title_apart_from_its_body() -> None:
+    html = passage_html("> [!tip] Why 37 *minutes*\n> Thirty-seven is the median.", "median", None)
+    assert '<blockquote class="callout" data-callout="tip">' in html
+    assert '<p class="callout-title"><span class="callout-type">Tip</span> Why 37 <em>' in html
+    assert "[!tip]" not in html
+    assert "<p>Thirty-seven is the <mark>median</mark>.</p>" in html
+    untitled = passage_html("> [!danger]\n> Body.", "", None)
+    assert '<span class="callout-type">Danger</span> </p>' in untitled
+    not_one = passage_html('> [!x"onclick=1] T\n> b', "", None)
+    assert "data-callout" not in not_one
