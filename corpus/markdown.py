@@ -9,8 +9,9 @@ shown as text; leaving HTML out of what is indexed is the sections' business.
 
 `blocks` are the top-level blocks with their tokens, for whoever renders them. `parts` say what
 each line is: front matter, a heading, prose (paragraphs, list items and quotes, one part per
-run of lines without a blank line), a code block, a table or a rule; code, tables and headings
-nested in a list or a quote are parts of their own, as they are to the renderer.
+run of lines without a blank line), a callout's title line, a code block, a table or a rule;
+code, tables and headings nested in a list or a quote are parts of their own, as they are to the
+renderer. `callouts` are the Obsidian callouts: a quote whose first line is "[!type] Title".
 """
 
 from __future__ import annotations
