@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -112,6 +112,14 @@ class DocInfo:
     license: str | None
 
 
+def _doc_info(row: dict[str, Any], data_dir: Path) -> DocInfo:
+    """A docs.jsonl record, its file made absolute: a relative one is inside the data dir."""
+    file = Path(row["file"])
+    return DocInfo(
+        **{**row, "file": str(file if file.is_absolute() else data_dir.absolute() / file)}
+    )
+
+
 class Searcher:
     """Search over one loaded build."""
 
@@ -168,7 +176,9 @@ class Searcher:
         docs = load_part(
             folder,
             "docs.jsonl",
-            lambda p: {(r["source"], r["path"]): DocInfo(**r) for r in read_jsonl(p)},
+            lambda p: {
+                (r["source"], r["path"]): _doc_info(r, store.data_dir) for r in read_jsonl(p)
+            },
         )
         dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
         ann.configure(dense, manifest.dense_index)

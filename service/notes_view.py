@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from corpus.documents import MARKDOWN_SUFFIXES, read_markdown
 from corpus.errors import NotFoundError
+from corpus.notes_folders import folder_of
 from service.render import NoteBlock
 
 
@@ -51,6 +52,12 @@ def resolve_note(roots: Sequence[Path], path: str) -> Path:
         if file.is_relative_to(base) and file.is_file():
             return file
     raise NotFoundError(f"no note at {path!r}")
+
+
+def indexed_note(file: str, path: str) -> Path:
+    """Where a build's note is on disk: its folder as the build found it (the file less the
+    path), and the path through the checks above (no `..`, no hidden parts, no symlink out)."""
+    return resolve_note([folder_of(file, path)], path)
 
 
 def read_note(file: Path) -> str:

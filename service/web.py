@@ -36,7 +36,7 @@ from service.answering import answer_question
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.llm import LLMConfig
-from service.notes_view import block_groups, read_note, resolve_note
+from service.notes_view import block_groups, indexed_note, read_note, resolve_note
 from service.passages import README_SOURCES
 from service.render import note_blocks, passage_html
 from service.schemas import Passage
@@ -201,20 +201,27 @@ def _install_note_viewer(app: FastAPI, live: LiveIndex, settings: Settings, rend
     def note_page(path: str) -> HTMLResponse:
         """A note rendered, its blocks numbered; those cited by the URL's #L<a>-L<b> are highlighted."""
         try:
-            file = resolve_note(settings.notes_roots(), path)
-            text = read_note(file)
-        except NotFoundError:
-            return render("not_found.html", 404, path=path)
-        try:
             searcher: Searcher | None = live.snapshot()
         except RagnotesError:
             searcher = None  # no index yet: the note is still worth showing, without citations
+        doc = searcher.docs.get((NOTES_SOURCE, path)) if searcher else None
+        try:
+            # a note the live build holds, from the folder it was found in (ignored and
+            # unindexed files are not shown); with no build yet, any in the configured folders
+            if doc is not None:
+                file = indexed_note(doc.file, doc.path)
+            elif searcher is None:
+                file = resolve_note(settings.notes_roots(), path)
+            else:
+                raise NotFoundError(f"no indexed note at {path!r}")
+            text = read_note(file)
+        except NotFoundError:
+            return render("not_found.html", 404, path=path)
         chunks = (
             [c for c in searcher.chunks if c.path == path and c.source == NOTES_SOURCE]
             if searcher
             else []
         )
-        doc = searcher.docs.get((NOTES_SOURCE, path)) if searcher else None
         blocks = note_blocks(text, base=f"/notes/{path}")
         return render(
             "note.html",
