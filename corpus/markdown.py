@@ -17,14 +17,14 @@ renderer. `callouts` are the Obsidian callouts: a quote whose first line is "[!t
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+from corpus.obsidian import Callout, callouts, front_matter, hide_marks, inline_tags, wikilink
 
 BlockKind = Literal[
     "front", "heading", "paragraph", "list", "table", "code", "quote", "callout", "rule"
@@ -53,8 +53,6 @@ _PART_OF: dict[BlockKind, PartKind] = {
     "rule": "rule",
 }
 _PROSE_KINDS = ("paragraph", "list", "quote", "callout")
-# An Obsidian callout: a quote whose first line is "[!type]", a fold mark, then the title.
-_CALLOUT = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*(.*)")
 
 
 @dataclass(frozen=True)
@@ -84,27 +82,16 @@ class Part:
 
 
 @dataclass(frozen=True)
-class Callout:
-    """An Obsidian callout ("> [!tip] Title"): its type in lower case, its title ("" when the
-    line has none), its fold mark ("", "+" or "-"), and its lines: the title line is
-    `start_line`, the body the lines after it up to `end_line`."""
-
-    type: str
-    title: str
-    fold: str
-    start_line: int
-    end_line: int
-
-
-@dataclass(frozen=True)
 class MarkdownFile:
-    """A parsed file: its lines, front matter title and tags, top-level blocks and parts."""
+    """A parsed file: its lines (Obsidian comments blanked), its title and aliases from the front
+    matter, its tags (the front matter's, then inline #tags), its top-level blocks and parts."""
 
     lines: tuple[str, ...]
     title: str | None
     tags: tuple[str, ...]
     blocks: tuple[MdBlock, ...]
     parts: tuple[Part, ...]
+    aliases: tuple[str, ...] = ()
 
     @property
     def callouts(self) -> tuple[Callout, ...]:
@@ -128,50 +115,6 @@ class MarkdownFile:
         return tuple((n, self.lines[n - 1]) for n in range(part.start_line, part.end_line + 1))
 
 
-def _callout_title(quote: Token, paragraph: Token, inline: Token) -> list[Token]:
-    """The title tokens of a quote whose first line is "[!type] Title" (none when it is not one).
-
-    The title line leaves the quote's first paragraph, so the body reads as prose of its own.
-    """
-    first, _, rest = inline.content.partition("\n")
-    found = _CALLOUT.fullmatch(first.strip())
-    if found is None or paragraph.map is None or quote.map is None:
-        return []
-    kind, fold, title = found.group(1).lower(), found.group(2), found.group(3).strip()
-    line = [paragraph.map[0], paragraph.map[0] + 1]
-    inline.content = rest
-    paragraph.map = inline.map = [line[1], paragraph.map[1]]
-    meta = {"fold": fold, "end": quote.map[1]}
-    return [
-        Token("callout_title_open", "p", 1, map=line, content=title, info=kind, meta=meta),
-        Token("inline", "", 0, map=line, content=title, children=[]),
-        Token("callout_title_close", "p", -1),
-    ]
-
-
-def _callouts(state: StateCore) -> None:
-    """Core rule, after the block rules and before inline parsing: a quote that opens with
-    "[!type]" gets title tokens after its opening (`callout_title_open`, whose `info` is the
-    type and content the title, its inline text, the close) and loses that line from its first
-    paragraph."""
-    tokens, out, i = state.tokens, [], 0
-    while i < len(tokens):
-        out.append(tokens[i])
-        i += 1
-        if out[-1].type != "blockquote_open" or i + 1 >= len(tokens):
-            continue
-        paragraph, inline = tokens[i], tokens[i + 1]
-        if paragraph.type != "paragraph_open" or inline.type != "inline":
-            continue
-        title = _callout_title(out[-1], paragraph, inline)
-        if title:
-            out[-1].meta["callout"] = title[0].info
-            out += title
-            if not inline.content.strip():
-                i += 3  # the title was the whole paragraph
-    state.tokens = out
-
-
 @functools.cache
 def parser(inline: bool = True) -> MarkdownIt:
     """CommonMark plus tables, strikethrough and Obsidian callouts; raw HTML stays text, unsafe
@@ -181,30 +124,9 @@ def parser(inline: bool = True) -> MarkdownIt:
     links and emphasis: the same blocks and line maps, in a third of the time.
     """
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-    md.core.ruler.after("block", "callout", _callouts)
+    md.core.ruler.after("block", "callout", callouts)
+    md.inline.ruler.before("link", "wikilink", wikilink)
     return md if inline else md.disable("inline")
-
-
-def front_matter(lines: Sequence[str]) -> tuple[int, str | None, tuple[str, ...]]:
-    """Lines taken by YAML front matter, and its title and tags (a small, forgiving reader)."""
-    if not lines or lines[0].strip() != "---":
-        return 0, None, ()
-    for end in range(1, min(len(lines), 200)):
-        if lines[end].strip() in ("---", "..."):
-            break
-    else:
-        return 0, None, ()
-    title, tags = None, []
-    for line in lines[1:end]:
-        key, _, value = line.partition(":")
-        value = value.strip().strip("'\"")
-        if key.strip() == "title" and value:
-            title = value
-        elif key.strip() == "tags" and value:
-            tags = [t.strip().strip("'\"") for t in value.strip("[]").split(",") if t.strip()]
-        elif line.lstrip().startswith("- ") and key.strip() != "title":
-            tags.append(line.strip()[2:].strip("'\""))
-    return end + 1, title, tuple(tags)
 
 
 def _close(tokens: Sequence[Token], start: int) -> int:
@@ -314,11 +236,29 @@ def parse(text: str, *, inline: bool = True) -> MarkdownFile:
     Readers that only ask what each line is (sections, the highlighter) pass `inline=False`.
     """
     lines = text.split("\n")
-    skip, title, tags = front_matter(lines)
-    blocks = _blocks(lines, skip, inline)
-    if skip:
-        blocks.insert(0, MdBlock("front", 1, skip, ()))
-    return MarkdownFile(tuple(lines), title, tags, tuple(blocks), tuple(_parts(lines, blocks)))
+    front = front_matter(lines)
+    blocks = _blocks(lines, front.lines, inline)
+    if "%%" in text or "^" in text:  # Obsidian comments and block ids, outside code, hidden
+        shown = hide_marks(lines, _code_lines(blocks))
+        if shown != lines:
+            lines, blocks = shown, _blocks(shown, front.lines, inline)
+    if front.lines:
+        blocks.insert(0, MdBlock("front", 1, front.lines, ()))
+    parts = tuple(_parts(lines, blocks))
+    spans = ((p.kind, p.start_line, p.end_line) for p in parts)
+    tags = tuple(dict.fromkeys([*front.tags, *inline_tags(lines, spans)]))
+    return MarkdownFile(tuple(lines), front.title, tags, tuple(blocks), parts, front.aliases)
+
+
+def _code_lines(blocks: Sequence[MdBlock]) -> set[int]:
+    """The 0-based numbers of lines inside code blocks, also nested ones."""
+    return {
+        n
+        for b in blocks
+        for t in b.tokens
+        if t.type in ("fence", "code_block") and t.map is not None
+        for n in range(t.map[0], t.map[1])
+    }
 
 
 def parse_blocks(text: str) -> tuple[MdBlock, ...]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from corpus.markdown import MarkdownFile, Part, PartKind, parse
+from corpus.obsidian import link_words, tags_only
 
 NumberedLine = tuple[int, str]
 
@@ -57,12 +58,14 @@ class ParsedMarkdown:
     title: str | None
     tags: tuple[str, ...]
     sections: tuple[Section, ...]
+    aliases: tuple[str, ...] = ()
 
 
 def plain_text(markdown: str) -> str:
     """Inline Markdown reduced to words: link text kept, URLs and emphasis marks dropped."""
     link = _LINK if len(markdown) < _LINEAR_FROM else _LINK_LINEAR
     text = _CALLOUT_MARK.sub(lambda m: m.group(1).capitalize() + ": ", markdown, count=1)
+    text = link_words(text)
     text = link.sub(r"\1", _DEEP_QUOTE.sub("", text))
     text = _URL.sub("", text)
     text = _SHORTCODE.sub("", text)
@@ -127,7 +130,7 @@ def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[N
         if "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
             line, in_comment = line.split("<!--", 1)[0], True
         cleaned = clean_prose_line(line)
-        if cleaned.strip():
+        if cleaned.strip() and not tags_only(cleaned):
             kept.append((number, cleaned))
     return kept, in_comment
 
@@ -158,4 +161,4 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             b.flush_para()
         previous = part.kind
     b.flush_section()
-    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections))
+    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections), md.aliases)

@@ -12,6 +12,7 @@ consistent view while a newer build is published beside it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,16 @@ class Searcher:
     def late_interaction(self) -> LateInteractionIndex | None:
         """Every chunk's late-interaction rows, when the build keeps them."""
         return self._late_interaction
+
+    @functools.cached_property
+    def tags(self) -> frozenset[str]:
+        """Every tag of the indexed notes, and each parent of a nested one, in lower case."""
+        found: set[str] = set()
+        for chunk in self.chunks:
+            for tag in chunk.tags:
+                parts = tag.lower().split("/")
+                found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return frozenset(found)
 
     @property
     def build_id(self) -> str:

@@ -102,6 +102,11 @@ def index_with_progress(settings: Settings, full: bool = False, prune: bool = Fa
 
 
 def _print_left_out(found: Discovery) -> None:
+    if found.passed_over:
+        print(
+            f"passed over {found.passed_over} attachments and ignored files of the notes folders",
+            file=sys.stderr,
+        )
     for skip in found.skipped[:MAX_LISTED_SKIPS]:
         print(f"skipped {skip.file}: {skip.reason}", file=sys.stderr)
     if len(found.skipped) > MAX_LISTED_SKIPS:

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     notes_dir: str = ""  # extra notes folders, separated by os.pathsep (":")
+    exclude: str = ""  # gitignore patterns left out of every notes folder, separated by ","
     bundled_notes: bool = True
     readmes: bool = True
     max_file_mb: float = MAX_FILE_BYTES / 1e6  # larger notes and READMEs are skipped, unread
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
             self.readmes_dir if self.readmes else None,
             tuple(load_curated()),
             int(self.max_file_mb * 1e6),
+            tuple(p.strip() for p in self.exclude.split(",") if p.strip()),
         )
 
     def build_options(self, full: bool = False) -> BuildOptions:
