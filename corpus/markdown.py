@@ -243,3 +243,15 @@ def parse(text: str, *, inline: bool = True) -> MarkdownFile:
 def parse_blocks(text: str) -> tuple[MdBlock, ...]:
     """The top-level blocks of a Markdown file, in order, front matter first when there is any."""
     return parse(text).blocks
+
+
+def plain_lines(inline: Token) -> list[str]:
+    """An inline token's text as a reader sees it, one string per source line: link text kept,
+    emphasis marks, code backticks, link targets, images and raw HTML left out."""
+    lines = [""]
+    for child in inline.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append("")
+        elif child.type in ("text", "text_special", "code_inline"):
+            lines[-1] += child.content
+    return lines

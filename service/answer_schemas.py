@@ -34,21 +34,45 @@ class AnswerRequest(AskRequest):
     )
 
 
+UnitKind = Literal["sentence", "list", "table"]
+
+
 class AnswerSentence(BaseModel):
-    """One sentence of the answer and the passages that back it."""
+    """One unit of the answer (a sentence, a list or a table) and the passages that back it."""
 
     text: str = Field(
-        description="The sentence without its [n] markers. Extractive: exactly as it appears in "
-        "the passage it cites (line breaks included)."
+        description="The unit as plain text, without its [n] markers and without Markdown "
+        "(emphasis, backticks, link targets and table pipes left out). A list is one item a "
+        'line ("- item", or "3. item" when numbered); a table one row a line ("column: cell; '
+        'column: cell"). Extractive: every sentence, item and cell appears in the cited lines.'
     )
     citations: list[int] = Field(
         description="Ranks of the passages the sentence cites: [n] is the passage with rank n. "
         "Never empty, and only passages of this response."
     )
     supported: bool = Field(
-        description="Whether the cited passages back the sentence, as ragnotes checks it (not the "
-        "model): most of its words, and every number, name and term in it, appear in them. "
-        "Always true for extractive sentences."
+        description="Whether the cited passages back the unit, as ragnotes checks it (not the "
+        "model). Extractive: its sentences, items and cells appear in the cited passage as "
+        "plain text. Generated: most of its words, and every number, name and term in it, "
+        "appear in them."
+    )
+    kind: UnitKind = Field(
+        default="sentence", description="What the unit is: a sentence, a list or a table."
+    )
+    items: list[str] = Field(
+        default_factory=list, description="A list's items (plain text), in order."
+    )
+    numbers: list[int] = Field(
+        default_factory=list, description="A numbered list's item numbers; empty for bullets."
+    )
+    header: list[str] = Field(default_factory=list, description="A table's column names.")
+    rows: list[list[str]] = Field(default_factory=list, description="A table's rows of cells.")
+    start_line: int | None = Field(
+        default=None,
+        description="Extractive: the first line of the cited file the unit is quoted from.",
+    )
+    end_line: int | None = Field(
+        default=None, description="Extractive: the last line of the cited file it is quoted from."
     )
 
 
