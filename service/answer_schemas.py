@@ -30,7 +30,10 @@ class AnswerRequest(AskRequest):
     generator: Generator | None = Field(
         default=None,
         description="extractive: sentences taken verbatim from the passages (no model at all); llm: written by the OpenAI-compatible server at RAGNOTES_LLM_URL. "
-        "null: llm when RAGNOTES_LLM_URL is set, else extractive.",
+        "null: llm when RAGNOTES_LLM_URL is set, else extractive; when that server fails, the "
+        "extractive answer with a `notice` saying why. Asking for llm explicitly makes a failing "
+        "server an error instead: 502 (an error or a reply that is not a chat completion), 503 "
+        "(nothing answers at the URL), 504 (slower than RAGNOTES_LLM_TIMEOUT).",
     )
 
 
@@ -93,6 +96,13 @@ class Answer(BaseModel):
         description="The LLM that wrote it, as its server names it; null for extractive answers."
     )
     sentences: list[AnswerSentence] = Field(description="The answer's sentences, in order.")
+    notice: str | None = Field(
+        default=None,
+        description="Set when the LLM server failed and the answer is the extractive one "
+        "instead: what went wrong, naming the server's URL and the setting to check. Only when "
+        '`generator` was left unset; asking for "llm" explicitly makes a failing server an '
+        "error (502 bad reply, 503 unreachable, 504 too slow).",
+    )
 
 
 class AnswerResponse(BaseModel):

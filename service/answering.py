@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
-from corpus.errors import ConfigError
+from corpus.errors import ConfigError, LLMError
 from index.freshness import FileHashes
 from index.searcher import Searcher
 from service import generated, llm
 from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
 from service.context import around
-from service.extractive import Drawn, extract
+from service.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
 from service.llm import LLMConfig
 from service.passages import index_info, search_passages
 from service.quoting import quoted
@@ -122,7 +122,7 @@ def render(sentences: list[AnswerSentence]) -> str:
     return "\n".join(" ".join(p) for p in paragraphs if p)
 
 
-def extractive_answer(retrieved: Retrieved) -> Answer:
+def extractive_answer(retrieved: Retrieved, selection: Selection = DEFAULT_SELECTION) -> Answer:
     """Sentences, lists and tables quoted from the passages that are not weak, as plain text."""
     if not retrieved.answerable:
         return refusal(retrieved)
@@ -131,7 +131,7 @@ def extractive_answer(retrieved: Retrieved) -> Answer:
         Drawn(p.rank, p.citation.heading, contexts[p.rank].text, contexts[p.rank].span)
         for p in retrieved.drawn_on(SHOWN)
     ]
-    picks = extract(retrieved.request.question, drawn)
+    picks = extract(retrieved.request.question, drawn, selection)
     sentences = quoted(picks, contexts)
     if not sentences:  # the passages are code or fragments
         return Answer(
@@ -183,8 +183,19 @@ async def answer_question(
         return finish(retrieved, answer)
     assert config is not None  # choose_generator said llm
     question = generated.messages(request.question, sources(retrieved))
-    reply = await llm.complete(config, question)
+    try:
+        reply = await llm.complete(config, question)
+    except LLMError as exc:
+        if request.generator == "llm":
+            raise  # asked for by name: the caller hears that the server failed
+        return finish(retrieved, await to_thread.run_sync(fallback, retrieved, exc))
     return finish(retrieved, generated_answer(retrieved, reply))
+
+
+def fallback(retrieved: Retrieved, exc: LLMError) -> Answer:
+    """The extractive answer, with a notice saying why the LLM's is not there."""
+    notice = f"The LLM did not answer: {exc}. The answer below is quoted from the passages instead."
+    return extractive_answer(retrieved).model_copy(update={"notice": notice})
 
 
 async def stream_generated(
