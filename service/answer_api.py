@@ -32,7 +32,7 @@ from service.answering import (
 )
 from service.live import LiveIndex
 from service.llm import LLMConfig
-from service.schemas import ModeField, Question, SourceFilter, TopK, error_responses
+from service.schemas import ModeField, Question, SourceFilter, TagFilter, TopK, error_responses
 
 _ERRORS = error_responses(400, 413, 422, 429, 502, 503, 504)
 _STREAM = {"text/event-stream": {"schema": {"type": "string"}}}
@@ -132,12 +132,15 @@ def answer_router(live: LiveIndex, config: LLMConfig | None) -> APIRouter:
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
         source: Annotated[SourceFilter, Query()] = None,
+        tag: Annotated[TagFilter, Query()] = None,
         generator: Annotated[
             Generator | None, Query(description="extractive or llm; unset: llm when configured.")
         ] = None,
     ) -> Response:
         """The same as POST /api/answer, as a URL."""
-        body = AnswerRequest(question=q, k=k, mode=mode, source=source, generator=generator)
+        body = AnswerRequest(
+            question=q, k=k, mode=mode, source=source, tag=tag, generator=generator
+        )
         return await _respond(live, config, body, request)
 
     return router

@@ -48,6 +48,7 @@ from service.schemas import (
     ModeField,
     Question,
     SourceFilter,
+    TagFilter,
     TopK,
     error_responses,
 )
@@ -130,9 +131,10 @@ def search_router(live: LiveIndex) -> APIRouter:
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
         source: Annotated[SourceFilter, Query()] = None,
+        tag: Annotated[TagFilter, Query()] = None,
     ) -> Response:
         """The same as POST /api/ask, as a URL."""
-        request = AskRequest(question=q, k=k, mode=mode, source=source)
+        request = AskRequest(question=q, k=k, mode=mode, source=source, tag=tag)
         return _json(answer(live.snapshot(), request, live.hashes))
 
     return router

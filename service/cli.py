@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from corpus.errors import ConfigError, RagnotesError
 from index.searcher import MODES
+from service.notes_cli import add_notes_commands
 from service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -57,7 +58,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from service.reindex import index_with_progress
 
-    return index_with_progress(settings, full=args.full)
+    return index_with_progress(settings, full=args.full, prune=args.prune)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_question_commands(sub)
     _add_eval_command(sub)
     _add_speed_commands(sub)
+    add_notes_commands(sub)
     return parser
 
 
@@ -224,6 +226,11 @@ def _add_index_commands(sub: Subcommands) -> None:
     index.add_argument("--no-readmes", action="store_true", help="leave out the curated READMEs")
     index.add_argument(
         "--full", action="store_true", help="re-embed everything, ignoring cached vectors"
+    )
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help="drop the notes of folders that are no longer notes folders",
     )
     index.set_defaults(handler=cmd_index)
 

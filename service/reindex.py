@@ -31,9 +31,10 @@ from typing import Any, Literal
 
 from tqdm import tqdm
 
-from corpus.documents import Discovery
+from corpus.documents import BUNDLED_NOTES_DIR, Discovery
 from corpus.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunning
-from index.build import BuildResult, index_sources
+from corpus.notes_folders import NotesFolders, refuse_drops
+from index.build import BuildResult, index_sources, live_notes
 from index.embedding import Embedder, Progress
 from service.live import LiveIndex
 from service.settings import Settings
@@ -45,11 +46,26 @@ _PRIORITY = 19  # the worker's nice value: queries win the CPU whenever both wan
 
 
 def build_configured(
-    settings: Settings, embedder: Embedder, progress: Progress | None = None, full: bool = False
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    full: bool = False,
+    prune: bool = False,
 ) -> tuple[BuildResult, Discovery]:
-    """The build `settings` describe, published."""
+    """The build `settings` describe, published; its notes folders are recorded in the data dir.
+
+    A build that would drop the notes of a folder the live build holds, not taken out with
+    `ragnotes notes remove`, is refused unless `prune` says to drop them.
+    """
     options = settings.build_options(full=full)
-    return index_sources(settings.sources(), embedder, settings.store(), options, progress)
+    state = NotesFolders.read(settings.data_dir)
+    sources = settings.sources()
+    if not prune:
+        refuse_drops(live_notes(settings.store()), sources.notes_roots, state.removed)
+    result, found = index_sources(sources, embedder, settings.store(), options, progress)
+    extra = [root for root in sources.notes_roots if root != BUNDLED_NOTES_DIR]
+    state.built(extra).write(settings.data_dir)
+    return result, found
 
 
 def summary_line(result: BuildResult) -> str:
@@ -62,7 +78,7 @@ def summary_line(result: BuildResult) -> str:
     )
 
 
-def index_with_progress(settings: Settings, full: bool = False) -> int:
+def index_with_progress(settings: Settings, full: bool = False, prune: bool = False) -> int:
     """`ragnotes index`: build with a progress bar, name what was skipped, print a summary."""
     embedder = settings.load_embedder()
     bar: tqdm | None = None
@@ -74,7 +90,7 @@ def index_with_progress(settings: Settings, full: bool = False) -> int:
         bar.update(done - bar.n)
 
     try:
-        result, found = build_configured(settings, embedder, progress, full)
+        result, found = build_configured(settings, embedder, progress, full, prune)
     finally:
         if bar is not None:
             bar.close()
@@ -86,6 +102,11 @@ def index_with_progress(settings: Settings, full: bool = False) -> int:
 
 
 def _print_left_out(found: Discovery) -> None:
+    if found.passed_over:
+        print(
+            f"passed over {found.passed_over} attachments and ignored files of the notes folders",
+            file=sys.stderr,
+        )
     for skip in found.skipped[:MAX_LISTED_SKIPS]:
         print(f"skipped {skip.file}: {skip.reason}", file=sys.stderr)
     if len(found.skipped) > MAX_LISTED_SKIPS:

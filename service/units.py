@@ -14,7 +14,6 @@ must appear, as plain text, in the passage it cites.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -26,7 +25,6 @@ from service.boilerplate import about_the_document, caption, link_only
 from service.sentences import Sentence, split, words
 
 UnitKind = Literal["sentence", "list", "table"]
-_CALLOUT = re.compile(r"^\[![\w-]+\][+-]?")
 
 
 @dataclass(frozen=True)
@@ -72,13 +70,10 @@ def _text(inline: Token) -> str:
     return " ".join(" ".join(plain_lines(inline)).split())
 
 
-def _sentences(block: Sequence[Token], drop_marker: bool = False) -> list[Sentence]:
+def _sentences(block: Sequence[Token]) -> list[Sentence]:
     inline = block[1]
-    lines = plain_lines(inline)
     first = inline.map[0] if inline.map else (block[0].map or [0])[0]
-    if drop_marker and lines and _CALLOUT.match(lines[0]):
-        lines, first = lines[1:], first + 1
-    return split(lines, first)
+    return split(plain_lines(inline), first)
 
 
 def _items(block: Sequence[Token]) -> list[Piece]:
@@ -138,11 +133,11 @@ class _Reader:
     def add(self, kind: UnitKind, pieces: Sequence[Piece], **more: object) -> None:
         self.units.append(Unit(kind, tuple(pieces), len(self.units), **more))  # type: ignore[arg-type]
 
-    def paragraph(self, block: Sequence[Token], callout: bool) -> None:
+    def paragraph(self, block: Sequence[Token]) -> None:
         if all(line.lstrip().startswith("|") for line in block[1].content.split("\n")):
             self.lead = None
             return  # rows of a table whose header is elsewhere: no sentence to read
-        found = _sentences(block, drop_marker=callout)
+        found = _sentences(block)
         captioned = caption(block[1])
         for s in found:
             if not s.text.rstrip().endswith(":"):
@@ -152,12 +147,11 @@ class _Reader:
         last = found[-1] if found else None
         self.lead = Piece(last.text, last.first, last.last) if last else None
 
-    def read(self, tokens: Sequence[Token], callout: bool = False) -> None:
+    def read(self, tokens: Sequence[Token]) -> None:
         for block in _siblings(tokens):
             head = block[0]
             if head.type == "paragraph_open":
-                self.paragraph(block, callout)
-                callout = False
+                self.paragraph(block)
                 continue
             if head.type in ("bullet_list_open", "ordered_list_open"):
                 ordered = head.type == "ordered_list_open"
@@ -166,13 +160,13 @@ class _Reader:
                 header, rows = _rows(block)
                 self.add("table", rows, lead=self.lead, header=header)
             elif head.type == "blockquote_open" and _is_callout(block):
-                self.read(block[1:-1], callout=True)
+                self.read(block[1:-1])
             self.lead = None
 
 
 def _is_callout(block: Sequence[Token]) -> bool:
-    inline = block[2] if len(block) > 2 and block[1].type == "paragraph_open" else None
-    return inline is not None and _CALLOUT.match(inline.content) is not None
+    """A quote the Markdown model reads as an Obsidian callout (its title line already apart)."""
+    return bool(block[0].meta.get("callout"))
 
 
 @functools.lru_cache(maxsize=1 << 12)  # the same passages answer many questions

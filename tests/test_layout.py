@@ -23,6 +23,7 @@ FLOWS = {
     "eval_gate": "ragnotes eval on the full index holds the baseline",
     "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
     "serve": "`ragnotes serve` as a process, over real HTTP",
+    "vault": "an Obsidian vault indexed by the CLI while the server runs, over HTTP and MCP",
 }
 
 
