@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio
 
+from corpus.sections import clean_prose_line
 from eval.jsonl import read_objects
 from eval.metrics import mean, percentile
 from eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
@@ -102,12 +103,13 @@ def _file_lines(file: str) -> tuple[str, ...]:
 
 def quoted_from_file(searcher: Searcher, citation: Citation, sentence: AnswerSentence) -> bool:
     """Whether every sentence, item and cell of an extractive unit is, as plain text, in the
-    lines of the file it cites (read from disk, not from the index)."""
+    lines of the file it cites (read from disk, not from the index; HTML tags, images and badges
+    left out, as the index leaves them out)."""
     doc = searcher.docs.get((citation.source, citation.path))
     if doc is None or sentence.start_line is None or sentence.end_line is None:
         return False
     lines = _file_lines(doc.file)[sentence.start_line - 1 : sentence.end_line]
-    body = plain("\n".join(lines))
+    body = plain("\n".join(clean_prose_line(line) for line in lines))  # HTML out, as indexed
     parts = {"sentence": [sentence.text], "list": sentence.items}.get(sentence.kind)
     parts = parts if parts is not None else [c for row in sentence.rows for c in row]
     return bool(parts) and all(" ".join(p.split()) in body for p in parts)

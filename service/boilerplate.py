@@ -8,7 +8,8 @@ rank it below content.
 - sections whose heading says they are such: an overview or introduction of a README, a table
   of contents, further reading, references, licence, contributing;
 - captions: a paragraph that is emphasis alone (`*Handling new users ...*`), as image captions
-  are written; and lists whose items are links alone (link lists, tables of contents).
+  are written; and list items that are links to the same page alone (a table of contents). A
+  list of links elsewhere is left alone: in an awesome-list it is the content.
 
 Which of these count, and how much a unit loses for it, was chosen on the dev split
 (eval/EXPERIMENTS.md section 14).
@@ -70,12 +71,11 @@ def caption(inline: Token) -> bool:
 
 
 def link_only(inlines: Sequence[Token]) -> bool:
-    """An item whose text is links alone (a table of contents, a list of links)."""
+    """An item whose text is links to places in the same page alone (a table of contents); a
+    list of links elsewhere is what an awesome-list answers with, so it is content."""
     children = [c for i in inlines for c in i.children or () if c.type != "softbreak"]
     words = [c for c in children if c.type == "text" and c.content.strip(" -:,.|\u2013\u2014")]
     inside = [c for c in words if c.level >= 1]
-    return (
-        bool(children)
-        and any(c.type == "link_open" for c in children)
-        and len(inside) == len(words)
-    )
+    links = [str(c.attrs.get("href", "")) for c in children if c.type == "link_open"]
+    in_page = bool(links) and all(h.startswith("#") for h in links)
+    return in_page and len(inside) == len(words)

@@ -25,5 +25,7 @@ def test_captions_and_link_lists() -> None:
     assert not caption(parser().parse("*Batch* runs nightly.")[1])
     link = parser().parse("[Problem Definition](#problem-definition)")[1]
     words = parser().parse("Serving: [notes](serving.md)")[1]
+    elsewhere = parser().parse("[Merlin](https://github.com/NVIDIA-Merlin/Merlin)")[1]
     assert link_only([link])
     assert not link_only([words])
+    assert not link_only([elsewhere])  # an awesome-list's entry is content
