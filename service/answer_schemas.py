@@ -66,7 +66,8 @@ class AnswerSentence(BaseModel):
         default_factory=list, description="A list's items (plain text), in order."
     )
     numbers: list[int] = Field(
-        default_factory=list, description="A numbered list's item numbers; empty for bullets."
+        default_factory=list,
+        description="A numbered list's item numbers (0 for an item of a list nested in it); empty for bullets.",
     )
     header: list[str] = Field(default_factory=list, description="A table's column names.")
     rows: list[list[str]] = Field(default_factory=list, description="A table's rows of cells.")

@@ -12,7 +12,7 @@ UNSUPPORTED = "(not backed by the cited passage)"
 def _block_lines(s: AnswerSentence) -> list[str]:
     """A list one item a line (its number or a dash), a table one row a line."""
     if s.kind == "list":
-        marks = [f"{n}." for n in s.numbers] if s.numbers else ["-"] * len(s.items)
+        marks = [f"{n}." if n else "-" for n in s.numbers] if s.numbers else ["-"] * len(s.items)
         return [
             textwrap.fill(item, 100, initial_indent=f"  {m} ", subsequent_indent=" " * (len(m) + 3))
             for m, item in zip(marks, s.items, strict=True)

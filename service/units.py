@@ -77,27 +77,29 @@ def _sentences(block: Sequence[Token]) -> list[Sentence]:
 
 
 def _items(block: Sequence[Token]) -> list[Piece]:
-    """A list's items: each item's own paragraphs (nested lists left out), numbered when the
-    list is."""
+    """A list's items, nested ones too, in order: each with its own paragraphs (not its nested
+    items'), numbered when it is an item of a numbered list's top level."""
     level = block[0].level
     number = int(block[0].attrs.get("start", 1) or 1) if block[0].type == "ordered_list_open" else 0
     pieces = []
     for i, token in enumerate(block):
-        if token.type != "list_item_open" or token.level != level + 1:
+        if token.type != "list_item_open":
             continue
         own = []
         for inner in block[i + 1 :]:
-            if inner.type == "list_item_close" and inner.level == level + 1:
+            if inner.type == "list_item_close" and inner.level == token.level:
                 break
-            if inner.type == "inline" and inner.level == level + 3:
+            if inner.type == "inline" and inner.level == token.level + 2:
                 own.append(inner)
         first, last = token.map or (0, 1)
         last = max((i.map[1] for i in own if i.map), default=last)  # not the blank line after
         text = " ".join(t for t in map(_text, own) if t)
+        top = token.level == level + 1
         if text:
             boiler = link_only(own) or about_the_document(text)
-            pieces.append(Piece(text, first, last - 1, number=number, boiler=boiler))
-        number += 1 if number else 0
+            shown = number if top else 0
+            pieces.append(Piece(text, first, last - 1, number=shown, boiler=boiler))
+        number += 1 if number and top else 0
     return pieces
 
 

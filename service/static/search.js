@@ -67,7 +67,7 @@
           const list = el(s.numbers.length ? "ol" : "ul");
           s.items.forEach((item, i) => {
             const li = el("li", "", item);
-            if (s.numbers.length) li.value = s.numbers[i];
+            if (s.numbers[i]) li.value = s.numbers[i];
             list.append(li);
           });
           unit.append(list);

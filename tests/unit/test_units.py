@@ -73,3 +73,14 @@ def test_grounded_checks_every_item_against_the_passage() -> None:
     assert grounded(lst, PASSAGE)
     assert not grounded(lst, PASSAGE.replace("hours to a day", "minutes"))
     assert " schedule and writes " in plain(PASSAGE)
+
+
+def test_nested_items_are_items_of_their_own() -> None:
+    text = "- Performance\n  - [GC at Adobe](https://example.com/gc)\n  - Tuning the JVM for tail latency\n"
+    (lst,) = units(text)
+    assert [p.text for p in lst.pieces] == [
+        "Performance",
+        "GC at Adobe",
+        "Tuning the JVM for tail latency",
+    ]
+    assert [(p.first, p.last) for p in lst.pieces] == [(0, 0), (1, 1), (2, 2)]
