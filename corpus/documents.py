@@ -2,17 +2,23 @@
 
 A Document is one Markdown file as read from disk. Files that cannot be indexed (binary,
 not UTF-8, empty, too large, not Markdown) become `Skipped` records naming the reason, so
-one bad file never stops the rest from being indexed.
+one bad file never stops the rest from being indexed. What a notes folder holds besides notes
+and is meant to (an Obsidian vault's images, PDFs and canvases, hidden folders such as
+`.obsidian/`), and what the user leaves out (gitignore patterns in the folder's
+`.ragnotesignore` and in RAGNOTES_EXCLUDE), is passed over quietly: counted, never listed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import pathspec
 
 from corpus.curated import CuratedRepo
 from corpus.errors import ConfigError
@@ -21,6 +27,13 @@ NOTES_SOURCE = "notes"
 BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 MAX_FILE_BYTES = 2_000_000  # RAGNOTES_MAX_FILE_MB; a file is read whole, so this bounds memory
+IGNORE_FILE = ".ragnotesignore"
+# What a vault holds besides notes: attachments and Obsidian's canvases, left out quietly.
+ATTACHMENT_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif", ".ico", ".tif", ".tiff",
+    ".heic", ".pdf", ".canvas", ".excalidraw", ".base", ".mp3", ".wav", ".m4a", ".ogg", ".flac",
+    ".mp4", ".webm", ".mov", ".mkv", ".zip",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class Discovery:
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
     missing_repos: tuple[str, ...]  # curated repos listed but not synced
+    passed_over: int = 0  # attachments and ignored files of the notes folders, not listed
 
 
 @dataclass(frozen=True)
@@ -59,17 +73,20 @@ class Sources:
     readmes_dir: Path | None  # None: leave the curated READMEs out
     repos: tuple[CuratedRepo, ...]
     max_file_bytes: int = MAX_FILE_BYTES  # larger files are skipped, never read
+    exclude: tuple[str, ...] = ()  # gitignore patterns for every notes folder (RAGNOTES_EXCLUDE)
 
     def discover(self) -> Discovery:
         """Every document to index; a notes folder that is not there is a ConfigError."""
         for root in self.notes_roots:
             if not root.is_dir():
                 raise ConfigError(f"the notes folder {root} does not exist or is not a folder")
-        return discover(self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes)
+        return discover(
+            self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes, self.exclude
+        )
 
     def files(self) -> list[tuple[str, str, Path]]:
         """(source, path, file) of every Markdown file `discover` would consider, unread."""
-        return source_files(self.notes_roots, self.readmes_dir, self.repos)
+        return source_files(self.notes_roots, self.readmes_dir, self.repos, self.exclude)
 
 
 def _too_large(file: Path, size: int, max_bytes: int) -> Skipped:
@@ -115,8 +132,17 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _walk(root: Path) -> Iterator[Path | Skipped]:
-    """Every visible entry under `root` (links not followed), and folders that cannot be listed."""
+def ignore_spec(root: Path, exclude: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    """The gitignore patterns of RAGNOTES_EXCLUDE and then of the folder's .ragnotesignore."""
+    lines = list(exclude)
+    with contextlib.suppress(OSError, UnicodeDecodeError):  # none there: nothing more left out
+        lines += (root / IGNORE_FILE).read_text(encoding="utf-8").splitlines()
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _walk(root: Path, ignore: pathspec.GitIgnoreSpec) -> Iterator[Path | Skipped | None]:
+    """Every visible entry under `root` (links not followed) that `ignore` does not leave out,
+    None for each one it does, and folders that cannot be listed."""
     unlistable: list[Skipped] = []
 
     def report(exc: OSError) -> None:
@@ -124,7 +150,14 @@ def _walk(root: Path) -> Iterator[Path | Skipped]:
         unlistable.append(Skipped(folder, f"folder not readable ({exc.strerror or exc})"))
 
     for folder, dirs, files in os.walk(root, onerror=report):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        here = Path(folder).relative_to(root).as_posix()
+        prefix = "" if here == "." else here + "/"
+        dirs[:] = [
+            d for d in dirs if not d.startswith(".") and not ignore.match_file(f"{prefix}{d}/")
+        ]
+        ignored = [f for f in files if ignore.match_file(prefix + f)]
+        yield from (None for _ in ignored)
+        files = [f for f in files if f not in ignored]
         # Links to folders are listed with the folders; they are reported, never followed.
         links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
         for name in [*links, *files]:
@@ -149,12 +182,19 @@ def _note_entry(file: Path, real_root: Path) -> Path | Skipped | None:
     return file if file.is_file() or not file.exists() else None
 
 
-def _note_files(root: Path) -> Iterator[Path | Skipped]:
-    """Visible files under `root` in path order, then what could not be looked at, and why."""
+def _note_files(root: Path, exclude: Sequence[str] = ()) -> Iterator[Path | Skipped | None]:
+    """Visible files under `root` in path order, then what could not be looked at, and why;
+    None for each file passed over (ignored, or an attachment)."""
     real_root = root.resolve()
     files: list[Path] = []
     problems: list[Skipped] = []
-    for found in _walk(root):
+    passed_over = 0
+    for found in _walk(root, ignore_spec(root, exclude)):
+        if found is None or (
+            isinstance(found, Path) and found.suffix.lower() in ATTACHMENT_SUFFIXES
+        ):
+            passed_over += 1
+            continue
         entry = found if isinstance(found, Skipped) else _note_entry(found, real_root)
         if isinstance(entry, Skipped):
             problems.append(entry)
@@ -162,16 +202,22 @@ def _note_files(root: Path) -> Iterator[Path | Skipped]:
             files.append(entry)
     yield from sorted(files)
     yield from sorted(problems, key=lambda skipped: skipped.file)
+    yield from (None for _ in range(passed_over))
 
 
 def discover_notes(
-    roots: Sequence[Path], max_bytes: int = MAX_FILE_BYTES
-) -> tuple[list[Document], list[Skipped]]:
-    """Every Markdown file under the notes folders; the first folder wins a path clash."""
+    roots: Sequence[Path], max_bytes: int = MAX_FILE_BYTES, exclude: Sequence[str] = ()
+) -> tuple[list[Document], list[Skipped], int]:
+    """Every Markdown file under the notes folders (the first folder wins a path clash), what
+    was skipped, and how many files were passed over."""
     docs: dict[str, Document] = {}
     skipped: list[Skipped] = []
+    passed_over = 0
     for root in roots:
-        for file in _note_files(root):
+        for file in _note_files(root, exclude):
+            if file is None:
+                passed_over += 1
+                continue
             if isinstance(file, Skipped):
                 skipped.append(file)
                 continue
@@ -189,7 +235,7 @@ def discover_notes(
                 skipped.append(text)
                 continue
             docs[rel] = Document(NOTES_SOURCE, rel, text, file, _sha256(text))
-    return list(docs.values()), skipped
+    return list(docs.values()), skipped, passed_over
 
 
 def discover_readmes(
@@ -224,25 +270,29 @@ def discover(
     readmes_dir: Path | None,
     repos: Sequence[CuratedRepo],
     max_bytes: int = MAX_FILE_BYTES,
+    exclude: Sequence[str] = (),
 ) -> Discovery:
     """All documents to index: notes first, then curated READMEs."""
-    docs, skipped = discover_notes(notes_roots, max_bytes)
+    docs, skipped, passed_over = discover_notes(notes_roots, max_bytes, exclude)
     missing: list[str] = []
     if readmes_dir is not None:
         more, more_skipped, missing = discover_readmes(readmes_dir, repos, max_bytes)
         docs += more
         skipped += more_skipped
-    return Discovery(tuple(docs), tuple(skipped), tuple(missing))
+    return Discovery(tuple(docs), tuple(skipped), tuple(missing), passed_over)
 
 
 def source_files(
-    notes_roots: Sequence[Path], readmes_dir: Path | None, repos: Sequence[CuratedRepo]
+    notes_roots: Sequence[Path],
+    readmes_dir: Path | None,
+    repos: Sequence[CuratedRepo],
+    exclude: Sequence[str] = (),
 ) -> list[tuple[str, str, Path]]:
     """(source, path, file) of every Markdown file discovery would consider, without reading it."""
     found: dict[tuple[str, str], Path] = {}
     for root in notes_roots:
         if root.is_dir():
-            for file in _note_files(root):
+            for file in _note_files(root, exclude):
                 if isinstance(file, Path) and file.suffix.lower() in MARKDOWN_SUFFIXES:
                     found.setdefault((NOTES_SOURCE, file.relative_to(root).as_posix()), file)
     for repo in repos if readmes_dir is not None else ():

@@ -9,8 +9,9 @@ shown as text; leaving HTML out of what is indexed is the sections' business.
 
 `blocks` are the top-level blocks with their tokens, for whoever renders them. `parts` say what
 each line is: front matter, a heading, prose (paragraphs, list items and quotes, one part per
-run of lines without a blank line), a code block, a table or a rule; code, tables and headings
-nested in a list or a quote are parts of their own, as they are to the renderer.
+run of lines without a blank line), a callout's title line, a code block, a table or a rule;
+code, tables and headings nested in a list or a quote are parts of their own, as they are to the
+renderer. `callouts` are the Obsidian callouts: a quote whose first line is "[!type] Title".
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-BlockKind = Literal["front", "heading", "paragraph", "list", "table", "code", "quote", "rule"]
-PartKind = Literal["front", "heading", "prose", "code", "table", "rule"]
+from corpus.obsidian import Callout, callouts, front_matter, hide_marks, inline_tags, wikilink
+
+BlockKind = Literal[
+    "front", "heading", "paragraph", "list", "table", "code", "quote", "callout", "rule"
+]
+PartKind = Literal["front", "heading", "prose", "callout", "code", "table", "rule"]
 _KINDS: dict[str, BlockKind] = {
     "heading_open": "heading",
     "paragraph_open": "paragraph",
@@ -42,11 +47,12 @@ _PART_OF: dict[BlockKind, PartKind] = {
     "paragraph": "prose",
     "list": "prose",
     "quote": "prose",
+    "callout": "prose",
     "table": "table",
     "code": "code",
     "rule": "rule",
 }
-_PROSE_KINDS = ("paragraph", "list", "quote")
+_PROSE_KINDS = ("paragraph", "list", "quote", "callout")
 
 
 @dataclass(frozen=True)
@@ -77,13 +83,25 @@ class Part:
 
 @dataclass(frozen=True)
 class MarkdownFile:
-    """A parsed file: its lines, front matter title and tags, top-level blocks and parts."""
+    """A parsed file: its lines (Obsidian comments blanked), its title and aliases from the front
+    matter, its tags (the front matter's, then inline #tags), its top-level blocks and parts."""
 
     lines: tuple[str, ...]
     title: str | None
     tags: tuple[str, ...]
     blocks: tuple[MdBlock, ...]
     parts: tuple[Part, ...]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def callouts(self) -> tuple[Callout, ...]:
+        """Every callout, also inside lists and other quotes, in file order."""
+        return tuple(
+            Callout(t.info, t.content, t.meta["fold"], t.map[0] + 1, t.meta["end"])
+            for b in self.blocks
+            for t in b.tokens
+            if t.type == "callout_title_open" and t.map is not None
+        )
 
     def paragraphs(self) -> Iterator[tuple[int, int]]:
         """The first and last line of each paragraph, also inside list items and quotes."""
@@ -99,35 +117,16 @@ class MarkdownFile:
 
 @functools.cache
 def parser(inline: bool = True) -> MarkdownIt:
-    """CommonMark plus tables and strikethrough; raw HTML stays text, unsafe link schemes are dropped.
+    """CommonMark plus tables, strikethrough and Obsidian callouts; raw HTML stays text, unsafe
+    link schemes are dropped.
 
     Without `inline`, paragraphs and headings keep their source text but are not parsed into
     links and emphasis: the same blocks and line maps, in a third of the time.
     """
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.core.ruler.after("block", "callout", callouts)
+    md.inline.ruler.before("link", "wikilink", wikilink)
     return md if inline else md.disable("inline")
-
-
-def front_matter(lines: Sequence[str]) -> tuple[int, str | None, tuple[str, ...]]:
-    """Lines taken by YAML front matter, and its title and tags (a small, forgiving reader)."""
-    if not lines or lines[0].strip() != "---":
-        return 0, None, ()
-    for end in range(1, min(len(lines), 200)):
-        if lines[end].strip() in ("---", "..."):
-            break
-    else:
-        return 0, None, ()
-    title, tags = None, []
-    for line in lines[1:end]:
-        key, _, value = line.partition(":")
-        value = value.strip().strip("'\"")
-        if key.strip() == "title" and value:
-            title = value
-        elif key.strip() == "tags" and value:
-            tags = [t.strip().strip("'\"") for t in value.strip("[]").split(",") if t.strip()]
-        elif line.lstrip().startswith("- ") and key.strip() != "title":
-            tags.append(line.strip()[2:].strip("'\""))
-    return end + 1, title, tuple(tags)
 
 
 def _close(tokens: Sequence[Token], start: int) -> int:
@@ -151,7 +150,7 @@ def _blocks(lines: Sequence[str], skip: int, inline: bool) -> list[MdBlock]:
     while i < len(tokens):
         end = _close(tokens, i)
         head = tokens[i]
-        kind = _KINDS.get(head.type)
+        kind = "callout" if head.meta.get("callout") else _KINDS.get(head.type)
         if kind is not None and head.map is not None:
             first, last = head.map[0] + 1, head.map[1]
             while last > first and not lines[last - 1].strip():
@@ -177,9 +176,13 @@ def _code(token: Token, first: int, last: int) -> Part:
 
 
 def _nested(block: MdBlock) -> list[Part]:
-    """Headings, code, tables and rules inside a list or a quote, each a part of its own."""
+    """Headings, code, tables, rules and callout titles inside a list or a quote, each a part of
+    its own."""
     parts = []
     for i, token in enumerate(block.tokens):
+        if token.type == "callout_title_open" and token.map is not None:
+            parts.append(Part("callout", token.map[0] + 1, token.map[0] + 1, text=token.content))
+            continue
         kind = _KINDS.get(token.type)
         if kind is None or kind in _PROSE_KINDS or token.map is None:
             continue
@@ -233,13 +236,45 @@ def parse(text: str, *, inline: bool = True) -> MarkdownFile:
     Readers that only ask what each line is (sections, the highlighter) pass `inline=False`.
     """
     lines = text.split("\n")
-    skip, title, tags = front_matter(lines)
-    blocks = _blocks(lines, skip, inline)
-    if skip:
-        blocks.insert(0, MdBlock("front", 1, skip, ()))
-    return MarkdownFile(tuple(lines), title, tags, tuple(blocks), tuple(_parts(lines, blocks)))
+    front = front_matter(lines)
+    blocks = _blocks(lines, front.lines, inline)
+    if "%%" in text or "^" in text:  # Obsidian comments and block ids, outside code, hidden
+        shown = hide_marks(lines, _code_lines(blocks))
+        if shown != lines:
+            lines, blocks = shown, _blocks(shown, front.lines, inline)
+    if front.lines:
+        blocks.insert(0, MdBlock("front", 1, front.lines, ()))
+    parts = tuple(_parts(lines, blocks))
+    spans = ((p.kind, p.start_line, p.end_line) for p in parts)
+    tags = tuple(dict.fromkeys([*front.tags, *inline_tags(lines, spans)]))
+    return MarkdownFile(tuple(lines), front.title, tags, tuple(blocks), parts, front.aliases)
+
+
+def _code_lines(blocks: Sequence[MdBlock]) -> set[int]:
+    """The 0-based numbers of lines inside code blocks, also nested ones."""
+    return {
+        n
+        for b in blocks
+        for t in b.tokens
+        if t.type in ("fence", "code_block") and t.map is not None
+        for n in range(t.map[0], t.map[1])
+    }
 
 
 def parse_blocks(text: str) -> tuple[MdBlock, ...]:
     """The top-level blocks of a Markdown file, in order, front matter first when there is any."""
     return parse(text).blocks
+
+
+def plain_lines(inline: Token) -> list[str]:
+    """An inline token's text as a reader sees it, one string per source line: link text kept,
+    emphasis marks, code backticks, link targets, images, embeds and raw HTML left out."""
+    lines = [""]
+    for child in inline.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append("")
+        elif child.type in ("text", "text_special", "code_inline"):
+            lines[-1] += child.content
+        elif child.type == "wikilink" and not child.meta["link"].embed:
+            lines[-1] += child.content  # the text Obsidian shows for it
+    return lines

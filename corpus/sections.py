@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from corpus.markdown import MarkdownFile, Part, PartKind, parse
+from corpus.obsidian import link_words, tags_only
 
 NumberedLine = tuple[int, str]
 
@@ -31,6 +32,8 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|`+)")
 _SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
 # Quote markers nested deeper than any real note; alone they would fill the model window.
 _DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
+# A callout's title line ("> [!tip]- Title"): the type is kept as a word, the marks dropped.
+_CALLOUT_MARK = re.compile(r"^[ \t]*(?:>[ \t]*)+\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,15 @@ class ParsedMarkdown:
     title: str | None
     tags: tuple[str, ...]
     sections: tuple[Section, ...]
+    aliases: tuple[str, ...] = ()
 
 
 def plain_text(markdown: str) -> str:
     """Inline Markdown reduced to words: link text kept, URLs and emphasis marks dropped."""
     link = _LINK if len(markdown) < _LINEAR_FROM else _LINK_LINEAR
-    text = link.sub(r"\1", _DEEP_QUOTE.sub("", markdown))
+    text = _CALLOUT_MARK.sub(lambda m: m.group(1).capitalize() + ": ", markdown, count=1)
+    text = link_words(text)
+    text = link.sub(r"\1", _DEEP_QUOTE.sub("", text))
     text = _URL.sub("", text)
     text = _SHORTCODE.sub("", text)
     return _EMPHASIS.sub("", text).strip()
@@ -124,7 +130,7 @@ def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[N
         if "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
             line, in_comment = line.split("<!--", 1)[0], True
         cleaned = clean_prose_line(line)
-        if cleaned.strip():
+        if cleaned.strip() and not tags_only(cleaned):
             kept.append((number, cleaned))
     return kept, in_comment
 
@@ -138,6 +144,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
     md = parse(text, inline=False)
     b = _Builder()
     in_comment = False
+    previous: str | None = None
     for part in md.parts:
         if in_comment and part.kind != "prose":
             in_comment = not any("-->" in line for _, line in md.numbered(part))
@@ -145,12 +152,13 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             b.heading(part.level, part.text)
         elif part.kind in ("code", "table"):
             b.add_block(Block(part.kind, md.numbered(part), part.markers))
-        elif part.kind == "prose":
-            if not in_comment:
-                b.flush_para()
+        elif part.kind in ("prose", "callout"):
+            if not in_comment and previous != "callout":
+                b.flush_para()  # a callout's body goes on from its title line
             kept, in_comment = _prose_lines(md, part, in_comment)
             b.para += kept
         else:
             b.flush_para()
+        previous = part.kind
     b.flush_section()
-    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections))
+    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections), md.aliases)

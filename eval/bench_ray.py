@@ -18,7 +18,6 @@ dedicated cores multiplies. The machine's load average is printed too.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -34,7 +33,7 @@ from typing import Any
 
 from corpus.curated import load_curated
 from corpus.sync import sync_readmes
-from eval.bench import _drive
+from eval.bench_http import many_clients, process_tree_cpu
 from eval.load_server import serve_copy
 from eval.local_ray import LocalCluster, local_cluster, serve_on_cluster
 from eval.loopback import free_port
@@ -42,6 +41,7 @@ from eval.questions import load_questions
 
 SUMMARY = re.compile(r"in ([\d.]+) s \((\d+) chunks/s; (\d+) embedded")
 TICK = os.sysconf("SC_CLK_TCK")
+WARM_UP_S = 2.0  # many_clients warms the server up for this long first
 
 
 def _children_cpu() -> float:
@@ -126,21 +126,26 @@ def _fresh(root: Path, name: str, mirror: Path) -> Path:
 def _queries(
     cluster: LocalCluster, data: Path, questions: list[str], clients: int, seconds: float
 ) -> dict[str, Any]:
+    """q/s and latency from `many_clients` (eval/bench_http.py), and the server side's CPU a
+    query: the plain server's process tree, or every process of the cluster, over the whole
+    call (its 2 s warm-up included, at the measured rate, the same way for every setup)."""
     found: dict[str, Any] = {}
     with serve_copy(data, data.parent / "plain", "127.0.0.1", "bench") as server:
-        cpu = _cpu_of(server.pid)
-        found["plain"] = asyncio.run(_drive(server.base_url, questions, clients, seconds))
-        found["plain"]["cpu_s"] = round(_cpu_of(server.pid) - cpu, 1)
+        cpu = process_tree_cpu(server.pid)
+        run = many_clients(server.base_url, questions, clients, seconds, server.pid)
+        found["plain"] = {**run, "cpu_s": process_tree_cpu(server.pid) - cpu}
     env = {"RAGNOTES_DATA_DIR": str(data), "RAGNOTES_RATE_LIMIT": "0"}
     port = free_port()  # Serve keeps the port of its first start on a cluster
     for replicas in (1, 2):
         log = data.parent / f"serve-{replicas}.log"
         with serve_on_cluster(cluster, env, replicas, port, log) as base_url:
+            head = cluster.nodes[0].pid
             with ClusterCpu(cluster) as on_cluster:
-                run = asyncio.run(_drive(base_url, questions, clients, seconds))
-            found[f"ray_{replicas}"] = {**run, "cpu_s": round(on_cluster.seconds, 1)}
-    for run in found.values():  # the CPU time includes _drive's 2 s warm-up
-        run["queries_per_cpu_s"] = round(run["requests"] / run["cpu_s"], 1)
+                run = many_clients(base_url, questions, clients, seconds, head)
+            found[f"ray_{replicas}"] = {**run, "cpu_s": on_cluster.seconds}
+    for run in found.values():
+        queries = run["queries_per_s"] * (seconds + WARM_UP_S)
+        run["server_cpu_ms"] = round(run.pop("cpu_s") * 1000 / max(queries, 1), 2)
     return found
 
 
@@ -171,7 +176,7 @@ def format_report(report: dict[str, Any]) -> str:
         *(
             f"  {name:<12} {r['queries_per_s']:.0f} q/s, p50 {r['p50_ms']:.1f} ms, "
             f"p95 {r['p95_ms']:.1f} ms, {r['errors']} errors of {r['requests']}; "
-            f"{r['cpu_s']:.0f} CPU-s, {r['queries_per_cpu_s']:.1f} queries per CPU-s"
+            f"server side {r['server_cpu_ms']:.1f} CPU-ms a query"
             for name, r in report["queries"].items()
         ),
         "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*report["load_before"]),

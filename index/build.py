@@ -25,7 +25,7 @@ from typing import Any
 
 import faiss
 
-from corpus.documents import Discovery, Document, Sources, fingerprint
+from corpus.documents import NOTES_SOURCE, Discovery, Document, Sources, fingerprint
 from corpus.errors import BuildFailed, ConfigError, RagnotesError
 from index.ann import APPROXIMATE_ABOVE, build_dense
 from index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
@@ -191,6 +191,19 @@ def previous_chunks(
     return grouped, None
 
 
+def live_notes(store: BuildStore) -> list[tuple[str, str]]:
+    """(file, path) of every note the live build holds; none when there is no readable build."""
+    try:
+        rows = read_jsonl(store.live_dir() / "docs.jsonl") if store.current_id() else []
+    except (RagnotesError, OSError, ValueError):
+        return []
+    return [
+        (str(store.data_dir.absolute() / r["file"]), r["path"])
+        for r in rows
+        if r.get("source") == NOTES_SOURCE
+    ]
+
+
 def _embed_all(
     store: BuildStore,
     chunks: Sequence[Chunk],
@@ -235,11 +248,13 @@ def write_build(
     embedded: Embedded,
     documents: Sequence[Document],
     approximate_above: int = APPROXIMATE_ABOVE,
+    data_dir: Path | None = None,
 ) -> Manifest:
     """Every file of a build, manifest last, all flushed to disk; the manifest as written.
 
     With late-interaction rows in `embedded` (chunk i's), the build can re-rank by late
-    interaction.
+    interaction. A source file inside `data_dir` (the synced READMEs) is recorded relative to
+    it, any other by its absolute path, so the build reads the same from every directory.
     """
     index, spec = build_dense(embedded.vectors, approximate_above)
     rows = embedded.late_interaction
@@ -252,7 +267,7 @@ def write_build(
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
     # Flat records: vars() is asdict without the deep copy.
     _write_jsonl(folder / "chunks.jsonl", [vars(c) for c in chunks])
-    _write_jsonl(folder / "docs.jsonl", [_doc_row(d) for d in documents])
+    _write_jsonl(folder / "docs.jsonl", [_doc_row(d, data_dir) for d in documents])
     for path in [*written, *(folder / "bm25").iterdir()]:
         fsync_path(path)
     manifest.write(folder)
@@ -270,7 +285,9 @@ def _write_and_publish(
     """Write the build beside the live one and flip the pointer; on failure leave no trace."""
     tmp = store.new_tmp_dir(manifest.build_id)
     try:
-        written = write_build(tmp, manifest, chunks, embedded, documents, options.approximate_above)
+        written = write_build(
+            tmp, manifest, chunks, embedded, documents, options.approximate_above, store.data_dir
+        )
         store.commit(tmp, manifest.build_id)
         return written
     except OSError as exc:
@@ -290,11 +307,14 @@ def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         os.fsync(handle.fileno())
 
 
-def _doc_row(doc: Document) -> dict[str, Any]:
+def _doc_row(doc: Document, data_dir: Path | None) -> dict[str, Any]:
+    file = doc.file.absolute()
+    if data_dir is not None and file.is_relative_to(data_dir.absolute()):
+        file = file.relative_to(data_dir.absolute())
     return {
         "source": doc.source,
         "path": doc.path,
-        "file": str(doc.file),
+        "file": str(file),
         "sha256": doc.sha256,
         "commit": doc.commit,
         "license": doc.license,

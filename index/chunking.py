@@ -22,7 +22,10 @@ from corpus.documents import NOTES_SOURCE, Document
 from corpus.sections import Block, NumberedLine, Section, parse_markdown, plain_text
 
 # 7: lines are what the Markdown model (markdown-it-py) says they are; indented code is code.
-CHUNKER_VERSION = "7"
+# 8: Obsidian: a callout's title line starts a block of prose, its "[!type]" mark not indexed;
+# wikilinks indexed as the text they show, comments, block ids and tag lines not at all; a note's
+# aliases beside its title; tags on every chunk.
+CHUNKER_VERSION = "8"
 # Fill the model window: the best size on our eval set (eval/EXPERIMENTS.md).
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
@@ -48,6 +51,7 @@ class Chunk:
     text: str
     embed_text: str
     part: str | None = None
+    tags: tuple[str, ...] = ()  # the note's front-matter tags and inline #tags
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ def document_title(doc: Document, parsed_title: str | None) -> str:
         return parsed_title
     stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if doc.source == NOTES_SOURCE:
-        return stem.replace("-", " ").replace("_", " ").strip().capitalize()
+        name = stem.replace("-", " ").replace("_", " ").strip()
+        return name[:1].upper() + name[1:]  # an Obsidian note's name is its title, as written
     return doc.source if stem.lower() == "readme" else f"{doc.source}: {doc.path}"
 
 
@@ -234,6 +239,8 @@ def chunk_document(
             continue  # a table of contents repeats the headings as links: it answers nothing
         crumb = " > ".join(section.headings) or title
         prefix = crumb if crumb.startswith(title) else f"{title} > {crumb}"
+        if parsed.aliases:  # a note's other names find it as its title does
+            prefix = f"{title} (also {', '.join(parsed.aliases)}){prefix[len(title) :]}"
         budget = max_tokens - _SPECIAL_TOKENS - count(prefix) - 1
         for unit, part in _section_chunks(
             section, crumb, budget, min(target_tokens, budget), count
@@ -256,6 +263,7 @@ def chunk_document(
                     text=text,
                     embed_text=f"{prefix}\n{unit.words}",
                     part=part,
+                    tags=parsed.tags,
                 )
             )
     return chunks

@@ -12,10 +12,11 @@ consistent view while a newer build is published beside it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -112,6 +113,14 @@ class DocInfo:
     license: str | None
 
 
+def _doc_info(row: dict[str, Any], data_dir: Path) -> DocInfo:
+    """A docs.jsonl record, its file made absolute: a relative one is inside the data dir."""
+    file = Path(row["file"])
+    return DocInfo(
+        **{**row, "file": str(file if file.is_absolute() else data_dir.absolute() / file)}
+    )
+
+
 class Searcher:
     """Search over one loaded build."""
 
@@ -152,6 +161,16 @@ class Searcher:
         """Every chunk's late-interaction rows, when the build keeps them."""
         return self._late_interaction
 
+    @functools.cached_property
+    def tags(self) -> frozenset[str]:
+        """Every tag of the indexed notes, and each parent of a nested one, in lower case."""
+        found: set[str] = set()
+        for chunk in self.chunks:
+            for tag in chunk.tags:
+                parts = tag.lower().split("/")
+                found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return frozenset(found)
+
     @property
     def build_id(self) -> str:
         return self.manifest.build_id
@@ -168,7 +187,9 @@ class Searcher:
         docs = load_part(
             folder,
             "docs.jsonl",
-            lambda p: {(r["source"], r["path"]): DocInfo(**r) for r in read_jsonl(p)},
+            lambda p: {
+                (r["source"], r["path"]): _doc_info(r, store.data_dir) for r in read_jsonl(p)
+            },
         )
         dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
         ann.configure(dense, manifest.dense_index)

@@ -48,6 +48,7 @@ from service.schemas import (
     ModeField,
     Question,
     SourceFilter,
+    TagFilter,
     TopK,
     error_responses,
 )
@@ -130,9 +131,10 @@ def search_router(live: LiveIndex) -> APIRouter:
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
         source: Annotated[SourceFilter, Query()] = None,
+        tag: Annotated[TagFilter, Query()] = None,
     ) -> Response:
         """The same as POST /api/ask, as a URL."""
-        request = AskRequest(question=q, k=k, mode=mode, source=source)
+        request = AskRequest(question=q, k=k, mode=mode, source=source, tag=tag)
         return _json(answer(live.snapshot(), request, live.hashes))
 
     return router
@@ -143,9 +145,11 @@ def create_app(
     embedder: Embedder | None = None,
     *,
     watch_notes: bool = False,
+    request_threads: int = REQUEST_THREADS,
     jobs: ReindexJobs | None = None,
 ) -> FastAPI:
-    """The app; the model loads once here, the index when the app starts.
+    """The app; the model loads once here, the index when the app starts. `request_threads`
+    run requests' CPU work: as many as the cores, unless other workers share them.
 
     `jobs` runs re-indexing elsewhere (one build for every replica of a Ray deployment); by
     default this app runs its own, in a `BuildWorker` child process.
@@ -169,7 +173,7 @@ def create_app(
         # many request threads as cores instead of anyio's 40, 8 HTTP clients went from
         # 145-152 to 167-194 queries/s (eval/BENCHMARKS.md).
         blas = threadpool_limits(1, user_api="blas")
-        to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        to_thread.current_default_thread_limiter().total_tokens = request_threads
         live.refresh()
         live.start_watching()
         if jobs is None and (settings.admin_token or watcher is not None):

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from corpus.errors import ConfigError, RagnotesError
 from index.searcher import MODES
+from service.notes_cli import add_notes_commands
 from service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -57,15 +58,17 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from service.reindex import index_with_progress
 
+    fan_out = None
     if args.ray:
         from service.ray_cluster import ray_fan_out
 
-        return index_with_progress(settings, full=args.full, fan_out=ray_fan_out(settings, args))
-    return index_with_progress(settings, full=args.full)
+        fan_out = ray_fan_out(settings, args)
+    return index_with_progress(settings, full=args.full, prune=args.prune, fan_out=fan_out)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.bind import check_bind
+    from service.workers import check_workers, run_workers
 
     # Before the model loads, so refusing is instant.
     check_bind(args.host, settings.allowed_hosts, settings.api_token)
@@ -73,14 +76,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from service.ray_cluster import require_ray
 
         require_ray()
-        if args.watch:
+        if args.watch or args.workers != 1:
             raise ConfigError(
-                "--watch is for one server; with --ray, re-index with POST /api/reindex "
-                "(one build for every replica) or `ragnotes index`"
+                "--watch and --workers are for one machine; with --ray, serve more copies with "
+                "--replicas and re-index with POST /api/reindex (one build for every replica)"
             )
         from service.ray_serve import serve_on_ray
 
         return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)
+    check_workers(args.workers, settings, args.watch)
+    if args.workers > 1:
+        where = f"http://{args.host}:{args.port}"
+        print(f"serving on {where} with {args.workers} workers", file=sys.stderr)
+        run_workers(settings, args.host, args.port, args.workers)
+        return 0
 
     import uvicorn
 
@@ -213,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_question_commands(sub)
     _add_eval_command(sub)
     _add_speed_commands(sub)
+    add_notes_commands(sub)
     return parser
 
 
@@ -242,6 +252,11 @@ def _add_index_commands(sub: Subcommands) -> None:
         "--full", action="store_true", help="re-embed everything, ignoring cached vectors"
     )
     add_ray_arguments(index, "embed on a Ray cluster's workers (pip install 'ragnotes[ray]')")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help="drop the notes of folders that are no longer notes folders",
+    )
     index.set_defaults(handler=cmd_index)
 
 
@@ -260,6 +275,12 @@ def _add_serve_commands(sub: Subcommands) -> None:
         type=_positive,
         metavar="N",
         help="--ray: this many replicas (default: autoscaling from 1 to the cluster's CPUs)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, e.g. one per core (reading only: re-index with `ragnotes index`)",
     )
     serve.set_defaults(handler=cmd_serve)
 

@@ -36,7 +36,15 @@ from service.limits import send_json_error
 from service.live import LiveIndex
 from service.login import bearer_matches
 from service.mcp_tools import BuildStatus, FileText
-from service.schemas import AskRequest, AskResponse, ModeField, Question, SourceFilter, TopK
+from service.schemas import (
+    AskRequest,
+    AskResponse,
+    ModeField,
+    Question,
+    SourceFilter,
+    TagFilter,
+    TopK,
+)
 from service.settings import Settings
 
 INSTRUCTIONS = (
@@ -82,11 +90,12 @@ class Tools:
         k: TopK = 5,
         mode: ModeField = "hybrid",
         source: SourceFilter = None,
+        tag: TagFilter = None,
     ) -> Annotated[CallToolResult, AskResponse]:
         """Search the notes and curated READMEs for passages that answer a question. Returns the
         best passages, each with its heading, source ("notes" or the repo "owner/name"), file
         path, start and end line, license and a link to those lines."""
-        request = _call(lambda: AskRequest(question=query, k=k, mode=mode, source=source))
+        request = _call(lambda: AskRequest(question=query, k=k, mode=mode, source=source, tag=tag))
         response = _call(lambda: mcp_tools.search(self.live, request))
         return _result(mcp_tools.passages_text(response), response)
 
@@ -96,6 +105,7 @@ class Tools:
         k: TopK = 5,
         mode: ModeField = "hybrid",
         source: SourceFilter = None,
+        tag: TagFilter = None,
         generator: Annotated[
             Generator | None,
             Field(
@@ -107,7 +117,7 @@ class Tools:
         """Answer a question in a few sentences, each citing [n] the passages it comes from,
         followed by those passages' sources (file and lines). Says so plainly when the notes do
         not answer the question."""
-        body = dict(question=question, k=k, mode=mode, source=source, generator=generator)
+        body = dict(question=question, k=k, mode=mode, source=source, tag=tag, generator=generator)
         request = _call(lambda: AnswerRequest.model_validate(body))
         try:
             searcher = self.live.snapshot()

@@ -19,7 +19,7 @@ from index.searcher import DocInfo, Searcher
 from service.admin import ChangeCounts, change_counts
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
-from service.notes_view import read_note, resolve_note
+from service.notes_view import indexed_note, read_note
 from service.passages import answer, index_info, line_url
 from service.schemas import AskRequest, AskResponse, IndexInfo
 
@@ -97,11 +97,8 @@ def _doc(searcher: Searcher, path: str, source: str | None) -> DocInfo:
 
 
 def indexed_file(doc: DocInfo) -> Path:
-    """Where an indexed document is on disk: its folder as the build found it, and the path
-    through the note viewer's checks (no `..`, no hidden parts, no symlink out of the folder)."""
-    file = Path(doc.file)
-    folder = Path(*file.parts[: len(file.parts) - len(Path(doc.path).parts)])
-    return resolve_note([folder], doc.path)
+    """Where an indexed document is on disk, through the note viewer's checks."""
+    return indexed_note(doc.file, doc.path)
 
 
 def line_range(start: int | None, end: int | None, total: int) -> tuple[int, int]:

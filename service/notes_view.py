@@ -8,13 +8,24 @@ NotFoundError, so a 404 says nothing about what exists elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
-from corpus.documents import MARKDOWN_SUFFIXES, read_markdown
+from corpus.documents import MARKDOWN_SUFFIXES, NOTES_SOURCE, read_markdown
 from corpus.errors import NotFoundError
+from corpus.links import FileNames
+from corpus.notes_folders import folder_of
+from corpus.obsidian import BLOCK_ID, WikiLink
+from index.chunking import Chunk
+from index.searcher import Searcher
 from service.render import NoteBlock
+
+# Images a note may embed that /notes/ serves from a notes folder (SVG is left out: it can
+# carry scripts).
+SERVED_IMAGES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".avif"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class BlockGroup:
     blocks: tuple[NoteBlock, ...]
 
 
-def _safe_parts(path: str) -> tuple[str, ...]:
+def _safe_parts(path: str, suffixes: frozenset[str] = MARKDOWN_SUFFIXES) -> tuple[str, ...]:
     pure = PurePosixPath(path)
     bad = (
         not path
@@ -35,22 +46,30 @@ def _safe_parts(path: str) -> tuple[str, ...]:
         or "\\" in path
         or pure.is_absolute()
         or any(p in ("", ".", "..") or p.startswith(".") for p in path.split("/"))
-        or pure.suffix.lower() not in MARKDOWN_SUFFIXES
+        or pure.suffix.lower() not in suffixes
     )
     if bad:
         raise NotFoundError(f"no note at {path!r}")
     return pure.parts
 
 
-def resolve_note(roots: Sequence[Path], path: str) -> Path:
+def resolve_note(
+    roots: Sequence[Path], path: str, suffixes: frozenset[str] = MARKDOWN_SUFFIXES
+) -> Path:
     """The file a /notes/ URL names: the first notes folder holding it, as discovery does."""
-    parts = _safe_parts(path)
+    parts = _safe_parts(path, suffixes)
     for root in roots:
         base = root.resolve()
         file = base.joinpath(*parts).resolve()
         if file.is_relative_to(base) and file.is_file():
             return file
     raise NotFoundError(f"no note at {path!r}")
+
+
+def indexed_note(file: str, path: str) -> Path:
+    """Where a build's note is on disk: its folder as the build found it (the file less the
+    path), and the path through the checks above (no `..`, no hidden parts, no symlink out)."""
+    return resolve_note([folder_of(file, path)], path)
 
 
 def read_note(file: Path) -> str:
@@ -80,3 +99,67 @@ def block_groups(blocks: Sequence[NoteBlock], spans: Iterable[tuple[int, int]]) 
     if pos < len(blocks):
         groups.append(BlockGroup(None, tuple(blocks[pos:])))
     return groups
+
+
+def _images(root: Path) -> Iterator[str]:
+    """Paths of the images a notes folder holds, hidden folders left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if Path(name).suffix.lower() in SERVED_IMAGES:
+                yield Path(folder, name).relative_to(root).as_posix()
+
+
+class NoteLinks:
+    """Where the wikilinks of one build's notes go: the note view of the indexed note each
+    names (at the lines of the heading or block it names), or an image in the note's folder."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self._searcher = searcher
+        self._notes = FileNames(p for s, p in searcher.docs if s == NOTES_SOURCE)
+        self._chunks: dict[str, list[Chunk]] = {}
+        for chunk in searcher.chunks:
+            if chunk.source == NOTES_SOURCE:
+                self._chunks.setdefault(chunk.path, []).append(chunk)
+        self._images: dict[Path, FileNames] = {}  # each folder listed when first needed
+
+    def roots(self) -> list[Path]:
+        """The folders the build's notes were found in."""
+        docs = self._searcher.docs.values()
+        found = (folder_of(d.file, d.path) for d in docs if d.source == NOTES_SOURCE)
+        return list(dict.fromkeys(found))
+
+    def href(self, link: WikiLink, source: str) -> str | None:
+        """The URL of what `link`, in the note at `source`, names; None when nothing indexed."""
+        if link.image:
+            return self._image(link, source)
+        path = self._notes.resolve(link.target, source)
+        return None if path is None else f"/notes/{quote(path)}{self._anchor(path, link)}"
+
+    def _anchor(self, path: str, link: WikiLink) -> str:
+        if link.heading:  # "Note#A#B" names B under A: the last heading is the one to open
+            wanted = link.heading.rsplit("#", 1)[-1].strip().lower()
+            for c in self._chunks.get(path, []):
+                if c.heading.rsplit(" > ", 1)[-1].lower() == wanted:
+                    return f"#L{c.start_line}-L{c.end_line}"
+        if link.block:
+            doc = self._searcher.docs[(NOTES_SOURCE, path)]
+            try:
+                lines = read_note(indexed_note(doc.file, path)).split("\n")
+            except NotFoundError:
+                return ""
+            for n, line in enumerate(lines, 1):
+                found = BLOCK_ID.search(line)
+                if found and found.group(1) == link.block:
+                    return f"#L{n}-L{n}"
+        return ""
+
+    def _image(self, link: WikiLink, source: str) -> str | None:
+        doc = self._searcher.docs.get((NOTES_SOURCE, source))
+        if doc is None:
+            return None
+        root = folder_of(doc.file, doc.path)
+        if root not in self._images:
+            self._images[root] = FileNames(_images(root))
+        path = self._images[root].resolve(link.target, source)
+        return None if path is None else f"/notes/{quote(path)}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import ConfigError
+from corpus.obsidian import TAG
 from index.chunking import Chunk
 from index.freshness import FileHashes
 from index.manifest import Manifest
@@ -49,6 +50,37 @@ def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
     return lambda c: c.source == source
 
 
+def _has_tag(chunk: Chunk, tag: str) -> bool:
+    """Whether a chunk's note has `tag` or a tag nested under it ("ml" takes "ml/serving")."""
+    return any(t.lower() == tag or t.lower().startswith(tag + "/") for t in chunk.tags)
+
+
+def tag_filter(request: AskRequest, searcher: Searcher) -> tuple[str, ChunkFilter | None]:
+    """The question to search, and a filter for the request's `tag` and each known "#tag" in
+    the question (its word stays in the question); an unknown `tag` is an error."""
+    wanted = []
+    if request.tag is not None:
+        tag = request.tag.strip().lstrip("#").lower()
+        if tag not in searcher.tags:
+            known = ", ".join(sorted(searcher.tags)[:8]) or "none"
+            raise ConfigError(f"no indexed note has the tag {tag!r} (tags: {known})")
+        wanted.append(tag)
+    question = request.question
+    for found in TAG.finditer(request.question):
+        if found.group(1).lower() in searcher.tags:
+            wanted.append(found.group(1).lower())
+            question = question.replace(found.group(0), found.group(1), 1)
+    if not wanted:
+        return question, None
+    return question, lambda c: all(_has_tag(c, t) for t in wanted)
+
+
+def _both(first: ChunkFilter | None, second: ChunkFilter | None) -> ChunkFilter | None:
+    if first is None or second is None:
+        return first or second
+    return lambda c: first(c) and second(c)
+
+
 def line_url(source: str, path: str, commit: str | None, first: int, last: int) -> str:
     """The link that opens lines first..last: GitHub pinned to the commit, or ragnotes' /notes/."""
     anchor = f"#L{first}-L{last}"
@@ -75,6 +107,7 @@ def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None)
         url=url,
         license=doc.license if doc else None,
         stale=bool(hashes and doc and hashes.sha256(Path(doc.file)) != doc.sha256),
+        tags=list(chunk.tags),
     )
 
 
@@ -121,9 +154,10 @@ def search_passages(
     searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
 ) -> list[Passage]:
     """Search one snapshot: the cited passages, best first, weak ones marked."""
-    where = source_filter(request.source, searcher)
-    hits = searcher.search(request.question, request.k, request.mode, where=where)
-    hits = with_dense_scores(hits, searcher, request.question)
+    question, tagged = tag_filter(request, searcher)
+    where = _both(source_filter(request.source, searcher), tagged)
+    hits = searcher.search(question, request.k, request.mode, where=where)
+    hits = with_dense_scores(hits, searcher, question)
     return to_passages(hits, searcher, hashes, request.question)
 
 

@@ -31,9 +31,10 @@ from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
-from corpus.documents import Discovery
+from corpus.documents import BUNDLED_NOTES_DIR, Discovery
 from corpus.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunning
-from index.build import BuildResult, index_sources
+from corpus.notes_folders import NotesFolders, refuse_drops
+from index.build import BuildResult, index_sources, live_notes
 from index.embedding import Embedder, Progress
 from index.vector_cache import FanOut
 from service.live import LiveIndex
@@ -50,12 +51,24 @@ def build_configured(
     embedder: Embedder,
     progress: Progress | None = None,
     full: bool = False,
+    prune: bool = False,
     fan_out: FanOut | None = None,
 ) -> tuple[BuildResult, Discovery]:
-    """The build `settings` describe, published (embedded by `fan_out` when given)."""
+    """The build `settings` describe, published; its notes folders are recorded in the data dir.
+
+    A build that would drop the notes of a folder the live build holds, not taken out with
+    `ragnotes notes remove`, is refused unless `prune` says to drop them. With `fan_out`, the
+    missing vectors are computed there (`ragnotes index --ray`).
+    """
     options = settings.build_options(full=full)
-    store = settings.store()
-    return index_sources(settings.sources(), embedder, store, options, progress, fan_out)
+    state = NotesFolders.read(settings.data_dir)
+    sources = settings.sources()
+    if not prune:
+        refuse_drops(live_notes(settings.store()), sources.notes_roots, state.removed)
+    result, found = index_sources(sources, embedder, settings.store(), options, progress, fan_out)
+    extra = [root for root in sources.notes_roots if root != BUNDLED_NOTES_DIR]
+    state.built(extra).write(settings.data_dir)
+    return result, found
 
 
 def summary_line(result: BuildResult) -> str:
@@ -76,7 +89,7 @@ _STAGE_BARS = {
 
 
 def index_with_progress(
-    settings: Settings, full: bool = False, fan_out: FanOut | None = None
+    settings: Settings, full: bool = False, prune: bool = False, fan_out: FanOut | None = None
 ) -> int:
     """`ragnotes index`: build with a progress bar per stage, name what was skipped, print a
     summary. With `fan_out`, the embedding runs there (`ragnotes index --ray`)."""
@@ -96,7 +109,7 @@ def index_with_progress(
         bar.update(done - bar.n)
 
     try:
-        result, found = build_configured(settings, embedder, progress, full, fan_out)
+        result, found = build_configured(settings, embedder, progress, full, prune, fan_out)
     finally:
         if bar is not None:
             bar.close()
@@ -108,6 +121,11 @@ def index_with_progress(
 
 
 def _print_left_out(found: Discovery) -> None:
+    if found.passed_over:
+        print(
+            f"passed over {found.passed_over} attachments and ignored files of the notes folders",
+            file=sys.stderr,
+        )
     for skip in found.skipped[:MAX_LISTED_SKIPS]:
         print(f"skipped {skip.file}: {skip.reason}", file=sys.stderr)
     if len(found.skipped) > MAX_LISTED_SKIPS:

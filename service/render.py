@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin
@@ -27,6 +27,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from corpus.markdown import BlockKind, parse_blocks, parser
+from corpus.obsidian import WikiLink
 from service.highlight import matches, query_terms, stem
 
 _WORD = re.compile(r"\w+")
@@ -35,15 +36,29 @@ _STRAY_MARKERS = re.compile(r"\*+|~~|(?<!\w)_+|_+(?!\w)")
 _TAGS = {
     "p", "br", "hr", "em", "strong", "s", "code", "pre", "mark", "span", "a", "ul", "ol", "li",
     "blockquote", "table", "thead", "tbody", "tr", "th", "td", "h1", "h2", "h3", "h4", "h5", "h6",
+    "img",
 }  # fmt: skip
+LinkResolver = Callable[[WikiLink], "str | None"]  # a wikilink's URL, None when it names nothing
 
 
 @functools.cache
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=_TAGS,
-        attributes={"a": {"href", "title"}, "ol": {"start"}, "span": {"data-line"}},
-        allowed_classes={"strong": {"best"}, "span": {"cl", "img"}},
+        attributes={
+            "a": {"href", "title"},
+            "img": {"src", "alt"},
+            "ol": {"start"},
+            "span": {"data-line"},
+            "blockquote": {"data-callout"},
+        },
+        allowed_classes={
+            "strong": {"best"},
+            "a": {"wikilink", "embed"},
+            "span": {"cl", "img", "callout-type"},
+            "blockquote": {"callout"},
+            "p": {"callout-title"},
+        },
         set_tag_attribute_values={"a": {"target": "_blank"}},
         link_rel="noopener noreferrer",
         url_schemes={"http", "https", "mailto"},
@@ -91,6 +106,35 @@ class _Renderer(RendererHTML):
         )
         return f"<pre><code>{body}</code></pre>\n"
 
+    def blockquote_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        kind = tokens[idx].meta.get("callout")
+        if not kind:
+            return self.renderToken(tokens, idx, options, env)
+        return f'<blockquote class="callout" data-callout="{escapeHtml(kind)}">\n'
+
+    def callout_title_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """The callout's type as a label, then its title (inline Markdown, rendered next)."""
+        label = escapeHtml(tokens[idx].info.capitalize())
+        return f'<p class="callout-title"><span class="callout-type">{label}</span> '
+
+    def callout_title_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return "</p>\n"
+
+    def wikilink(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """A resolved wikilink as a link (an image embed, in the note view, as the image);
+        one that names nothing indexed as its text."""
+        token = tokens[idx]
+        link: WikiLink = token.meta["link"]
+        resolve = env.get("links")
+        href = resolve(link) if resolve is not None else None
+        text = _marked(token.content, env["terms"])
+        if href is None:
+            return f'<span class="img">{text}</span>' if link.image else text
+        if link.image and env.get("numbered"):
+            return f'<img src="{escapeHtml(href)}" alt="{escapeHtml(token.content)}">'
+        kind = "embed" if link.embed else "wikilink"
+        return f'<a class="{kind}" href="{escapeHtml(href)}">{text}</a>'
+
     def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         alt = self.renderInlineAsText(tokens[idx].children or [], options, env)
         return f'<span class="img">{escapeHtml(alt)}</span>' if alt else ""
@@ -119,7 +163,7 @@ def _html(tokens: Sequence[Token], env: dict[str, Any]) -> Markup:
 
 def _plain(token: Token) -> str:
     """What a child of an inline token shows as text ("" for tags)."""
-    if token.type in ("text", "code_inline"):
+    if token.type in ("text", "code_inline", "wikilink"):
         return token.content
     return " " if token.type in ("softbreak", "hardbreak") else ""
 
@@ -225,15 +269,20 @@ def _mark_best(tokens: Sequence[Token], sentence: str) -> None:
 
 
 def passage_html(
-    text: str, question: str, best: str | None, part: str | None = None, base: str | None = None
+    text: str,
+    question: str,
+    best: str | None,
+    part: str | None = None,
+    base: str | None = None,
+    links: LinkResolver | None = None,
 ) -> Markup:
     """A passage as safe HTML: Markdown rendered, query terms in <mark>, the best sentence in
-    <strong class="best">; relative links resolve against `base`.
+    <strong class="best">; relative links resolve against `base`, wikilinks by `links`.
 
     A piece of a long code block, or a table piece after the first (no header row), is shown
     as code: alone it is not valid Markdown of its kind.
     """
-    env = {"terms": query_terms(question), "base": base}
+    env = {"terms": query_terms(question), "base": base, "links": links}
     if part is not None and not part.startswith("table, part 1 "):
         code = Token("code_block", "code", 0, content=text + "\n")
         return _html([code], env)
@@ -262,16 +311,12 @@ class NoteBlock:
     html: Markup
 
 
-def note_blocks(text: str, base: str) -> list[NoteBlock]:
-    """A whole note rendered block by block; front matter is shown as it is written."""
-    env = {"terms": (), "base": base, "numbered": True}
-    lines = text.split("\n")
-    out = []
-    for b in parse_blocks(text):
-        if b.kind == "front":
-            source = "\n".join(lines[b.start_line - 1 : b.end_line])
-            html = Markup(f"<pre>{escapeHtml(source)}</pre>")
-        else:
-            html = _html(b.tokens, env)
-        out.append(NoteBlock(b.kind, b.start_line, b.end_line, html))
-    return out
+def note_blocks(text: str, base: str, links: LinkResolver | None = None) -> list[NoteBlock]:
+    """A whole note rendered block by block, wikilinks by `links`; front matter is not shown
+    (its title heads the page, its tags and aliases are the index's)."""
+    env = {"terms": (), "base": base, "numbered": True, "links": links}
+    return [
+        NoteBlock(b.kind, b.start_line, b.end_line, _html(b.tokens, env))
+        for b in parse_blocks(text)
+        if b.kind != "front"
+    ]

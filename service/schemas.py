@@ -41,6 +41,14 @@ SourceFilter = Annotated[
         description='Only passages from "notes", from "readmes" (every curated repo), or from one repo as "owner/name".',
     ),
 ]
+TagFilter = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description='Only passages of notes with this tag (front matter or inline #tag; "ml" also '
+        'takes "ml/serving"). A "#tag" in the question narrows the same way.',
+    ),
+]
 
 
 class AskRequest(BaseModel):
@@ -62,6 +70,7 @@ class AskRequest(BaseModel):
     k: TopK = 5
     mode: ModeField = "hybrid"
     source: SourceFilter = None
+    tag: TagFilter = None
 
 
 class Citation(BaseModel):
@@ -85,6 +94,9 @@ class Citation(BaseModel):
     )
     stale: bool = Field(
         default=False, description="True when the source file changed after this index was built."
+    )
+    tags: list[str] = Field(
+        default_factory=list, description="The note's tags (front matter and inline #tags)."
     )
 
 

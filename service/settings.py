@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.curated import load_curated
 from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
+from corpus.notes_folders import NotesFolders, absolute
 from index.ann import APPROXIMATE_ABOVE
 from index.build import BuildOptions
 from index.chunking import DEFAULT_TARGET_TOKENS
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     notes_dir: str = ""  # extra notes folders, separated by os.pathsep (":")
+    exclude: str = ""  # gitignore patterns left out of every notes folder, separated by ","
     bundled_notes: bool = True
     readmes: bool = True
     max_file_mb: float = MAX_FILE_BYTES / 1e6  # larger notes and READMEs are skipped, unread
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=60.0, gt=0)  # seconds for a reply, or between streamed parts
     llm_max_tokens: int = Field(default=MAX_TOKENS, ge=16)  # the longest reply asked for
 
+    @field_validator("data_dir", "models_dir")
+    @classmethod
+    def _absolute(cls, folder: Path | None) -> Path | None:
+        """Folders are made absolute once, here: a build then records the same paths whatever
+        directory a later command runs from."""
+        return None if folder is None else Path(os.path.abspath(folder.expanduser()))
+
     def llm(self) -> LLMConfig | None:
         """The LLM server to write answers with, or None when RAGNOTES_LLM_URL is unset."""
         if not self.llm_url:
@@ -81,11 +90,11 @@ class Settings(BaseSettings):
         ]
 
     def notes_roots(self) -> tuple[Path, ...]:
-        """The bundled notes folder (unless turned off), then RAGNOTES_NOTES_DIR's folders."""
-        extra = [
-            Path(p).expanduser().resolve() for p in self.notes_dir.split(os.pathsep) if p.strip()
-        ]
-        roots = ([BUNDLED_NOTES_DIR] if self.bundled_notes else []) + extra
+        """The bundled notes folder (unless turned off), the folders recorded in the data dir
+        (corpus/notes_folders.py), then RAGNOTES_NOTES_DIR's (or --notes') folders."""
+        extra = [absolute(Path(p)) for p in self.notes_dir.split(os.pathsep) if p.strip()]
+        recorded = NotesFolders.read(self.data_dir).folders
+        roots = ([BUNDLED_NOTES_DIR] if self.bundled_notes else []) + [*recorded, *extra]
         return tuple(dict.fromkeys(roots))
 
     @property
@@ -98,6 +107,7 @@ class Settings(BaseSettings):
             self.readmes_dir if self.readmes else None,
             tuple(load_curated()),
             int(self.max_file_mb * 1e6),
+            tuple(p.strip() for p in self.exclude.split(",") if p.strip()),
         )
 
     def build_options(self, full: bool = False) -> BuildOptions:

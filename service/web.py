@@ -11,7 +11,6 @@ this server's own scripts and styles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from corpus.documents import NOTES_SOURCE
-from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, NotFoundError, RagnotesError
+from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagnotesError
 from index.freshness import FileHashes
 from index.searcher import Searcher
 from service.answer_schemas import AnswerRequest
@@ -36,9 +35,10 @@ from service.answering import answer_question
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.llm import LLMConfig
-from service.notes_view import block_groups, read_note, resolve_note
+from service.note_page import Render, install_note_viewer, note_links
+from service.notes_view import NoteLinks
 from service.passages import README_SOURCES
-from service.render import note_blocks, passage_html
+from service.render import passage_html
 from service.schemas import Passage
 from service.settings import Settings
 
@@ -49,7 +49,6 @@ CSP = (
 )
 _HERE = Path(__file__).resolve().parent
 _INDEX_ERRORS = (IndexNotFound, IndexMismatch, IndexCorrupt)
-Render = Callable[..., HTMLResponse]  # a template's name, the status code, then its context
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,17 @@ def summary(count: int) -> str:
     return "No passage matches." if count == 0 else f"{count} passage{'s' * (count != 1)}"
 
 
-def result_view(p: Passage, question: str) -> ResultView:
-    """The page's view of one cited passage."""
+def result_view(p: Passage, question: str, links: NoteLinks | None = None) -> ResultView:
+    """The page's view of one cited passage; a note's wikilinks resolved by `links`."""
     url = p.citation.url
     # Citation URLs are ours or GitHub's; refuse anything else rather than link to it.
     safe = url if url.startswith(("/notes/", "https://github.com/")) else "#"
+    path = p.citation.path
+    resolver = (
+        (lambda link: links.href(link, path))
+        if links is not None and p.citation.source == NOTES_SOURCE
+        else None
+    )
     return ResultView(
         rank=p.rank,
         url=safe,
@@ -94,13 +99,16 @@ def result_view(p: Passage, question: str) -> ResultView:
         meta=passage_meta(p),
         stale=p.citation.stale,
         weak=p.weak,
-        html=passage_html(p.text, question, p.best_sentence, p.part, base=safe),
+        html=passage_html(p.text, question, p.best_sentence, p.part, safe, resolver),
     )
 
 
-def result_views(passages: list[Passage], question: str) -> list[ResultView]:
+def result_views(
+    passages: list[Passage], question: str, searcher: Searcher | None = None
+) -> list[ResultView]:
     """The page's views of the passages (Markdown rendering is CPU work: run it in a thread)."""
-    return [result_view(p, question) for p in passages]
+    links = note_links(searcher) if searcher is not None else None
+    return [result_view(p, question, links) for p in passages]
 
 
 def source_options(searcher: Searcher | None) -> list[tuple[str, str]]:
@@ -127,7 +135,7 @@ async def answered(
     passages = response.passages
     writes = llm is not None and response.answer.answerable
     return {
-        "results": await to_thread.run_sync(result_views, passages, q),
+        "results": await to_thread.run_sync(result_views, passages, q, searcher),
         "message": summary(len(passages)),
         "answer": answer_view(response.answer, passages),
         "stream": stream_url(request.question, source, PAGE_K) if writes else None,
@@ -160,7 +168,7 @@ def install_page(app: FastAPI, live: LiveIndex, settings: Settings) -> None:
         return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
 
     _install_search(app, live, settings, render)
-    _install_note_viewer(app, live, settings, render)
+    install_note_viewer(app, live, settings, render)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.add_middleware(PageHeaders)
 
@@ -192,37 +200,6 @@ def _install_search(app: FastAPI, live: LiveIndex, settings: Settings, render: R
         configured the answer is left for search.js to stream."""
         context, status_code, _ = await page_results(live, q, source, llm)
         return render("results.html", status_code, fragment=True, **context)
-
-
-def _install_note_viewer(app: FastAPI, live: LiveIndex, settings: Settings, render: Render) -> None:
-    """GET /notes/<path>: a note, with the lines the index cites from it."""
-
-    @app.get("/notes/{path:path}", response_class=HTMLResponse, include_in_schema=False)
-    def note_page(path: str) -> HTMLResponse:
-        """A note rendered, its blocks numbered; those cited by the URL's #L<a>-L<b> are highlighted."""
-        try:
-            file = resolve_note(settings.notes_roots(), path)
-            text = read_note(file)
-        except NotFoundError:
-            return render("not_found.html", 404, path=path)
-        try:
-            searcher: Searcher | None = live.snapshot()
-        except RagnotesError:
-            searcher = None  # no index yet: the note is still worth showing, without citations
-        chunks = (
-            [c for c in searcher.chunks if c.path == path and c.source == NOTES_SOURCE]
-            if searcher
-            else []
-        )
-        doc = searcher.docs.get((NOTES_SOURCE, path)) if searcher else None
-        blocks = note_blocks(text, base=f"/notes/{path}")
-        return render(
-            "note.html",
-            path=path,
-            title=chunks[0].title if chunks else file.stem,
-            groups=block_groups(blocks, ((c.start_line, c.end_line) for c in chunks)),
-            stale=doc is not None and live.hashes.sha256(file) != doc.sha256,
-        )
 
 
 class PageHeaders:

@@ -24,6 +24,7 @@ FLOWS = {
     "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
     "ray": "a two-node Ray cluster: index --ray, serve --ray replicas, re-index, a replica killed",
     "serve": "`ragnotes serve` as a process, over real HTTP",
+    "vault": "an Obsidian vault indexed by the CLI while the server runs, over HTTP and MCP",
 }
 
 

@@ -108,3 +108,44 @@ def test_without_inline_parsing_the_lines_are_the_same() -> None:
         (b.kind, b.start_line, b.end_line) for b in full.blocks
     ]
     assert list(block_only.paragraphs()) == list(full.paragraphs())
+
+
+CALLOUTS = """# Tips
+
+> [!tip] Why 37 minutes
+> Thirty-seven is the median.
+> It holds across weeks.
+
+> [!WARNING]-
+>
+> Folded shut, no title.
+
+- item
+  > [!note] Nested
+  > inside a list
+
+> a plain quote
+"""
+
+
+def test_callouts_have_type_title_fold_and_lines() -> None:
+    md = parse(CALLOUTS)
+    got = [(c.type, c.title, c.fold, c.start_line, c.end_line) for c in md.callouts]
+    assert got == [
+        ("tip", "Why 37 minutes", "", 3, 5),
+        ("warning", "", "-", 7, 9),
+        ("note", "Nested", "", 12, 13),
+    ]
+    kinds = [b.kind for b in md.blocks]
+    assert kinds == ["heading", "callout", "callout", "list", "quote"]
+
+
+def test_a_callout_title_is_a_part_and_its_body_is_prose_apart_from_it() -> None:
+    md = parse(CALLOUTS, inline=False)
+    parts = [(p.kind, p.start_line, p.end_line, p.text) for p in md.parts]
+    assert ("callout", 3, 3, "Why 37 minutes") in parts
+    assert ("prose", 4, 5, "") in parts
+    assert ("callout", 12, 12, "Nested") in parts
+    # the body's paragraph starts after the title line, so no sentence runs the two together
+    assert (4, 5) in list(md.paragraphs())
+    assert all(start != 3 for start, _ in md.paragraphs())

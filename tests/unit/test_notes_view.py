@@ -80,19 +80,19 @@ def _grouped(spans: list[tuple[int, int]]) -> list[tuple[str | None, list[int]]]
 
 
 def test_cited_spans_group_the_blocks_they_overlap() -> None:
-    # blocks: front 1-3, heading 4, paragraph 6-7, code 9-11, paragraph 12
+    # blocks: heading 4 (the front matter, 1-3, is not shown), paragraph 6-7, code 9-11, paragraph 12
     assert _grouped([(6, 7), (9, 11), (6, 7)]) == [
-        (None, [1, 4]),
+        (None, [4]),
         ("L6-L7", [6]),
         ("L9-L11", [9]),
         (None, [12]),
     ]
-    assert _grouped([(7, 10)]) == [(None, [1, 4]), ("L7-L10", [6, 9]), (None, [12])]
+    assert _grouped([(7, 10)]) == [(None, [4]), ("L7-L10", [6, 9]), (None, [12])]
 
 
 def test_overlapping_and_out_of_range_spans_are_left_ungrouped() -> None:
     assert _grouped([(6, 9), (10, 11), (13, 40), (5, 4)]) == [
-        (None, [1, 4]),
+        (None, [4]),
         ("L6-L9", [6, 9]),
         (None, [12]),
     ]

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from corpus.obsidian import WikiLink
 from service.highlight import best_sentence
 from service.render import inline_html, note_blocks, passage_html
 
@@ -190,16 +191,44 @@ def test_notes_render_block_by_block_with_code_lines_numbered() -> None:
     note = "---\ntitle: T\n---\n# T\n\n````md\n```\ninner\n```\n````\n\nAfter.\n"
     blocks = note_blocks(note, "/notes/t.md")
     assert [(b.kind, b.start_line, b.end_line) for b in blocks] == [
-        ("front", 1, 3),
         ("heading", 4, 4),
         ("code", 6, 10),
         ("paragraph", 12, 12),
-    ]
-    assert blocks[0].html == "<pre>---\ntitle: T\n---</pre>"
-    code = blocks[2].html
+    ]  # the front matter is not shown
+    assert "title:" not in "".join(b.html for b in blocks)
+    code = blocks[1].html
     assert code.count("<pre>") == 1
     assert re.findall(r'data-line="(\d+)">([^<\n]*)', code) == [
         ("7", "```"),
         ("8", "inner"),
         ("9", "```"),
     ]
+
+
+def test_a_callout_renders_with_its_type_and_title_apart_from_its_body() -> None:
+    html = passage_html("> [!tip] Why 37 *minutes*\n> Thirty-seven is the median.", "median", None)
+    assert '<blockquote class="callout" data-callout="tip">' in html
+    assert '<p class="callout-title"><span class="callout-type">Tip</span> Why 37 <em>' in html
+    assert "[!tip]" not in html
+    assert "<p>Thirty-seven is the <mark>median</mark>.</p>" in html
+    untitled = passage_html("> [!danger]\n> Body.", "", None)
+    assert '<span class="callout-type">Danger</span> </p>' in untitled
+    not_one = passage_html('> [!x"onclick=1] T\n> b', "", None)
+    assert "data-callout" not in not_one
+
+
+def test_wikilinks_link_where_the_resolver_says_and_are_text_when_unresolved() -> None:
+    def links(link: WikiLink) -> str | None:
+        return {"Known": "/notes/known.md#L3-L4", "pic.png": "/notes/img/pic.png"}.get(link.target)
+
+    html = passage_html(
+        "See [[Known#Part|the part]], [[Missing]] and ![[pic.png]].", "", None, links=links
+    )
+    assert '<a class="wikilink" href="/notes/known.md#L3-L4"' in html and ">the part</a>" in html
+    assert "Missing" in html and "[[" not in html
+    assert '<span class="img">pic.png</span>' not in html  # resolved: a link in a passage
+    note = "".join(
+        b.html for b in note_blocks("![[pic.png]] and ![[gone.png]]\n", "/notes/n.md", links)
+    )
+    assert '<img src="/notes/img/pic.png" alt="pic.png">' in note
+    assert '<span class="img">gone.png</span>' in note

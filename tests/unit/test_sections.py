@@ -77,3 +77,13 @@ def test_an_html_comment_hides_whole_blocks_and_the_prose_around_it_stays_one_bl
     (section,) = parse_markdown(doc).sections
     assert section.headings == ("T",)
     assert [b.lines for b in section.blocks] == [((3, "Intro."), (11, "After."))]
+
+
+def test_a_callout_is_indexed_as_prose_with_its_type_and_title_apart() -> None:
+    text = "# T\n\n> [!tip] Why 37 minutes\n> Thirty-seven is the median.\n"
+    (section,) = parse_markdown(text).sections
+    (block,) = section.blocks
+    assert block.kind == "prose"
+    assert block.lines == ((3, "> [!tip] Why 37 minutes"), (4, "> Thirty-seven is the median."))
+    assert plain_text(block.lines[0][1]) == "Tip: Why 37 minutes"
+    assert plain_text("> [!warning]- Careful") == "Warning: Careful"
