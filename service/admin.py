@@ -25,7 +25,7 @@ class JobInfo(BaseModel):
     id: str = Field(description="Job id, for GET /api/reindex/{id}.")
     trigger: str = Field(description='What started it: "http" or "watch".')
     state: str = Field(description="running, succeeded or failed.")
-    stage: str = Field(description="What it is doing: discover, embed, published.")
+    stage: str = Field(description="What it is doing: discover, chunk, embed, write, published.")
     done: int = Field(description="Chunks embedded so far in this stage.")
     total: int = Field(
         description="Chunks to embed in this stage (unchanged text is reused, not counted)."
