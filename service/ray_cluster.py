@@ -25,9 +25,9 @@ def require_ray() -> None:
         raise ConfigError(f"--ray needs Ray, which the plain install leaves out; {RAY_EXTRA}")
 
 
-def join(address: str | None) -> str:
+def join(address: str | None, worker_logs: bool = False) -> str:
     """Connect this process to the cluster at `address` (else RAY_ADDRESS, else a new local
-    one); the address joined, for the user."""
+    one), printing the workers' logs here with `worker_logs`; where it joined, for the user."""
     require_ray()
     import ray
 
@@ -36,7 +36,7 @@ def join(address: str | None) -> str:
     else:
         where = f"the Ray cluster at {address or os.environ['RAY_ADDRESS']}"
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=worker_logs)
     except ConnectionError as exc:
         raise ConfigError(
             f"cannot reach {where} ({exc}); start it with `ray start --head` or fix --address"

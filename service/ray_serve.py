@@ -101,7 +101,7 @@ def serve_on_ray(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # from now on, stopping removes the deployment
         signal.signal(sig, lambda *_: stop.set())
-    where = join(address)
+    where = join(address, worker_logs=True)  # a replica's errors show where it was started
     serve.start(http_options={"host": host, "port": port})
     count = f"{replicas} replicas" if replicas else f"1 to {cluster_cpus()} replicas (autoscaling)"
     print(f"deploying {count} on {where} ...", file=sys.stderr)
