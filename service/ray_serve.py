@@ -103,7 +103,11 @@ def serve_on_ray(
         signal.signal(sig, lambda *_: stop.set())
     where = join(address, worker_logs=True)  # a replica's errors show where it was started
     serve.start(http_options={"host": host, "port": port})
-    count = f"{replicas} replicas" if replicas else f"1 to {cluster_cpus()} replicas (autoscaling)"
+    count = (
+        f"{replicas} replica{'s' if replicas > 1 else ''}"
+        if replicas
+        else f"1 to {cluster_cpus()} replicas (autoscaling)"
+    )
     print(f"deploying {count} on {where} ...", file=sys.stderr)
     try:
         serve.run(application(settings, replicas), name=APP_NAME, route_prefix="/")
