@@ -59,3 +59,4 @@ def test_a_vault_note_reads_as_in_obsidian(page: Page, vault_url: str) -> None:
     lit = page.locator(".hl")
     expect(lit.first).to_contain_text("In-batch negatives")
     expect(lit.first).to_be_in_viewport()
+    screenshot(page, "vault-wikilink-at-its-heading", full_page=False)
