@@ -93,9 +93,9 @@ class Selection:
     duplicate: float = 0.8  # never choose a piece this like one already chosen
     block: float = 0.8  # a list or table answers a many-things question from this share
     items: int = 8  # a list longer than this is trimmed to the items that answer
-    beside: int = 3  # sentences at most beside a list or table that answers
+    beside: int = 5  # sentences at most beside a list or table that answers
     boiler: float = 0.1  # a piece about the document (service/boilerplate.py) scores this share
-    substance: int = 8  # a list whose items have fewer words on average scores less
+    substance: int = 12  # a list whose items have fewer words on average scores less
     cue: float = 0.3  # a list whose heading or lead names several things ("the stages") scores more
 
 
