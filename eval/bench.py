@@ -11,8 +11,8 @@ asserted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from threadpoolctl import threadpool_limits
 
 from corpus.errors import ConfigError
+from eval.bench_http import many_clients, one_client
 from eval.bench_synthetic import format_synthetic, synthetic_bench
 from eval.load_server import serve_copy
-from eval.machine import machine
+from eval.machine import cpu, describe, machine
 from eval.metrics import percentile
 from eval.profile_query import format_profile, profile
 from eval.questions import load_questions
+from index.embedding import Embedder
 from index.searcher import Searcher
 from service.reindex import build_configured
 from service.settings import Settings
@@ -84,70 +86,31 @@ def resident_mb(pid: int) -> dict[str, float]:
     return fields
 
 
-def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+def embedding_floor(embedder: Embedder, questions: list[str], rounds: int) -> dict[str, Any]:
+    """The bare embedding of one question (tokenizer and model, nothing else), in milliseconds:
+    no request can take less, so the HTTP figures are read against it."""
+    for question in questions[:10]:
+        embedder.embed_query(question)
+    took = []
+    for question in questions * rounds:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        took.append((time.perf_counter() - started) * 1000)
     return {
-        "requests": len(latencies) + errors,
-        "errors": errors,
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p95_ms": round(percentile(latencies, 95), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "queries_per_s": round(len(latencies) / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(percentile(took, 50), 3),
+        "mean_ms": round(sum(took) / len(took), 3),
+        "form": embedder.form,
     }
 
 
-async def _client(
-    http: httpx.AsyncClient, questions: list[str], deadline: float, offset: int
-) -> tuple[list[float], int]:
-    latencies, errors, i = [], 0, offset
-    while time.perf_counter() < deadline:
-        body = {"question": questions[i % len(questions)], "k": 5}
-        started = time.perf_counter()
-        try:
-            ok = (await http.post("/api/ask", json=body)).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        if ok:
-            latencies.append((time.perf_counter() - started) * 1000)
-        errors += not ok
-        i += 1
-    return latencies, errors
-
-
-async def _drive(
-    base_url: str, questions: list[str], clients: int, seconds: float
+def _concurrent(
+    data: Path, scratch: Path, questions: list[str], options: BenchOptions, workers: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=clients, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        await _client(http, questions, time.perf_counter() + 2.0, 0)  # warm up
-        started = time.perf_counter()
-        deadline = started + seconds
-        step = max(len(questions) // clients, 1)
-        results = await asyncio.gather(
-            *(_client(http, questions, deadline, n * step) for n in range(clients))
+    with serve_copy(data, scratch, "127.0.0.1", TOKEN, workers) as server:
+        found = many_clients(
+            server.base_url, questions, options.clients, options.seconds, server.pid
         )
-        elapsed = time.perf_counter() - started
-    latencies = [ms for got, _ in results for ms in got]
-    return {
-        "clients": clients,
-        "seconds": seconds,
-        **_summary(latencies, sum(e for _, e in results), elapsed),
-    }
-
-
-def http_latency(base_url: str, questions: list[str], rounds: int) -> dict[str, Any]:
-    """One client asking each question `rounds` times, one request at a time."""
-    latencies, errors = [], 0
-    with httpx.Client(base_url=base_url, timeout=30) as http:
-        for question in questions[:10]:
-            http.post("/api/ask", json={"question": question, "k": 5})
-        started = time.perf_counter()
-        for question in questions * rounds:
-            t = time.perf_counter()
-            ok = http.post("/api/ask", json={"question": question, "k": 5}).status_code == 200
-            latencies.append((time.perf_counter() - t) * 1000) if ok else None
-            errors += not ok
-        elapsed = time.perf_counter() - started
-    return _summary(latencies, errors, elapsed)
+    return {"workers": workers, **found}
 
 
 def real_corpus_bench(
@@ -158,23 +121,35 @@ def real_corpus_bench(
     fresh, build = build_fresh(settings, scratch / "data")
     report: dict[str, Any] = {"build": build}
     searcher = Searcher.load(fresh.store(), fresh.load_embedder())
-    report["profile"] = profile(searcher, questions, options.rounds)
+    with threadpool_limits(1, user_api="blas"):  # as the server runs (service/app.py)
+        report["floor"] = embedding_floor(searcher.embedder, questions, options.rounds)
+        report["profile"] = profile(searcher, questions, options.rounds)
     with serve_copy(fresh.data_dir, scratch / "serve", "127.0.0.1", TOKEN) as server:
         report["server_idle"] = resident_mb(server.pid)
-        report["one_client"] = http_latency(server.base_url, questions, options.rounds)
-        report["concurrent"] = asyncio.run(
-            _drive(server.base_url, questions, options.clients, options.seconds)
-        )
+        report["one_client"] = one_client(server.base_url, questions, options.rounds)
         report["server_after"] = resident_mb(server.pid)
+    report["cores"] = cores = cpu()["cores"]
+    report["concurrent"] = [
+        _concurrent(fresh.data_dir, scratch / f"serve-{n}", questions, options, n)
+        for n in sorted({1, cores})
+    ]
     return report, searcher
+
+
+def _load() -> str:
+    """The load average: other work on the machine moves every figure."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
 
 
 def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
     """The whole benchmark; the report is written to `options.out` and returned."""
     report: dict[str, Any] = {"machine": machine(), "backend": settings.backend}
+    print(f"machine: {describe(report['machine']['cpu'])}; {_load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="ragnotes-bench-") as tmp:
         report["real"], searcher = real_corpus_bench(settings, options, Path(tmp))
         print(format_real(report["real"]), flush=True)
+        print(f"  {_load()}", flush=True)
         rate = report["real"]["build"]["chunks_per_s"]
         report["synthetic"] = []
         for n in (n for n in options.sizes if n > 0):
@@ -189,7 +164,7 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
 
 def format_real(real: dict[str, Any]) -> str:
     """The real-corpus half as lines of text."""
-    b, one, many = real["build"], real["one_client"], real["concurrent"]
+    b = real["build"]
     return "\n".join(
         [
             f"real corpus ({b['backend']} backend): {b['files']} files, {b['chunks']} chunks",
@@ -200,15 +175,33 @@ def format_real(real: dict[str, Any]) -> str:
             f"  server memory: {real['server_idle']['rss_mb']:.0f} MB idle, "
             f"{real['server_after']['rss_mb']:.0f} MB after the load "
             f"(peak {real['server_after']['peak_rss_mb']:.0f} MB)",
-            f"  one client over HTTP: p50 {one['p50_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms, "
-            f"p99 {one['p99_ms']:.1f} ms ({one['requests']} requests, {one['errors']} errors)",
-            f"  {many['clients']} clients: {many['queries_per_s']:.0f} queries/s, "
-            f"p50 {many['p50_ms']:.1f} ms, p99 {many['p99_ms']:.1f} ms "
-            f"({many['requests']} requests, {many['errors']} errors)",
+            *format_speed(real),
             "  where a query's time goes (in process):",
             format_profile(real["profile"]),
         ]
     )
+
+
+def format_speed(real: dict[str, Any]) -> list[str]:
+    """The floor, one client against it, and each concurrent run against the cores' bound."""
+    floor, one, cores = real["floor"]["p50_ms"], real["one_client"], real["cores"]
+    bound = cores * 1000 / floor
+    lines = [
+        f"  embedding floor (one question, bare, {real['floor']['form']}): p50 {floor:.2f} ms, "
+        f"so {cores} cores bound throughput at {bound:.0f} queries/s",
+        f"  one client over HTTP: p50 {one['p50_ms']:.2f} ms ({one['p50_ms'] / floor:.2f}x the "
+        f"floor), p95 {one['p95_ms']:.2f} ms, p99 {one['p99_ms']:.2f} ms "
+        f"({one['p99_ms'] / floor:.2f}x) ({one['requests']} requests, {one['errors']} errors)",
+    ]
+    for run in real["concurrent"]:
+        lines.append(
+            f"  {run['clients']} clients, {run['workers']} worker(s): "
+            f"{run['queries_per_s']:.0f} queries/s ({100 * run['queries_per_s'] / bound:.0f}% of "
+            f"the bound), p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms; CPU a request: "
+            f"server {run['server_cpu_ms']:.2f} ms, clients {run['client_cpu_ms']:.2f} ms "
+            f"({run['requests']} requests, {run['errors']} errors)"
+        )
+    return lines
 
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:

@@ -73,8 +73,11 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def serve_copy(data_dir: Path, scratch: Path, host: str, token: str) -> Iterator[Server]:
-    """Serve a copy of `data_dir` on a free port of loopback `host` until the block ends."""
+def serve_copy(
+    data_dir: Path, scratch: Path, host: str, token: str, workers: int = 1
+) -> Iterator[Server]:
+    """Serve a copy of `data_dir` on a free port of loopback `host` until the block ends, with
+    `workers` server processes (more than one serve reading only: no admin token)."""
     if not is_loopback(host):
         raise ConfigError(f"the load test only targets loopback addresses, not {host}")
     data, notes = scratch / "data", scratch / "notes"
@@ -86,13 +89,14 @@ def serve_copy(data_dir: Path, scratch: Path, host: str, token: str) -> Iterator
         **os.environ,
         "RAGNOTES_DATA_DIR": str(data),
         "RAGNOTES_NOTES_DIR": os.pathsep.join([*extra_notes, str(notes)]),
-        "RAGNOTES_ADMIN_TOKEN": token,
+        "RAGNOTES_ADMIN_TOKEN": token if workers == 1 else "",
         "RAGNOTES_RATE_LIMIT": "0",  # the load is the point; a limit would turn it into 429s
     }
     log_path = scratch / "server.log"
     with open(log_path, "wb") as log:
         command = [sys.executable, "-m", "service.cli", "serve", "--host", host]
-        proc = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=log, stderr=log)
+        command += ["--port", str(port), "--workers", str(workers)]
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         try:
             base_url = (
                 f"http://[{host.strip('[]')}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -54,6 +54,7 @@ class Encoder(Protocol):
     token_dim: int  # the width of late-interaction rows: `dim`, unless a Dense layer follows
     max_tokens: int
     tag: str  # names the vectors this backend makes, for the cache; "" for fp32 PyTorch
+    form: str  # what runs the model here, e.g. "int8 s8" (index/int8_forms.py); not the vectors'
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -76,6 +77,7 @@ class TorchEncoder:
         self.dim = int(model.get_embedding_dimension())
         self.max_tokens = int(model.max_seq_length)
         self.tag = ""
+        self.form = "fp32"
         self._special = frozenset(model.tokenizer.all_special_tokens)
         self.token_dim = int(self.encode_with_late_interaction(["probe"], 1)[1][0].shape[1])
 
@@ -130,6 +132,12 @@ class Embedder:
         self.dim = encoder.dim
         self.token_dim = encoder.token_dim
         self.max_tokens = encoder.max_tokens
+
+    @property
+    def form(self) -> str:
+        """What runs the model on this CPU ("int8 s8", "int8 u8", "fp32"); the vectors are the
+        same whichever it is."""
+        return self._encoder.form
 
     @property
     def vectors_id(self) -> str:

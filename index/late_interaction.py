@@ -156,7 +156,7 @@ class LateInteractionIndex:
         kept = [(a, b) for a, b in spans if b > a]
         if len(query) == 0 or not kept:
             return [0.0] * len(spans)
-        codes = np.concatenate([self._codes[a:b] for a, b in kept]).astype(np.float32)
+        codes = np.concatenate([self._codes[a:b] for a, b in kept], dtype=np.float32)
         scales = np.concatenate([self._scales[a:b] for a, b in kept])
         # (query . code) * scale is query . (code * scale): scale the products, not the rows.
         products = (query @ codes.T) * scales

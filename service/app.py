@@ -145,8 +145,10 @@ def create_app(
     embedder: Embedder | None = None,
     *,
     watch_notes: bool = False,
+    request_threads: int = REQUEST_THREADS,
 ) -> FastAPI:
-    """The app; the model loads once here, the index when the app starts."""
+    """The app; the model loads once here, the index when the app starts. `request_threads`
+    run requests' CPU work: as many as the cores, unless other workers share them."""
     settings = settings or Settings()
     live = LiveIndex(settings.store(), embedder or settings.load_embedder())
     worker = BuildWorker(settings)
@@ -166,7 +168,7 @@ def create_app(
         # many request threads as cores instead of anyio's 40, 8 HTTP clients went from
         # 145-152 to 167-194 queries/s (eval/BENCHMARKS.md).
         blas = threadpool_limits(1, user_api="blas")
-        to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        to_thread.current_default_thread_limiter().total_tokens = request_threads
         live.refresh()
         live.start_watching()
         if settings.admin_token or watcher is not None:

@@ -63,9 +63,16 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.bind import check_bind
+    from service.workers import check_workers, run_workers
 
     # Before the model loads, so refusing is instant.
     check_bind(args.host, settings.allowed_hosts, settings.api_token)
+    check_workers(args.workers, settings, args.watch)
+    if args.workers > 1:
+        where = f"http://{args.host}:{args.port}"
+        print(f"serving on {where} with {args.workers} workers", file=sys.stderr)
+        run_workers(settings, args.host, args.port, args.workers)
+        return 0
 
     import uvicorn
 
@@ -244,6 +251,12 @@ def _add_serve_commands(sub: Subcommands) -> None:
         "--notes", action="append", metavar="DIR", help="notes folder for re-indexing (repeatable)"
     )
     serve.add_argument("--watch", action="store_true", help="re-index when notes change")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, e.g. one per core (reading only: re-index with `ragnotes index`)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     mcp = sub.add_parser(

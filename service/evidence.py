@@ -15,6 +15,7 @@ the off-topic dev half) and are reported on the off-topic test half by `ragnotes
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,16 +51,22 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 
 
+@functools.lru_cache(maxsize=1 << 12)  # the same passages answer many questions
+def _stems(text: str) -> tuple[frozenset[str], str]:
+    """The stems of `text`'s words, as a set and joined one a line (for prefix searches)."""
+    stems = frozenset(stem(w) for w in _WORD.findall(text))
+    return stems, "\n" + "\n".join(stems) + "\n"
+
+
 def coverage(terms: Sequence[str], text: str) -> float:
     """The share of `terms` (from `query_terms`) that some word of `text` matches."""
     if not terms:
         return 0.0
-    stems = {stem(w) for w in _WORD.findall(text)}
-    joined = "\n" + "\n".join(stems) + "\n"
+    stems, joined = _stems(text)
     return sum(1 for t in terms if _found(t, stems, joined)) / len(terms)
 
 
-def _found(term: str, stems: set[str], joined: str) -> bool:
+def _found(term: str, stems: frozenset[str], joined: str) -> bool:
     """`matches(s, term)` for some stem s; a prefix is found by one substring search."""
     if term in stems:
         return True

@@ -115,6 +115,15 @@ def sentence_spans(text: str, part: str | None = None) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
+@functools.lru_cache(maxsize=1 << 12)  # the same for every question a passage answers
+def _sentence_stems(text: str, part: str | None) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """Each sentence's span and the stems of its words, in order."""
+    return tuple(
+        (start, end, tuple(stem(w) for w in _WORD.findall(text, start, end)))
+        for start, end in sentence_spans(text, part)
+    )
+
+
 def best_sentence(text: str, question: str, part: str | None = None) -> str | None:
     """The sentence of `text` with the most distinct query terms (then most marked words); None
     when none has any. `part` is the passage's piece label, when it is a piece of a long block."""
@@ -124,11 +133,10 @@ def best_sentence(text: str, question: str, part: str | None = None) -> str | No
     whole = frozenset(t for t in terms if len(t) < _MIN_STEM)
     best, best_key = None, (0, 0)
     terms_of: dict[str, frozenset[str]] = {}  # a word's stem -> the query terms it answers
-    for start, end in sentence_spans(text, part):
+    for start, end, stems in _sentence_stems(text, part):
         found: set[str] = set()
         marked = 0
-        for word in _WORD.findall(text, start, end):
-            word_stem = stem(word)
+        for word_stem in stems:
             if word_stem not in whole and not word_stem.startswith(prefixes):
                 continue
             answered = terms_of.get(word_stem)

@@ -1,10 +1,12 @@
 """The int8 model gives the same vectors on a CPU without AVX-512 or VNNI as on this one.
 
-ONNX Runtime picks its int8 kernels by CPU: AVX-512 VNNI, AVX-VNNI or plain AVX2. The test runs
-the same texts through the same export in a second process that user-mode QEMU presents as a
-Haswell CPU (AVX2, FMA, no AVX-512, no VNNI: the instruction sets of the AMD cores CI may get),
-and compares its vectors and token rows with this process's. Emulation is slow, so a handful of
-texts is enough; what it checks is that no kernel path changes the arithmetic.
+ONNX Runtime picks its int8 kernels by CPU: AVX-512 VNNI, AVX-VNNI or plain AVX2, and ragnotes
+picks one of the export's two forms by CPU (index/int8_forms.py). The test runs the same texts
+through the same export in a second process that user-mode QEMU presents as a Haswell CPU (AVX2,
+FMA, no AVX-512, no VNNI: the instruction sets of the AMD cores CI may get), and compares its
+vectors and token rows with this process's. Emulation is slow, so a handful of texts is enough;
+what it checks is that no kernel path, and neither form, changes the arithmetic. On a VNNI CPU a
+second test runs both forms here and requires the same output, bit for bit.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
-from index.embedding import Embedder
+from index.embedding import Embedder, resolve_model
+from index.int8_forms import has_vnni, signed_path
+from index.model_folder import read_model_folder
+from index.onnx_backend import _hidden, _session, export_int8
 
 QEMU = shutil.which("qemu-x86_64")
 TEXTS = [
@@ -41,7 +47,8 @@ embedder = load_embedder("all-MiniLM-L6-v2", "onnx", Path(sys.argv[1]))
 texts = json.loads(sys.argv[2])
 vectors, rows = embedder.embed_with_late_interaction(texts)
 np.savez(sys.argv[3], *rows, vectors=vectors)
-print(json.dumps({k: bool(f[k]) for k in ("AVX2", "AVX512F", "AVX512VNNI")}))
+seen = {k: bool(f[k]) for k in ("AVX2", "AVX512F", "AVX512VNNI")}
+print(json.dumps({**seen, "form": embedder.form}))
 """
 
 
@@ -72,7 +79,7 @@ def test_int8_vectors_match_on_an_avx2_only_cpu(embedder: Embedder, tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {"AVX2": True, "AVX512F": False, "AVX512VNNI": False}, seen
+    assert seen == {"AVX2": True, "AVX512F": False, "AVX512VNNI": False, "form": "int8 u8"}, seen
 
     vectors, rows = embedder.embed_with_late_interaction(TEXTS)
     emulated = np.load(out)
@@ -82,3 +89,19 @@ def test_int8_vectors_match_on_an_avx2_only_cpu(embedder: Embedder, tmp_path: Pa
     assert cosines.min() > 0.99999, cosines
     for i, row in enumerate(rows):
         assert np.allclose(emulated[f"arr_{i}"], row, atol=2e-2), i
+
+
+@pytest.mark.skipif(not has_vnni(), reason="the signed form is only used on CPUs with VNNI")
+def test_both_forms_give_the_same_output_bit_for_bit(embedder: Embedder) -> None:
+    assert embedder.form == "int8 s8"
+    model = read_model_folder(Path(str(resolve_model("all-MiniLM-L6-v2"))))
+    tokenizer = Tokenizer.from_file(str(model.tokenizer_file))
+    tokenizer.enable_truncation(model.max_tokens)
+    tokenizer.no_padding()
+    unsigned = export_int8(model, Path(os.environ["RAGNOTES_MODELS_DIR"]))
+    forms = [_session(unsigned), _session(signed_path(unsigned))]
+    names = [i.name for i in forms[0].get_inputs()]
+    for text in [*TEXTS, "x", " ".join(TEXTS) * 4]:
+        ids = tokenizer.encode(text).ids
+        u8, s8 = (_hidden(session, names, ids) for session in forms)
+        assert np.array_equal(u8, s8), text

@@ -1,0 +1,176 @@
+"""The HTTP half of `ragnotes bench`: one client's latency, N clients' throughput, and the CPU
+the server and the client spent on each request.
+
+The clients speak HTTP/1.1 over plain keep-alive sockets with the request bytes made once: on a
+two-core machine the client shares the cores with the server, and a full client library spent
+about 2 ms of CPU a request (httpx, measured under the same load), as much as the model. What the
+clients still spend is measured (this process's CPU time) and printed beside the server's (its
+process tree's, from /proc), so a throughput figure says what it cost on each side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from eval.metrics import percentile
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def request_bytes(host: str, question: str, k: int = 5) -> bytes:
+    """A keep-alive POST /api/ask for `question`, as sent on the wire."""
+    body = json.dumps({"question": question, "k": k}).encode()
+    head = (
+        f"POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _status_and_length(head: bytes) -> tuple[int, int]:
+    lines = head.split(b"\r\n")
+    length = next(
+        (
+            int(v)
+            for n, _, v in (x.partition(b":") for x in lines[1:])
+            if n.lower() == b"content-length"
+        ),
+        0,
+    )
+    return int(lines[0].split()[1]), length
+
+
+class Client:
+    """One blocking keep-alive connection."""
+
+    def __init__(self, base_url: str) -> None:
+        url = urlsplit(base_url)
+        self.host = url.netloc
+        self._sock = socket.create_connection((url.hostname, url.port or 80), timeout=30)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._file = self._sock.makefile("rb")
+
+    def send(self, request: bytes) -> int:
+        """Send one request; its status, once the whole response is read."""
+        self._sock.sendall(request)
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = self._file.readline()
+            if not line:
+                raise ConnectionError("the server closed the connection")
+            head += line
+        status, length = _status_and_length(head)
+        self._file.read(length)
+        return status
+
+    def close(self) -> None:
+        self._file.close()
+        self._sock.close()
+
+
+def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    return {
+        "requests": len(latencies) + errors,
+        "errors": errors,
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
+        "queries_per_s": round(len(latencies) / seconds, 1) if seconds else 0.0,
+    }
+
+
+def one_client(base_url: str, questions: list[str], rounds: int) -> dict[str, Any]:
+    """One client asking each question `rounds` times, one request at a time."""
+    client = Client(base_url)
+    requests = [request_bytes(client.host, q) for q in questions]
+    latencies, errors = [], 0
+    try:
+        for request in requests[:10]:
+            client.send(request)
+        started = time.perf_counter()
+        for request in requests * rounds:
+            t = time.perf_counter()
+            ok = client.send(request) == 200
+            latencies.append((time.perf_counter() - t) * 1000) if ok else None
+            errors += not ok
+        elapsed = time.perf_counter() - started
+    finally:
+        client.close()
+    return summary(latencies, errors, elapsed)
+
+
+async def _async_client(
+    base_url: str, requests: list[bytes], deadline: float, offset: int
+) -> tuple[list[float], int]:
+    url = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    latencies, errors, i = [], 0, offset
+    try:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            status, length = _status_and_length(await reader.readuntil(b"\r\n\r\n"))
+            await reader.readexactly(length)
+            if status == 200:
+                latencies.append((time.perf_counter() - started) * 1000)
+            errors += status != 200
+            i += 1
+    finally:
+        writer.close()
+    return latencies, errors
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by `pid` and every process under it (Linux /proc)."""
+    parent, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, up in parent.items() if up in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(used.get(p, 0.0) for p in tree)
+
+
+def many_clients(
+    base_url: str, questions: list[str], clients: int, seconds: float, server_pid: int
+) -> dict[str, Any]:
+    """`clients` keep-alive clients for `seconds`; q/s, latency, and CPU a request per side."""
+    host = urlsplit(base_url).netloc
+    requests = [request_bytes(host, q) for q in questions]
+    step = max(len(requests) // clients, 1)
+
+    async def drive(seconds: float) -> list[tuple[list[float], int]]:
+        deadline = time.perf_counter() + seconds
+        runs = (_async_client(base_url, requests, deadline, n * step) for n in range(clients))
+        return await asyncio.gather(*runs)
+
+    asyncio.run(drive(2.0))  # warm up
+    server_before, client_before = process_tree_cpu(server_pid), time.process_time()
+    started = time.perf_counter()
+    results = asyncio.run(drive(seconds))
+    elapsed = time.perf_counter() - started
+    server_cpu = process_tree_cpu(server_pid) - server_before
+    client_cpu = time.process_time() - client_before
+    latencies = [ms for got, _ in results for ms in got]
+    report = {"clients": clients, "seconds": seconds}
+    report |= summary(latencies, sum(e for _, e in results), elapsed)
+    done = max(len(latencies), 1)
+    report["server_cpu_ms"] = round(server_cpu * 1000 / done, 3)
+    report["client_cpu_ms"] = round(client_cpu * 1000 / done, 3)
+    return report

@@ -1,0 +1,108 @@
+"""Two forms of the same int8 model, and the choice between them on the CPU at hand.
+
+The export (index/onnx_backend.py) stores the weights of its integer matrix products as unsigned
+8-bit integers with per-column zero points: ONNX Runtime sums unsigned-by-unsigned products
+exactly on every x86 kernel, so every CPU computes the same vectors (eval/CPU.md). But CPUs with
+VNNI have no fast unsigned-by-unsigned kernel, and that form runs at half their speed.
+
+The signed form holds the same numbers moved down by 128: weight w - 128 with zero point z - 128,
+so (w - 128) - (z - 128) = w - z and each product's integer is unchanged. With VNNI, ONNX
+Runtime multiplies unsigned activations by signed weights on `vpdpbusd` (or AMX), which adds
+into 32-bit integers without saturating, so the sums are the same integers as the unsigned
+form's and the outputs are identical, bit for bit. Without VNNI that product runs on
+`vpmaddubsw`, whose 16-bit sums saturate, which is why the signed form is only ever used where
+the CPU has VNNI *and* a probe text gives exactly the unsigned form's output: the choice is
+checked on every CPU that makes it, not assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Products the export quantizes: MatMulInteger(A, B, a_zero_point, b_zero_point).
+_WEIGHT_INPUTS = (1, 3)
+PROBE = "Which feature store keeps training and serving consistent at 100M users?"
+
+
+def signed_path(unsigned: Path) -> Path:
+    """Where the signed form of the export at `unsigned` is kept."""
+    return unsigned.with_name(unsigned.stem + "-s8.onnx")
+
+
+def write_signed(unsigned: Path) -> Path | None:
+    """Write the signed form beside `unsigned`; None when `onnx` is not installed (a runtime
+    image without it keeps the unsigned form, which is correct everywhere)."""
+    target = signed_path(unsigned)
+    if target.is_file():
+        return target
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ModuleNotFoundError:
+        return None
+    model = onnx.load(str(unsigned))
+    weights = {t.name: t for t in model.graph.initializer}
+    shifted: set[str] = set()
+    for node in model.graph.node:
+        if node.op_type != "MatMulInteger":
+            continue
+        for name in (node.input[i] for i in _WEIGHT_INPUTS if i < len(node.input)):
+            if name in shifted or name not in weights:
+                continue
+            values = numpy_helper.to_array(weights[name])
+            if values.dtype != np.uint8:
+                return None  # not an export of ours: leave it alone
+            signed = (values.astype(np.int16) - 128).astype(np.int8)
+            weights[name].CopyFrom(numpy_helper.from_array(signed, name))
+            shifted.add(name)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    try:
+        onnx.save(model, str(partial))
+        os.replace(partial, target)  # atomic: a concurrent export writes the same bytes
+    except OSError as exc:  # a read-only model cache: the unsigned form serves
+        log.warning("cannot write the signed int8 form to %s: %s", target.parent, exc)
+        partial.unlink(missing_ok=True)
+        return None
+    return target
+
+
+def has_vnni() -> bool:
+    """Whether this CPU has AVX-512 VNNI, asked of the CPU itself (CPUID, through numpy).
+
+    Not /proc/cpuinfo: an emulator (the QEMU test) presents a CPU other than the one that file
+    describes. CPUs with only the AVX form of VNNI are not told apart by numpy; they keep the
+    unsigned form, which is correct, only slower.
+    """
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:
+        return False
+    return bool(__cpu_features__.get("AVX512VNNI", False))
+
+
+Session = Any
+Probe = Callable[[Session], np.ndarray]
+
+
+def choose(
+    unsigned: Path, open_session: Callable[[Path], Session], probe: Probe
+) -> tuple[Session, str]:
+    """A session of the signed form ("s8") where this CPU gives it exactly the unsigned form's
+    output on the probe, else of the unsigned form ("u8"); `probe` runs PROBE through a session."""
+    base = open_session(unsigned)
+    signed = signed_path(unsigned)
+    if not has_vnni() or not signed.is_file():
+        return base, "u8"
+    fast = open_session(signed)
+    if np.array_equal(probe(base), probe(fast)):
+        return fast, "s8"
+    log.warning("the signed int8 form differs from the unsigned one on this CPU; not using it")
+    return base, "u8"
