@@ -21,6 +21,7 @@ instead of about 5 (eval/EXPERIMENTS.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -127,6 +128,7 @@ def candidates(passages: Sequence[Drawn]) -> list[_Candidate]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 14)  # pieces repeat across questions
 def _content(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in _WORD.findall(text) if w.lower() not in STOP_WORDS)
 
@@ -141,8 +143,9 @@ def _likeness_to(words: Sequence[frozenset[str]], j: int) -> np.ndarray:
 
 
 def _relevance(terms: Sequence[str], cands: Sequence[_Candidate], s: Selection) -> np.ndarray:
-    heads = {c.heading: coverage(terms, c.heading) for c in cands}
-    housekeeping = {c.heading: housekeeping_heading(c.heading) for c in cands}
+    headings = {c.heading for c in cands}
+    heads = {h: coverage(terms, h) for h in headings}
+    housekeeping = {h: housekeeping_heading(h) for h in headings}
     held = []
     for c in cands:
         lead = coverage(terms, c.unit.lead.text) if c.unit.lead else 0.0
