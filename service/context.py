@@ -22,7 +22,7 @@ from index.chunking import Chunk
 from index.searcher import Searcher
 from service.schemas import Passage
 
-REACH = 2  # chunks taken on each side of the passage, at most
+REACH = 1  # chunks taken on each side of the passage, at most
 _BY_FILE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[Chunk]]] = (
     weakref.WeakKeyDictionary()
 )
