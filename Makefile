@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 WHEELHOUSE  ?= wheelhouse
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser qemu docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex bench-ray load clean
+.PHONY: help install browser qemu docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex bench-vault bench-ray load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ bench: install ## speed and memory: real corpus over HTTP, then 100k and 1M synt
 
 bench-reindex: install ## re-index benchmark: add a note, query latency during builds
 	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
+
+bench-vault: install ## an Obsidian vault of 1000 notes: time to index, re-index one edit, memory
+	$(PY) -m eval.bench_vault
 
 bench-ray: install ## Ray on two local nodes: index --ray beside index, serve --ray 1 and 2 replicas beside serve
 	$(PY) -m eval.bench_ray --mirror "$(MIRROR)"
