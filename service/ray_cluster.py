@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 import logging
 import os
+import socket
 import sys
 
 from corpus.errors import ConfigError
@@ -29,12 +30,14 @@ def join(address: str | None, worker_logs: bool = False) -> str:
     """Connect this process to the cluster at `address` (else RAY_ADDRESS, else a new local
     one), printing the workers' logs here with `worker_logs`; where it joined, for the user."""
     require_ray()
+    given = address or os.environ.get("RAY_ADDRESS")
+    where = (
+        f"the Ray cluster at {given}" if given else "a local Ray cluster started for this command"
+    )
+    if given:
+        _check_reachable(given, where)
     import ray
 
-    if address is None and not os.environ.get("RAY_ADDRESS"):
-        where = "a local Ray cluster started for this command"
-    else:
-        where = f"the Ray cluster at {address or os.environ['RAY_ADDRESS']}"
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=worker_logs)
     except ConnectionError as exc:
@@ -42,6 +45,24 @@ def join(address: str | None, worker_logs: bool = False) -> str:
             f"cannot reach {where} ({exc}); start it with `ray start --head` or fix --address"
         ) from exc
     return where
+
+
+def _check_reachable(address: str, where: str) -> None:
+    """Refuse at once an address nothing answers on (Ray itself would retry for minutes)."""
+    if address == "auto" or "://" in address:
+        return  # found or reached by Ray's own means
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"{address!r} is not a Ray address; give it as HOST:PORT (e.g. 10.0.0.5:6379)"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach {where} ({exc.strerror or exc}); start it with `ray start --head` "
+            "or fix --address"
+        ) from exc
 
 
 def cluster_cpus() -> int:

@@ -39,3 +39,17 @@ def test_replicas_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         main(["serve", "--ray", "--replicas", "0"])
     assert "'0' is not a positive whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1"), ("nonsense", "HOST:PORT")],
+)
+def test_a_ray_address_nothing_answers_on_is_refused_at_once(
+    address: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("needs the ray extra")
+    assert main(["index", "--ray", "--address", address]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0]
