@@ -238,7 +238,7 @@ def test_reindex_runs_once_for_the_deployment(proxy: str, ray_built: Settings) -
         refused[again.headers[HEADER]] += 1
         if len(refused) == 2:
             break
-    assert len(refused) == 2, refused  # both replicas knew of the one job
+    assert len(refused) == 2, f"409s by replica: {dict(refused)}"  # both knew of the one job
     states: dict[str, str] = {}
 
     def finished() -> bool:
@@ -274,7 +274,8 @@ def test_mcp_answers_through_the_proxy(proxy: str) -> None:
 def test_a_killed_replica_is_replaced_while_the_other_answers(
     proxy: str, cluster: LocalCluster
 ) -> None:
-    replicas = [p for p in cluster.processes_titled(REPLICA_TITLE) if not _is_task(p)]
+    # A replica's title names the method it runs at the moment ("...Ragnotes.check_health").
+    replicas = cluster.processes_titled(REPLICA_TITLE)
     assert len(replicas) == 2, replicas
     on_node = [set(cluster.descendants(node)) for node in (0, 1)]
     assert all(len(set(replicas) & pids) == 1 for pids in on_node)  # one replica on each node
@@ -290,11 +291,7 @@ def test_a_killed_replica_is_replaced_while_the_other_answers(
         else:
             failed += 1
     survivors = set(answered) & before
-    assert len(survivors) == 1, (answered, before)  # the other replica kept answering
-    assert set(answered) - before, answered  # and Ray started a new one in the dead one's place
-    assert failed <= 5, failed  # at most the requests in flight when it died
-
-
-def _is_task(pid: int) -> bool:
-    title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-    return title != REPLICA_TITLE.encode()
+    seen = f"answered {dict(answered)}, {failed} failed; replicas before: {before}"
+    assert len(survivors) == 1, seen  # the other replica kept answering
+    assert set(answered) - before, seen  # and Ray started a new one in the dead one's place
+    assert failed <= 5, seen  # at most the requests sent to it before its death was known
