@@ -132,8 +132,15 @@ class _Reader:
     units: list[Unit]
     lead: Piece | None = None
 
-    def add(self, kind: UnitKind, pieces: Sequence[Piece], **more: object) -> None:
-        self.units.append(Unit(kind, tuple(pieces), len(self.units), **more))  # type: ignore[arg-type]
+    def add(
+        self,
+        kind: UnitKind,
+        pieces: Sequence[Piece],
+        header: tuple[str, ...] = (),
+        ordered: bool = False,
+    ) -> None:
+        lead = self.lead if kind != "sentence" else None
+        self.units.append(Unit(kind, tuple(pieces), len(self.units), lead, header, ordered))
 
     def paragraph(self, block: Sequence[Token]) -> None:
         if all(line.lstrip().startswith("|") for line in block[1].content.split("\n")):
@@ -157,10 +164,10 @@ class _Reader:
                 continue
             if head.type in ("bullet_list_open", "ordered_list_open"):
                 ordered = head.type == "ordered_list_open"
-                self.add("list", _items(block), lead=self.lead, ordered=ordered)
+                self.add("list", _items(block), ordered=ordered)
             elif head.type == "table_open":
                 header, rows = _rows(block)
-                self.add("table", rows, lead=self.lead, header=header)
+                self.add("table", rows, header=header)
             elif head.type == "blockquote_open" and _is_callout(block):
                 self.read(block[1:-1])
             self.lead = None
