@@ -112,7 +112,9 @@ def quoted_from_file(searcher: Searcher, citation: Citation, sentence: AnswerSen
     # HTML out, as indexed; indents out, so a nested item read alone is not a code block
     body = plain("\n".join(clean_prose_line(line).lstrip() for line in lines))
     parts = {"sentence": [sentence.text], "list": sentence.items}.get(sentence.kind)
-    parts = parts if parts is not None else [c for row in sentence.rows for c in row]
+    parts = (
+        parts if parts is not None else [*sentence.header, *(c for r in sentence.rows for c in r)]
+    )
     return bool(parts) and all(" ".join(p.split()) in body for p in parts)
 
 

@@ -42,7 +42,7 @@ _MANY = re.compile(
     r"\b(?:steps?|stages?|phases?|options?|ways?|methods?|approach(?:es)?|techniques?|"
     r"strateg(?:y|ies)|causes?|reasons?|types?|kinds?|components?|parts|factors?|signals?|"
     r"features|metrics|pros|cons|trade-?offs?|differences?|compare|comparison|versus|vs|"
-    r"handle|fix(?:es)?|solutions?|mitigat\w*|framework|checklist|list|examples?|what are)\b",
+    r"handle|fix(?:es)?|solutions?|mitigat\w*|framework|checklist|list|examples?|what are|each)\b",
     re.IGNORECASE,
 )
 
