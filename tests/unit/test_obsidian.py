@@ -64,3 +64,15 @@ def test_wikilinks_are_words_and_tag_lines_are_not_prose() -> None:
     )
     assert tags_only("#ml #serving/batch") and tags_only("> #ml, #ops")
     assert not tags_only("We use #kafka for events.")
+
+
+def test_front_matter_takes_plain_values_only() -> None:
+    bomb = ["---", "a: &a [x, x, x, x, x, x, x, x, x]"]
+    bomb += [
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    bomb += ["tags: [*i, real]", "aliases: *i", "title: [*i]", "---"]
+    front = front_matter(bomb)  # written out, *i would be 9**9 strings
+    assert (front.tags, front.aliases, front.title) == (("real",), (), None)
+    assert front_matter(["---", "tags: [true, 2024, x]", "title: 42", "---"]).title == "42"
