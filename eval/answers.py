@@ -109,7 +109,8 @@ def quoted_from_file(searcher: Searcher, citation: Citation, sentence: AnswerSen
     if doc is None or sentence.start_line is None or sentence.end_line is None:
         return False
     lines = _file_lines(doc.file)[sentence.start_line - 1 : sentence.end_line]
-    body = plain("\n".join(clean_prose_line(line) for line in lines))  # HTML out, as indexed
+    # HTML out, as indexed; indents out, so a nested item read alone is not a code block
+    body = plain("\n".join(clean_prose_line(line).lstrip() for line in lines))
     parts = {"sentence": [sentence.text], "list": sentence.items}.get(sentence.kind)
     parts = parts if parts is not None else [c for row in sentence.rows for c in row]
     return bool(parts) and all(" ".join(p.split()) in body for p in parts)

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,16 +87,25 @@ def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, An
     }
 
 
-def one_client(base_url: str, questions: list[str], rounds: int) -> dict[str, Any]:
-    """One client asking each question `rounds` times, one request at a time."""
+def one_client(
+    base_url: str, questions: list[str], rounds: int, embed: Callable[[str], object]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One client asking each question `rounds` times, one request at a time; and the floor:
+    each question embedded by `embed` in this process just before it is asked, so that both
+    see the same machine even when other work comes and goes."""
     client = Client(base_url)
-    requests = [request_bytes(client.host, q) for q in questions]
-    latencies, errors = [], 0
+    requests = [(q, request_bytes(client.host, q)) for q in questions]
+    latencies, errors, floor, floor_cpu = [], 0, [], []
     try:
-        for request in requests[:10]:
+        for question, request in requests[:10]:
+            embed(question)
             client.send(request)
         started = time.perf_counter()
-        for request in requests * rounds:
+        for question, request in requests * rounds:
+            t, cpu = time.perf_counter(), time.thread_time()
+            embed(question)
+            floor.append((time.perf_counter() - t) * 1000)
+            floor_cpu.append((time.thread_time() - cpu) * 1000)
             t = time.perf_counter()
             ok = client.send(request) == 200
             latencies.append((time.perf_counter() - t) * 1000) if ok else None
@@ -103,7 +113,11 @@ def one_client(base_url: str, questions: list[str], rounds: int) -> dict[str, An
         elapsed = time.perf_counter() - started
     finally:
         client.close()
-    return summary(latencies, errors, elapsed)
+    bare = {
+        "p50_ms": round(percentile(floor, 50), 3),
+        "cpu_p50_ms": round(percentile(floor_cpu, 50), 3),
+    }
+    return summary(latencies, errors, elapsed), bare
 
 
 async def _async_client(

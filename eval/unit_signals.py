@@ -6,6 +6,10 @@ test is reported). The variants take one signal out at a time (the heading bread
 sentence of a list, the boilerplate penalty, the many-things block) or add one: MaxSim between
 the question's late-interaction token vectors and each piece's own (the model run on every
 candidate piece, which is what it would cost the product), mixed in at a weight.
+
+A second table asks whether passages themselves should be reordered: the hybrid top 10 with
+passages about the document (a housekeeping heading, or most of their units marked by
+service/boilerplate.py) moved below the others, scored as `ragnotes eval` scores the ranking.
 """
 
 from __future__ import annotations
@@ -21,14 +25,19 @@ import numpy as np
 import service.answering as answering
 import service.extractive as extractive
 from eval.answers import answer_hit
-from eval.questions import QUESTIONS_DIR, Question, load_questions
+from eval.metrics import single_target
+from eval.questions import QUESTIONS_DIR, Question, is_relevant, load_questions
+from eval.scoring import Outcome, summarize
+from index.chunking import Chunk
 from index.embedding import Embedder, load_embedder
 from index.late_interaction import maxsim
 from index.searcher import Searcher
 from index.store import BuildStore
 from service.answer_schemas import AnswerRequest
+from service.boilerplate import housekeeping_heading
 from service.extractive import DEFAULT_SELECTION, Selection
 from service.settings import Settings
+from service.units import units
 
 Relevance = Callable[..., np.ndarray]
 VARIANTS = {
@@ -73,6 +82,38 @@ def hits(searcher: Searcher, questions: Sequence[Question], selection: Selection
     return found / len(questions)
 
 
+def _about_the_document(chunk: Chunk, share: float) -> bool:
+    if housekeeping_heading(chunk.heading):
+        return True
+    pieces = [p for u in units(chunk.text) for p in u.pieces]
+    return share <= 1 and bool(pieces) and sum(p.boiler for p in pieces) >= share * len(pieces)
+
+
+def passage_order(searcher: Searcher, splits: dict[str, list[Question]]) -> None:
+    """hit@5 and mrr@10 of the hybrid ranking with passages about the document demoted."""
+    variants = {"as ranked": None, "housekeeping headings down": 2.0, "half boilerplate down": 0.5}
+    print(f"\n{'passages':40} {'dev hit@5':>10} {'mrr@10':>7} {'test hit@5':>11} {'mrr@10':>7}")
+    found = {
+        s: {q.id: searcher.search(q.question, 100, "hybrid") for q in qs}
+        for s, qs in splits.items()
+    }
+    for name, share in variants.items():
+        row = []
+        for split, qs in splits.items():
+            outcomes = []
+            for q in qs:
+                hits = found[split][q.id]
+                if share is not None:
+                    down = [_about_the_document(h.chunk, share) for h in hits[:10]]
+                    top = [h for h, d in zip(hits, down, strict=False) if not d]
+                    hits = top + [h for h, d in zip(hits, down, strict=False) if d] + hits[10:]
+                flags = [is_relevant(q, h.chunk.source, h.chunk.path, h.chunk.text) for h in hits]
+                outcomes.append(Outcome(q.id, q.tier, tuple(single_target(flags)), (1.0,), 0.0))
+            figures = summarize(outcomes)
+            row += [figures["hit@5"], figures["mrr@10"]]
+        print(f"{name:40} {row[0]:10.3f} {row[1]:7.3f} {row[2]:11.3f} {row[3]:7.3f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -91,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         row = [hits(searcher, qs, DEFAULT_SELECTION) for qs in splits.values()]
         print(f"{'+ MaxSim of each piece, weight ' + str(weight):40} {row[0]:6.3f} {row[1]:6.3f}")
     extractive._relevance = base
+    passage_order(searcher, splits)
     return 0
 
 

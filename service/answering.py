@@ -130,6 +130,7 @@ def extractive_answer(retrieved: Retrieved, selection: Selection = DEFAULT_SELEC
     drawn = [
         Drawn(p.rank, p.citation.heading, contexts[p.rank].text, contexts[p.rank].span)
         for p in retrieved.drawn_on(SHOWN)
+        if not (p.part or "").startswith("code")  # a piece of a long code block: no prose
     ]
     picks = extract(retrieved.request.question, drawn, selection)
     sentences = quoted(picks, contexts)

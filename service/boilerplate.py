@@ -17,6 +17,7 @@ Which of these count, and how much a unit loses for it, was chosen on the dev sp
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -53,6 +54,7 @@ def about_the_document(sentence: str) -> bool:
     return _INTRO.search(sentence) is not None or _NAVIGATION.search(sentence) is not None
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def housekeeping_heading(breadcrumb: str) -> bool:
     """Whether the section a passage comes from is an overview, a table of contents, links,
     a licence and the like (by its last heading)."""

@@ -22,7 +22,7 @@ from index.chunking import Chunk
 from index.searcher import Searcher
 from service.schemas import Passage
 
-REACH = 2  # chunks taken on each side of the passage, at most
+REACH = 1  # chunks taken on each side of the passage, at most
 _BY_FILE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[Chunk]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -74,18 +74,18 @@ def _file(path: str, sha256: str) -> tuple[str, ...] | None:
     return tuple(text.split("\n"))
 
 
-def _aligned(chunk: Chunk, lines: Sequence[str]) -> list[int | None] | None:
+def _aligned(text: str, start: int, end: int, lines: Sequence[str]) -> list[int | None] | None:
     """Each chunk line's number, found in the file's lines in order (blank lines: None); None
     when a line cannot be found (the chunker changed it beyond recognition)."""
     out: list[int | None] = []
-    at = chunk.start_line
-    for line in chunk.text.split("\n"):
+    at = start
+    for line in text.split("\n"):
         words = line.strip()
         if not words:
             out.append(None)
             continue
-        end = min(chunk.end_line, len(lines))
-        n = next((k for k in range(at, end + 1) if words in lines[k - 1]), None)
+        last = min(end, len(lines))
+        n = next((k for k in range(at, last + 1) if words in lines[k - 1]), None)
         if n is None:
             return None
         out.append(n)
@@ -96,13 +96,19 @@ def _aligned(chunk: Chunk, lines: Sequence[str]) -> list[int | None] | None:
 def numbers_of(searcher: Searcher, chunk: Chunk) -> list[int | None]:
     """Each line's number in the file: counted when no line was left out, else found in the
     file itself when it is unchanged since the build, else as `line_numbers` infers them."""
-    inferred = line_numbers(chunk.text, chunk.start_line, chunk.end_line)
-    if chunk.end_line - chunk.start_line + 1 == len(inferred):
-        return inferred
     doc = searcher.docs.get((chunk.source, chunk.path))
-    lines = _file(doc.file, doc.sha256) if doc else None
-    found = _aligned(chunk, lines) if lines else None
-    return found or inferred
+    where = (doc.file, doc.sha256) if doc else ("", "")
+    return list(_numbers(chunk.text, chunk.start_line, chunk.end_line, *where))
+
+
+@functools.lru_cache(maxsize=1 << 12)  # the same chunks answer many questions
+def _numbers(text: str, start: int, end: int, file: str, sha256: str) -> tuple[int | None, ...]:
+    inferred = line_numbers(text, start, end)
+    if end - start + 1 == len(inferred):
+        return tuple(inferred)
+    lines = _file(file, sha256) if file else None
+    found = _aligned(text, start, end, lines) if lines else None
+    return tuple(found or inferred)
 
 
 def _file_chunks(searcher: Searcher, source: str, path: str) -> list[Chunk]:

@@ -21,6 +21,7 @@ instead of about 5 (eval/EXPERIMENTS.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -93,9 +94,9 @@ class Selection:
     duplicate: float = 0.8  # never choose a piece this like one already chosen
     block: float = 0.8  # a list or table answers a many-things question from this share
     items: int = 8  # a list longer than this is trimmed to the items that answer
-    beside: int = 3  # sentences at most beside a list or table that answers
+    beside: int = 5  # sentences at most beside a list or table that answers
     boiler: float = 0.1  # a piece about the document (service/boilerplate.py) scores this share
-    substance: int = 8  # a list whose items have fewer words on average scores less
+    substance: int = 12  # a list whose items have fewer words on average scores less
     cue: float = 0.3  # a list whose heading or lead names several things ("the stages") scores more
 
 
@@ -127,25 +128,24 @@ def candidates(passages: Sequence[Drawn]) -> list[_Candidate]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 14)  # pieces repeat across questions
 def _content(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in _WORD.findall(text) if w.lower() not in STOP_WORDS)
 
 
-def _likeness(texts: Sequence[str]) -> np.ndarray:
-    """Pairwise word overlap (Jaccard) of the pieces' content words."""
-    words = [_content(t) for t in texts]
-    n = len(words)
-    out = np.eye(n)
-    for i in range(n):
-        for j in range(i + 1, n):
-            union = len(words[i] | words[j])
-            out[i, j] = out[j, i] = len(words[i] & words[j]) / union if union else 0.0
+def _likeness_to(words: Sequence[frozenset[str]], j: int) -> np.ndarray:
+    """Word overlap (Jaccard) of every piece's content words with piece j's."""
+    out = np.zeros(len(words))
+    for i, w in enumerate(words):
+        union = len(w | words[j])
+        out[i] = len(w & words[j]) / union if union else 0.0
     return out
 
 
 def _relevance(terms: Sequence[str], cands: Sequence[_Candidate], s: Selection) -> np.ndarray:
-    heads = {c.heading: coverage(terms, c.heading) for c in cands}
-    housekeeping = {c.heading: housekeeping_heading(c.heading) for c in cands}
+    headings = {c.heading for c in cands}
+    heads = {h: coverage(terms, h) for h in headings}
+    housekeeping = {h: housekeeping_heading(h) for h in headings}
     held = []
     for c in cands:
         lead = coverage(terms, c.unit.lead.text) if c.unit.lead else 0.0
@@ -164,32 +164,33 @@ def _predecessors(cands: Sequence[_Candidate]) -> list[int | None]:
 
 def _choose(
     relevance: np.ndarray,
-    likeness: np.ndarray,
     cands: Sequence[_Candidate],
     s: Selection,
     best: float,
 ) -> list[int]:
     """Pieces by maximal marginal relevance, none below `s.keep` of `best` once `s.least` are
-    chosen; a dependent sentence brings the one before it."""
+    chosen; a dependent sentence brings the one before it. Overlap is computed only against
+    the pieces chosen, so the cost grows with the candidates, not their square."""
+    words = [_content(c.piece.text) for c in cands]
     before = _predecessors(cands)
     blocked = np.array(
         [c.piece.dependent and b is None for c, b in zip(cands, before, strict=True)]
     )
     chosen: list[int] = []
+    penalty = np.zeros(len(relevance))
     while len(chosen) < min(s.most, len(relevance)):
-        penalty = likeness[:, chosen].max(axis=1) if chosen else np.zeros(len(relevance))
         score = relevance - s.redundancy * penalty
         score[chosen] = -np.inf
         score[(penalty >= s.duplicate) | blocked] = -np.inf
         i = int(score.argmax())
-        if score[i] == -np.inf:
+        if score[i] == -np.inf or relevance[i] <= 0:
             break
         if len(chosen) >= s.least and relevance[i] < s.keep * best:
             break
-        chosen.append(i)
         b = before[i]
-        if b is not None and b not in chosen:
-            chosen.append(b)
+        for j in [i] if b is None or b in chosen else [i, b]:
+            chosen.append(j)
+            penalty = np.maximum(penalty, _likeness_to(words, j))
     return chosen
 
 
@@ -288,6 +289,4 @@ def extract(
         others = np.array([c.unit.kind == "sentence" for c in cands])
         relevance = np.where(others, relevance, 0.0)
         s = replace(selection, most=selection.beside, least=0)
-    likeness = _likeness([c.piece.text for c in cands])
-    chosen = [i for i in _choose(relevance, likeness, cands, s, best) if relevance[i] > 0]
-    return _assemble(cands, chosen, block, selection)
+    return _assemble(cands, _choose(relevance, cands, s, best), block, selection)

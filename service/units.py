@@ -172,19 +172,24 @@ def _is_callout(block: Sequence[Token]) -> bool:
 
 
 @functools.lru_cache(maxsize=1 << 12)  # the same passages answer many questions
+def _read(text: str) -> tuple[tuple[Unit, ...], str]:
+    """A passage parsed once: its units, and its words as plain text with a space either side."""
+    tokens = parser().parse(text)
+    reader = _Reader([])
+    reader.read(tokens)
+    words = " ".join(_text(t) for t in tokens if t.type == "inline")
+    return tuple(u for u in reader.units if u.pieces), f" {words} "
+
+
 def units(text: str) -> tuple[Unit, ...]:
     """The units of a Markdown passage, in reading order (headings, code and plain quotes give
     none: a quote is someone else's words, a callout is the note's own)."""
-    reader = _Reader([])
-    reader.read(parser().parse(text))
-    return tuple(u for u in reader.units if u.pieces)
+    return _read(text)[0]
 
 
-@functools.lru_cache(maxsize=1 << 12)
 def plain(text: str) -> str:
     """Markdown's words as plain text, white space collapsed, with a space before and after."""
-    tokens = parser().parse(text)
-    return " " + " ".join(_text(t) for t in tokens if t.type == "inline") + " "
+    return _read(text)[1]
 
 
 def grounded(unit: Unit, passage: str) -> bool:

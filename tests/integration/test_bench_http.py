@@ -34,9 +34,12 @@ def test_a_raw_request_gets_what_httpx_gets(base: str) -> None:
 
 
 def test_one_client_and_many(base: str) -> None:
-    one = one_client(base, QUESTIONS, rounds=2)
+    embedded: list[str] = []
+    one, floor = one_client(base, QUESTIONS, rounds=2, embed=embedded.append)
     assert (one["requests"], one["errors"]) == (6, 0)
     assert 0 < one["p50_ms"] <= one["p99_ms"]
+    assert embedded == QUESTIONS + QUESTIONS * 2  # warm-up, then before each request
+    assert floor["p50_ms"] >= 0 and floor["cpu_p50_ms"] >= 0
     many = many_clients(base, QUESTIONS, clients=3, seconds=1.0, server_pid=os.getpid())
     assert many["errors"] == 0 and many["requests"] > 3
     # Both counted (here the server is this process, so its CPU, in /proc's clock ticks,
