@@ -317,6 +317,6 @@ def note_blocks(text: str, base: str, links: LinkResolver | None = None) -> list
     env = {"terms": (), "base": base, "numbered": True, "links": links}
     return [
         NoteBlock(b.kind, b.start_line, b.end_line, _html(b.tokens, env))
-        for b in parse_blocks(text)
+        for b in parse_blocks(text, note=True)
         if b.kind != "front"
     ]

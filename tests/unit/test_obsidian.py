@@ -28,7 +28,7 @@ x = 1 ^notanid
 
 
 def test_front_matter_gives_title_tags_and_aliases() -> None:
-    md = parse(NOTE)
+    md = parse(NOTE, note=True)
     assert md.title == "Zero copy"
     assert md.tags == ("ml", "serving", "inline-tag")
     assert md.aliases == ("ZCW", "Zero-copy writes")
@@ -39,7 +39,7 @@ def test_front_matter_gives_title_tags_and_aliases() -> None:
 
 
 def test_comments_and_block_ids_are_blanked_outside_code() -> None:
-    lines = parse(NOTE).lines
+    lines = parse(NOTE, note=True).lines
     assert lines[7] == "Text with #inline-tag, `#code` and http://x.com/#frag.  shown"
     assert lines[8:13] == ("", "", "", "", "")
     assert "%%timeit" in lines and "x = 1 ^notanid" in lines
