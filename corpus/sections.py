@@ -120,8 +120,11 @@ class _Builder:
             self.blocks = []
 
 
-def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[NumberedLine], bool]:
-    """A prose part's lines as indexed text, and whether an HTML comment is still open after it."""
+def _prose_lines(
+    md: MarkdownFile, part: Part, in_comment: bool, tag_lines: bool = False
+) -> tuple[list[NumberedLine], bool]:
+    """A prose part's lines as indexed text (lines of #tags alone left out unless `tag_lines`),
+    and whether an HTML comment is still open after it."""
     kept: list[NumberedLine] = []
     for number, line in md.numbered(part):
         if in_comment:
@@ -130,13 +133,16 @@ def _prose_lines(md: MarkdownFile, part: Part, in_comment: bool) -> tuple[list[N
         if "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
             line, in_comment = line.split("<!--", 1)[0], True
         cleaned = clean_prose_line(line)
-        if cleaned.strip() and not tags_only(cleaned):
+        if cleaned.strip() and (tag_lines or not tags_only(cleaned)):
             kept.append((number, cleaned))
     return kept, in_comment
 
 
-def parse_markdown(text: str) -> ParsedMarkdown:
+def parse_markdown(text: str, note: bool = True) -> ParsedMarkdown:
     """Parse a whole file into sections; line numbers are 1-based positions in `text`.
+
+    In a note (`note`), a line of #tags alone is the note's tags, not prose; in a README, where
+    a hash is no tag, it stays text, and the file has no tags.
 
     An HTML comment hides all it holds, blank lines and whole blocks included, so the prose
     around it stays one block.
@@ -155,10 +161,11 @@ def parse_markdown(text: str) -> ParsedMarkdown:
         elif part.kind in ("prose", "callout"):
             if not in_comment and previous != "callout":
                 b.flush_para()  # a callout's body goes on from its title line
-            kept, in_comment = _prose_lines(md, part, in_comment)
+            kept, in_comment = _prose_lines(md, part, in_comment, tag_lines=not note)
             b.para += kept
         else:
             b.flush_para()
         previous = part.kind
     b.flush_section()
-    return ParsedMarkdown(md.title or b.first_h1, md.tags, tuple(b.sections), md.aliases)
+    tags = md.tags if note else ()
+    return ParsedMarkdown(md.title or b.first_h1, tags, tuple(b.sections), md.aliases)

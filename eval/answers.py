@@ -2,8 +2,9 @@
 
 - answer-hit: the sentences that cite the labelled file (or a passage judged equivalent) contain
   one of its anchor phrases;
-- citations held: the share of answer sentences their cited passages back (extractive: the
-  sentence is in the cited passage verbatim; generated: ragnotes' support check);
+- citations held: the share of answer units their citations back (extractive: each sentence,
+  list item and table cell is, as plain text, in the cited file's lines, read from disk;
+  generated: ragnotes' support check);
 - wrongly refused: eval questions answered "not in your notes";
 - off-topic answered: everyday questions (eval/questions/offtopic.jsonl) given an answer, on the
   dev half the thresholds were chosen on and on the test half nobody tuned on;
@@ -14,6 +15,7 @@ Answers are made by the product's own functions (service/answering.py), timed in
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,12 +24,13 @@ from typing import Any
 
 import anyio
 
+from corpus.sections import clean_prose_line
 from eval.jsonl import read_objects
 from eval.metrics import mean, percentile
 from eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
 from index.searcher import Searcher
 from service import generated, llm
-from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, Generator
+from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
 from service.answering import (
     Retrieved,
     extractive_answer,
@@ -38,7 +41,9 @@ from service.answering import (
     sources,
 )
 from service.llm import LLMConfig
+from service.schemas import Citation
 from service.support import is_supported
+from service.units import plain
 
 Answerer = Callable[[Retrieved], Answer]
 
@@ -91,16 +96,37 @@ def answer_hit(question: Question, response: AnswerResponse) -> bool:
     return False
 
 
-def citations_held(response: AnswerResponse) -> int:
-    """Sentences their cited passages back: verbatim for extractive, the support check for llm."""
-    texts = {p.rank: p.text for p in response.passages}
+@functools.lru_cache(maxsize=256)
+def _file_lines(file: str) -> tuple[str, ...]:
+    return tuple(Path(file).read_text(encoding="utf-8").split("\n"))
+
+
+def quoted_from_file(searcher: Searcher, citation: Citation, sentence: AnswerSentence) -> bool:
+    """Whether every sentence, item and cell of an extractive unit is, as plain text, in the
+    lines of the file it cites (read from disk, not from the index; HTML tags, images and badges
+    left out, as the index leaves them out)."""
+    doc = searcher.docs.get((citation.source, citation.path))
+    if doc is None or sentence.start_line is None or sentence.end_line is None:
+        return False
+    lines = _file_lines(doc.file)[sentence.start_line - 1 : sentence.end_line]
+    # HTML out, as indexed; indents out, so a nested item read alone is not a code block
+    body = plain("\n".join(clean_prose_line(line).lstrip() for line in lines))
+    parts = {"sentence": [sentence.text], "list": sentence.items}.get(sentence.kind)
+    parts = parts if parts is not None else [c for row in sentence.rows for c in row]
+    return bool(parts) and all(" ".join(p.split()) in body for p in parts)
+
+
+def citations_held(searcher: Searcher, response: AnswerResponse) -> int:
+    """Units their citations back: for extractive ones, in the cited file's lines as plain text;
+    for generated ones, ragnotes' support check."""
+    by_rank = {p.rank: p for p in response.passages}
     held = 0
     for s in response.answer.sentences:
-        cited = [texts[n] for n in s.citations if n in texts]
+        cited = [by_rank[n] for n in s.citations if n in by_rank]
         if response.answer.generator == "extractive":
-            held += any(s.text in t for t in cited)
+            held += any(quoted_from_file(searcher, p.citation, s) for p in cited)
         else:
-            held += is_supported(s.text, cited)
+            held += is_supported(s.text, [p.text for p in cited])
     return held
 
 
@@ -133,10 +159,15 @@ def ask(
 
 
 def _outcome(
-    qid: str, group: str, response: AnswerResponse, hit: bool, times: tuple[float, float]
+    searcher: Searcher,
+    qid: str,
+    group: str,
+    response: AnswerResponse,
+    hit: bool,
+    times: tuple[float, float],
 ) -> AnswerOutcome:
     a = response.answer
-    held = citations_held(response)
+    held = citations_held(searcher, response)
     return AnswerOutcome(qid, group, a.answerable, hit, len(a.sentences), held, *times)
 
 
@@ -156,11 +187,11 @@ def run_answers(
         for q in questions:
             response, *times = ask(searcher, q.question, answer, config)
             hit = answer_hit(q, response)
-            outcomes.append(_outcome(q.id, split, response, hit, (times[0], times[1])))
+            outcomes.append(_outcome(searcher, q.id, split, response, hit, (times[0], times[1])))
     for o in offtopic:
         response, *times = ask(searcher, o.question, answer, config)
         outcomes.append(
-            _outcome(o.id, f"offtopic-{o.split}", response, False, (times[0], times[1]))
+            _outcome(searcher, o.id, f"offtopic-{o.split}", response, False, (times[0], times[1]))
         )
     return outcomes
 

@@ -34,7 +34,7 @@ from index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionInde
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
 from index.store import BuildStore, fsync_path, read_jsonl
-from index.vector_cache import Embedded, VectorCache, embed_with_cache
+from index.vector_cache import Embedded, FanOut, VectorCache, embed_with_cache
 
 KEEP_BUILDS = 3
 ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)
@@ -79,15 +79,17 @@ def index_sources(
     store: BuildStore,
     options: BuildOptions = BuildOptions(),
     progress: Progress | None = None,
+    fan_out: FanOut | None = None,
 ) -> tuple[BuildResult, Discovery]:
-    """Discover the documents of `sources` and publish a new build of them."""
+    """Discover the documents of `sources` and publish a new build of them (the missing vectors
+    computed by `fan_out` when given, else by `embedder`)."""
     found = sources.discover()
     if not found.documents:
         raise ConfigError(
             "found no Markdown files to index; check --notes / RAGNOTES_NOTES_DIR, "
             "or sync the curated READMEs with `ragnotes readmes sync`"
         )
-    return build_index(found.documents, embedder, store, options, progress), found
+    return build_index(found.documents, embedder, store, options, progress, fan_out), found
 
 
 def build_index(
@@ -96,8 +98,12 @@ def build_index(
     store: BuildStore,
     options: BuildOptions = BuildOptions(),
     progress: Progress | None = None,
+    fan_out: FanOut | None = None,
 ) -> BuildResult:
-    """Build from `documents`, publish, prune; the live index is untouched until the last step."""
+    """Build from `documents`, publish, prune; the live index is untouched until the last step.
+
+    `progress` hears each stage in turn: chunk (files), embed (chunks), write.
+    """
     started = time.perf_counter()
     with store.build_lock():
         store.prune(KEEP_BUILDS)
@@ -105,7 +111,9 @@ def build_index(
             ({}, "--full asked for") if options.full else previous_chunks(store, embedder, options)
         )
         chunks, reused = chunk_all(documents, embedder, options.target_tokens, previous)
-        embedded = _embed_all(store, chunks, embedder, progress, options)
+        _stage(progress, "chunk", len(documents))
+        embedded = _embed_all(store, chunks, embedder, progress, options, fan_out)
+        _stage(progress, "write", 0)
         manifest = Manifest.new(
             embedder,
             build_id=new_build_id(),
@@ -116,9 +124,16 @@ def build_index(
             sources=tuple(sorted({d.source for d in documents})),
         )
         manifest = _write_and_publish(store, manifest, chunks, embedded, documents, options)
+        _stage(progress, "write", 1)
         store.prune(KEEP_BUILDS)
     seconds = time.perf_counter() - started
     return BuildResult(manifest, embedded.computed, seconds, reused, full_reason)
+
+
+def _stage(progress: Progress | None, stage: str, done: int) -> None:
+    """Report a stage that is not counted piece by piece: `done` of `done` (0: starting)."""
+    if progress is not None:
+        progress(stage, done, max(done, 1))
 
 
 def chunk_all(
@@ -195,6 +210,7 @@ def _embed_all(
     embedder: Embedder,
     progress: Progress | None,
     options: BuildOptions,
+    fan_out: FanOut | None = None,
 ) -> Embedded:
     """Vectors of every chunk through the cache; a cache that cannot be written fails the build."""
     path = store.data_dir / "cache" / "vectors.sqlite"
@@ -209,6 +225,7 @@ def _embed_all(
                 progress,
                 reuse=not options.full,
                 late_interaction=options.late_interaction,
+                fan_out=fan_out,
             )
         finally:
             cache.close()

@@ -230,7 +230,7 @@ def chunk_document(
     doc: Document, count: TokenCounter, max_tokens: int, target_tokens: int = DEFAULT_TARGET_TOKENS
 ) -> list[Chunk]:
     """Every chunk of one document, in file order."""
-    parsed = parse_markdown(doc.text)
+    parsed = parse_markdown(doc.text, note=doc.source == NOTES_SOURCE)
     title = document_title(doc, parsed.title)
     chunks: list[Chunk] = []
     seen: Counter[tuple[str, str]] = Counter()

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 # fields or the set of files. A build of another format is then refused with one line saying to
 # run `ragnotes index` (which rebuilds in full), never misread;
 # tests/integration/test_format_upgrade.py fails when the records change and this number does not.
-FORMAT_VERSION = 1
+# 2: chunks carry their note's tags; docs record a file inside the data dir relative to it.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,10 @@ from index.embedding import Embedder, Progress
 from index.late_interaction import LATE_INTERACTION_VERSION, quantize
 
 RowCodes = tuple[np.ndarray, np.ndarray]  # late-interaction rows: int8 codes, float32 scales
+# Texts embedded elsewhere (index/ray_embed.py): given the texts and whether rows are wanted, it
+# yields, in any order, (positions in the texts, their vectors, their rows or None).
+FannedOut = Iterator[tuple[Sequence[int], np.ndarray, list[np.ndarray] | None]]
+FanOut = Callable[[Sequence[str], bool], FannedOut]
 
 
 def text_key(text: str) -> str:
@@ -130,10 +134,12 @@ def embed_with_cache(
     progress: Progress | None = None,
     reuse: bool = True,
     late_interaction: bool = False,
+    fan_out: FanOut | None = None,
 ) -> Embedded:
     """Vectors for `texts` through the cache, and with `late_interaction` their rows for it.
 
     With `late_interaction`, a text counts as cached only when both its vector and rows are.
+    With `fan_out`, the missing texts are embedded by it (on a cluster) instead of `embedder`.
     """
     keys = [text_key(t) for t in texts]
     known = cache.get_many(keys) if reuse else {}
@@ -153,21 +159,55 @@ def embed_with_cache(
 
     if progress is not None:
         progress("embed", 0, len(missing))
-    for start in range(0, len(missing), 128):
-        part = missing[start : start + 128]
-        part_texts = [by_key[k] for k in part]
-        if late_interaction:
-            vectors, rows = embedder.embed_with_late_interaction(part_texts, progress=tick)
-            fresh_rows = {k: quantize(r) for k, r in zip(part, rows, strict=True)}
-            known_rows.update(fresh_rows)
-        else:
-            vectors, fresh_rows = embedder.embed(part_texts, progress=tick), {}
-        fresh = dict(zip(part, vectors, strict=True))
-        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
-        known.update(fresh)
+    missing_texts = [by_key[k] for k in missing]
+    parts = (
+        _in_process(missing_texts, embedder, late_interaction, tick)
+        if fan_out is None
+        else _counted(fan_out(missing_texts, late_interaction), tick)
+    )
+    _keep(parts, missing, cache, known, known_rows)
     matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return Embedded(
         matrix.astype(np.float32),
         len(missing),
         [known_rows[k] for k in keys] if late_interaction else None,
     )
+
+
+def _keep(
+    parts: FannedOut,
+    keys: Sequence[str],
+    cache: VectorCache,
+    known: dict[str, np.ndarray],
+    known_rows: dict[str, RowCodes],
+) -> None:
+    """Each part's vectors (and rows) into `known` and the cache, as the part arrives."""
+    for positions, vectors, rows in parts:
+        part = [keys[i] for i in positions]
+        fresh_rows = (
+            {} if rows is None else {k: quantize(r) for k, r in zip(part, rows, strict=True)}
+        )
+        known_rows.update(fresh_rows)
+        fresh = dict(zip(part, vectors, strict=True))
+        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
+        known.update(fresh)
+
+
+def _in_process(
+    texts: Sequence[str], embedder: Embedder, late_interaction: bool, tick: Callable[[int], None]
+) -> FannedOut:
+    """`texts` embedded here, 128 at a time."""
+    for start in range(0, len(texts), 128):
+        part = texts[start : start + 128]
+        positions = range(start, start + len(part))
+        if late_interaction:
+            vectors, rows = embedder.embed_with_late_interaction(part, progress=tick)
+            yield positions, vectors, rows
+        else:
+            yield positions, embedder.embed(part, progress=tick), None
+
+
+def _counted(parts: FannedOut, tick: Callable[[int], None]) -> FannedOut:
+    for positions, vectors, rows in parts:
+        tick(len(positions))
+        yield positions, vectors, rows

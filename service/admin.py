@@ -14,7 +14,7 @@ from index.freshness import Changes
 from service.index_status import ChangeCheck
 from service.live import LiveIndex
 from service.passages import index_info
-from service.reindex import JobStatus, Reindexer
+from service.reindex import JobStatus, ReindexJobs
 from service.schemas import IndexInfo, error_responses
 from service.settings import Settings
 
@@ -25,7 +25,7 @@ class JobInfo(BaseModel):
     id: str = Field(description="Job id, for GET /api/reindex/{id}.")
     trigger: str = Field(description='What started it: "http" or "watch".')
     state: str = Field(description="running, succeeded or failed.")
-    stage: str = Field(description="What it is doing: discover, embed, published.")
+    stage: str = Field(description="What it is doing: discover, chunk, embed, write, published.")
     done: int = Field(description="Chunks embedded so far in this stage.")
     total: int = Field(
         description="Chunks to embed in this stage (unchanged text is reused, not counted)."
@@ -95,7 +95,7 @@ def check_admin(token: str | None, authorization: str | None) -> None:
         raise Unauthorized("send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'")
 
 
-def admin_router(live: LiveIndex, reindexer: Reindexer, settings: Settings) -> APIRouter:
+def admin_router(live: LiveIndex, reindexer: ReindexJobs, settings: Settings) -> APIRouter:
     """Routes for /api/index and /api/reindex."""
     router = APIRouter(tags=["index"])
     check = ChangeCheck(settings.sources, live.hashes, ttl=0)

@@ -3,8 +3,10 @@ events, with `Accept: text/event-stream`).
 
 The stream sends `delta` events (`{"text": ...}`, the answer's text as it is written), then one
 `answer` event holding the whole response, exactly what the JSON form returns. An LLM server
-that fails before its first words gives the HTTP error the JSON form gives (502/503/504); one
-that fails after them ends the stream with an `error` event (`{"detail": ...}`).
+that fails before its first words gives what the JSON form gives: the extractive answer with a
+`notice` naming the server and the setting to check, or, when `generator: "llm"` was asked for
+by name, the HTTP error (502/503/504); one that fails after them ends the stream with an `error`
+event (`{"detail": ...}`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from service.answering import (
     Retrieved,
     answer_question,
     extractive_answer,
+    fallback,
     finish,
     retrieve,
     stream_generated,
@@ -74,18 +77,23 @@ async def _llm_events(
 async def _streamed(live: LiveIndex, body: AnswerRequest, config: LLMConfig | None) -> Response:
     searcher = live.snapshot()
     retrieved = await to_thread.run_sync(retrieve, searcher, body, live.hashes, config)
+    answer = None
     if retrieved.generator == "llm" and retrieved.answerable and config is not None:
-        events = await _llm_events(retrieved, config)
-    else:
+        try:
+            return EventSourceResponse(_whole(await _llm_events(retrieved, config)))
+        except LLMError as exc:
+            if body.generator == "llm":
+                raise  # asked for by name: the server's failure is the HTTP error
+            answer = await to_thread.run_sync(fallback, retrieved, exc)
+    if answer is None:
         answer = await to_thread.run_sync(extractive_answer, retrieved)
-        whole = finish(retrieved, answer)
+    whole = finish(retrieved, answer)
 
-        async def once() -> AsyncIterator[str | AnswerResponse]:
-            yield whole.answer.text
-            yield whole
+    async def once() -> AsyncIterator[str | AnswerResponse]:
+        yield whole.answer.text
+        yield whole
 
-        events = once()
-    return EventSourceResponse(_whole(events))
+    return EventSourceResponse(_whole(once()))
 
 
 async def _respond(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from service.answer_schemas import Answer
 from service.render import inline_html
@@ -20,11 +20,24 @@ from service.schemas import Passage
 
 @dataclass(frozen=True)
 class CitedSentence:
-    """One sentence of the answer, rendered, with the passages it cites."""
+    """One unit of the answer (a sentence, a list or a table), rendered, with the passages it
+    cites."""
 
     html: Markup
     citations: tuple[tuple[int, str], ...]  # (rank, what the passage is: for the link's title)
     supported: bool
+    kind: str = "sentence"
+    items: tuple[tuple[int, str], ...] = ()  # a list's items with their numbers (0: a bullet)
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """A run of sentences shown as one paragraph, or one list or table."""
+
+    kind: str  # "sentences", "list" or "table"
+    sentences: tuple[CitedSentence, ...]
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,17 @@ class AnswerView:
     text: str  # what to say when there are no sentences (not in your notes, or no prose)
     sentences: tuple[CitedSentence, ...]
     by: str  # "Extractive: sentences from your notes", or "Written by <model>"
+
+    @property
+    def groups(self) -> list[Group]:
+        """Runs of sentences as paragraphs; each list or table on its own."""
+        out: list[Group] = []
+        for s in self.sentences:
+            if s.kind == "sentence" and out and out[-1].kind == "sentences":
+                out[-1] = Group("sentences", (*out[-1].sentences, s))
+            else:
+                out.append(Group("sentences" if s.kind == "sentence" else s.kind, (s,)))
+        return out
 
 
 def _title(p: Passage) -> str:
@@ -47,9 +71,14 @@ def answer_view(answer: Answer, passages: list[Passage]) -> AnswerView:
     by_rank = {p.rank: p for p in passages}
     sentences = tuple(
         CitedSentence(
-            html=inline_html(s.text),
+            # extractive text is plain already; a model's Markdown is rendered
+            html=inline_html(s.text) if answer.generator == "llm" else escape(s.text),
             citations=tuple((n, _title(by_rank[n])) for n in s.citations if n in by_rank),
             supported=s.supported,
+            kind=s.kind,
+            items=tuple(zip(s.numbers or [0] * len(s.items), s.items, strict=True)),
+            header=tuple(s.header),
+            rows=tuple(tuple(r) for r in s.rows),
         )
         for s in answer.sentences
     )
@@ -58,7 +87,7 @@ def answer_view(answer: Answer, passages: list[Passage]) -> AnswerView:
     elif answer.generator == "llm":
         by = f"Written by {answer.model or 'the LLM'}; every sentence checked against what it cites"
     else:
-        by = "Sentences taken from the passages below"
+        by = "Quoted from the passages below"
     return AnswerView(answer.answerable, answer.text, sentences, by)
 
 

@@ -3,7 +3,8 @@ and the MCP server.
 
 Question to answer: search one snapshot and mark weak passages (service/passages.py) → when
 every passage is weak, say plainly that the notes do not answer → otherwise write the answer
-from the passages that are not weak: sentences taken verbatim (service/extractive.py), or
+from the passages that are not weak: sentences, lists and tables quoted as plain text
+(service/extractive.py, service/quoting.py), or
 written by an OpenAI-compatible server and checked against the passages they cite
 (service/generated.py). `[n]` always means the passage with rank n.
 """
@@ -16,14 +17,16 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
-from corpus.errors import ConfigError
+from corpus.errors import ConfigError, LLMError
 from index.freshness import FileHashes
 from index.searcher import Searcher
 from service import generated, llm
 from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
-from service.extractive import DEFAULT_SELECTION, Drawn, extract
+from service.context import around
+from service.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
 from service.llm import LLMConfig
 from service.passages import index_info, search_passages
+from service.quoting import quoted
 from service.schemas import Passage
 
 NOT_IN_NOTES = (
@@ -31,6 +34,7 @@ NOT_IN_NOTES = (
     "The nearest passages are below, marked as weak."
 )
 
+SHOWN = 5  # passages an extractive answer may draw on (lists and tables; sentences: the best 3)
 NO_PROSE = "No sentence of the best passages reads as an answer on its own; they are below."
 
 
@@ -43,6 +47,7 @@ class Retrieved:
     passages: list[Passage]
     response: AnswerResponse  # the response with an empty answer, to fill in
     started: float
+    searcher: Searcher  # the snapshot searched: a passage's neighbouring chunks come from it
 
     @property
     def answerable(self) -> bool:
@@ -82,7 +87,7 @@ def retrieve(
         index=index_info(searcher.manifest),
         took_ms=0.0,
     )
-    return Retrieved(request, generator, passages, response, started)
+    return Retrieved(request, generator, passages, response, started, searcher)
 
 
 def finish(retrieved: Retrieved, answer: Answer) -> AnswerResponse:
@@ -103,25 +108,33 @@ def refusal(retrieved: Retrieved) -> Answer:
 
 
 def render(sentences: list[AnswerSentence]) -> str:
-    """The answer's text: each sentence with its [n] markers, on one line."""
-    marked = (
-        f"{' '.join(s.text.split())} " + "".join(f"[{n}]" for n in s.citations) for s in sentences
-    )
-    return " ".join(marked)
+    """The answer's text: sentences with their [n] markers run on in a paragraph; a list or a
+    table on lines of its own, its markers after its last line."""
+    paragraphs: list[list[str]] = [[]]
+    for s in sentences:
+        marked = f"{' '.join(s.text.split()) if s.kind == 'sentence' else s.text} " + "".join(
+            f"[{n}]" for n in s.citations
+        )
+        if s.kind == "sentence":
+            paragraphs[-1].append(marked)
+        else:
+            paragraphs += [[marked], []]
+    return "\n".join(" ".join(p) for p in paragraphs if p)
 
 
-def extractive_answer(retrieved: Retrieved) -> Answer:
-    """Sentences taken verbatim from the passages that are not weak."""
+def extractive_answer(retrieved: Retrieved, selection: Selection = DEFAULT_SELECTION) -> Answer:
+    """Sentences, lists and tables quoted from the passages that are not weak, as plain text."""
     if not retrieved.answerable:
         return refusal(retrieved)
-    drawn = retrieved.drawn_on(DEFAULT_SELECTION.passages)
-    picks = extract(
-        retrieved.request.question, [Drawn(p.rank, p.citation.heading, p.text) for p in drawn]
-    )
-    sentences = [
-        AnswerSentence(text=p.sentence.text, citations=[p.rank], supported=True) for p in picks
+    contexts = {p.rank: around(retrieved.searcher, p) for p in retrieved.drawn_on(SHOWN)}
+    drawn = [
+        Drawn(p.rank, p.citation.heading, contexts[p.rank].text, contexts[p.rank].span)
+        for p in retrieved.drawn_on(SHOWN)
+        if not (p.part or "").startswith("code")  # a piece of a long code block: no prose
     ]
-    if not sentences:  # the passages are code, tables or lists of fragments
+    picks = extract(retrieved.request.question, drawn, selection)
+    sentences = quoted(picks, contexts)
+    if not sentences:  # the passages are code or fragments
         return Answer(
             text=NO_PROSE, answerable=True, generator="extractive", model=None, sentences=[]
         )
@@ -171,8 +184,19 @@ async def answer_question(
         return finish(retrieved, answer)
     assert config is not None  # choose_generator said llm
     question = generated.messages(request.question, sources(retrieved))
-    reply = await llm.complete(config, question)
+    try:
+        reply = await llm.complete(config, question)
+    except LLMError as exc:
+        if request.generator == "llm":
+            raise  # asked for by name: the caller hears that the server failed
+        return finish(retrieved, await to_thread.run_sync(fallback, retrieved, exc))
     return finish(retrieved, generated_answer(retrieved, reply))
+
+
+def fallback(retrieved: Retrieved, exc: LLMError) -> Answer:
+    """The extractive answer, with a notice saying why the LLM's is not there."""
+    notice = f"The LLM did not answer: {exc}. The answer below is quoted from the passages instead."
+    return extractive_answer(retrieved).model_copy(update={"notice": notice})
 
 
 async def stream_generated(

@@ -40,7 +40,7 @@ from service.live import LiveIndex
 from service.login import install_read_token
 from service.mcp_server import mount_mcp
 from service.passages import answer, index_info
-from service.reindex import BuildWorker, Reindexer
+from service.reindex import BuildWorker, Reindexer, ReindexJobs
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -146,13 +146,18 @@ def create_app(
     *,
     watch_notes: bool = False,
     request_threads: int = REQUEST_THREADS,
+    jobs: ReindexJobs | None = None,
 ) -> FastAPI:
     """The app; the model loads once here, the index when the app starts. `request_threads`
-    run requests' CPU work: as many as the cores, unless other workers share them."""
+    run requests' CPU work: as many as the cores, unless other workers share them.
+
+    `jobs` runs re-indexing elsewhere (one build for every replica of a Ray deployment); by
+    default this app runs its own, in a `BuildWorker` child process.
+    """
     settings = settings or Settings()
     live = LiveIndex(settings.store(), embedder or settings.load_embedder())
     worker = BuildWorker(settings)
-    reindexer = Reindexer(worker.build, live)
+    reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)
     watcher = (
         NotesWatcher(settings.notes_roots(), lambda: reindexer.request("watch"))
         if watch_notes
@@ -171,7 +176,7 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = request_threads
         live.refresh()
         live.start_watching()
-        if settings.admin_token or watcher is not None:
+        if jobs is None and (settings.admin_token or watcher is not None):
             worker.start()  # the model loads in the worker now, not on the first re-index
         if watcher is not None:
             watcher.start()

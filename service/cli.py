@@ -58,7 +58,12 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from service.reindex import index_with_progress
 
-    return index_with_progress(settings, full=args.full, prune=args.prune)
+    fan_out = None
+    if args.ray:
+        from service.ray_cluster import ray_fan_out
+
+        fan_out = ray_fan_out(settings, args)
+    return index_with_progress(settings, full=args.full, prune=args.prune, fan_out=fan_out)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,6 +72,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # Before the model loads, so refusing is instant.
     check_bind(args.host, settings.allowed_hosts, settings.api_token)
+    if args.ray:
+        from service.ray_cluster import require_ray
+
+        require_ray()
+        if args.watch or args.workers != 1:
+            raise ConfigError(
+                "--watch and --workers are for one machine; with --ray, serve more copies with "
+                "--replicas and re-index with POST /api/reindex (one build for every replica)"
+            )
+        from service.ray_serve import serve_on_ray
+
+        return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)
     check_workers(args.workers, settings, args.watch)
     if args.workers > 1:
         where = f"http://{args.host}:{args.port}"
@@ -234,6 +251,7 @@ def _add_index_commands(sub: Subcommands) -> None:
     index.add_argument(
         "--full", action="store_true", help="re-embed everything, ignoring cached vectors"
     )
+    add_ray_arguments(index, "embed on a Ray cluster's workers (pip install 'ragnotes[ray]')")
     index.add_argument(
         "--prune",
         action="store_true",
@@ -251,6 +269,13 @@ def _add_serve_commands(sub: Subcommands) -> None:
         "--notes", action="append", metavar="DIR", help="notes folder for re-indexing (repeatable)"
     )
     serve.add_argument("--watch", action="store_true", help="re-index when notes change")
+    add_ray_arguments(serve, "serve replicas on a Ray cluster (pip install 'ragnotes[ray]')")
+    serve.add_argument(
+        "--replicas",
+        type=_positive,
+        metavar="N",
+        help="--ray: this many replicas (default: autoscaling from 1 to the cluster's CPUs)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -356,6 +381,26 @@ def _add_speed_commands(sub: Subcommands) -> None:
         "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
     )
     bench.set_defaults(handler=cmd_tool)
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--ray` and `--address`, for `serve` and `index` (service/ray_cluster.py)."""
+    parser.add_argument("--ray", action="store_true", help=what)
+    parser.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--ray: the cluster's address, host:port (default: RAY_ADDRESS, else a local one)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:

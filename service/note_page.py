@@ -9,7 +9,7 @@ build's notes folders, and only the raster kinds of SERVED_IMAGES.
 
 from __future__ import annotations
 
-import functools
+import weakref
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
@@ -34,10 +34,15 @@ from service.settings import Settings
 Render = Callable[..., HTMLResponse]  # a template's name, the status code, then its context
 
 
-@functools.lru_cache(maxsize=2)
+_LINKS: weakref.WeakKeyDictionary[Searcher, NoteLinks] = weakref.WeakKeyDictionary()
+
+
 def note_links(searcher: Searcher) -> NoteLinks:
-    """Where the wikilinks of a build's notes go, made once per build."""
-    return NoteLinks(searcher)
+    """Where the wikilinks of a build's notes go, made once per loaded build (and let go with it)."""
+    links = _LINKS.get(searcher)
+    if links is None:
+        links = _LINKS[searcher] = NoteLinks(searcher)
+    return links
 
 
 def _own_title(blocks: list[NoteBlock]) -> bool:

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
@@ -36,6 +36,7 @@ from corpus.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunn
 from corpus.notes_folders import NotesFolders, refuse_drops
 from index.build import BuildResult, index_sources, live_notes
 from index.embedding import Embedder, Progress
+from index.vector_cache import FanOut
 from service.live import LiveIndex
 from service.settings import Settings
 
@@ -51,18 +52,20 @@ def build_configured(
     progress: Progress | None = None,
     full: bool = False,
     prune: bool = False,
+    fan_out: FanOut | None = None,
 ) -> tuple[BuildResult, Discovery]:
     """The build `settings` describe, published; its notes folders are recorded in the data dir.
 
     A build that would drop the notes of a folder the live build holds, not taken out with
-    `ragnotes notes remove`, is refused unless `prune` says to drop them.
+    `ragnotes notes remove`, is refused unless `prune` says to drop them. With `fan_out`, the
+    missing vectors are computed there (`ragnotes index --ray`).
     """
     options = settings.build_options(full=full)
     state = NotesFolders.read(settings.data_dir)
     sources = settings.sources()
     if not prune:
         refuse_drops(live_notes(settings.store()), sources.notes_roots, state.removed)
-    result, found = index_sources(sources, embedder, settings.store(), options, progress)
+    result, found = index_sources(sources, embedder, settings.store(), options, progress, fan_out)
     extra = [root for root in sources.notes_roots if root != BUNDLED_NOTES_DIR]
     state.built(extra).write(settings.data_dir)
     return result, found
@@ -78,19 +81,35 @@ def summary_line(result: BuildResult) -> str:
     )
 
 
-def index_with_progress(settings: Settings, full: bool = False, prune: bool = False) -> int:
-    """`ragnotes index`: build with a progress bar, name what was skipped, print a summary."""
+_STAGE_BARS = {
+    "chunk": ("chunking", "file"),
+    "embed": ("embedding", "chunk"),
+    "write": ("writing", "build"),
+}
+
+
+def index_with_progress(
+    settings: Settings, full: bool = False, prune: bool = False, fan_out: FanOut | None = None
+) -> int:
+    """`ragnotes index`: build with a progress bar per stage, name what was skipped, print a
+    summary. With `fan_out`, the embedding runs there (`ragnotes index --ray`)."""
     embedder = settings.load_embedder()
     bar: tqdm | None = None
+    shown = ""
 
     def progress(stage: str, done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr, disable=None)
+        nonlocal bar, shown
+        if stage != shown:
+            if bar is not None:
+                bar.close()
+            desc, unit = _STAGE_BARS.get(stage, (stage, "step"))
+            bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=None)
+            shown = stage
+        assert bar is not None
         bar.update(done - bar.n)
 
     try:
-        result, found = build_configured(settings, embedder, progress, full, prune)
+        result, found = build_configured(settings, embedder, progress, full, prune, fan_out)
     finally:
         if bar is not None:
             bar.close()
@@ -139,10 +158,28 @@ class JobStatus:
     error: str | None = None
 
 
-class Reindexer:
-    """Starts builds in a background thread and tracks the latest job."""
+class ReindexJobs(Protocol):
+    """What the HTTP routes and the file watcher ask of re-index jobs: a `Reindexer` in this
+    process, or one shared by every replica of a Ray deployment (service/ray_jobs.py)."""
 
-    def __init__(self, build: Callable[[Progress], BuildResult], live: LiveIndex) -> None:
+    def start(self, trigger: str = "http") -> JobStatus: ...
+
+    def request(self, trigger: str) -> None: ...
+
+    def status(self, job_id: str) -> JobStatus: ...
+
+    def latest(self) -> JobStatus | None: ...
+
+    def wait_idle(self, timeout: float | None = None) -> bool: ...
+
+
+class Reindexer:
+    """Starts builds in a background thread and tracks the latest job; `live`, when given, is
+    refreshed as soon as a build is published."""
+
+    def __init__(
+        self, build: Callable[[Progress], BuildResult], live: LiveIndex | None = None
+    ) -> None:
         self._build = build
         self._live = live
         self._lock = threading.Lock()
@@ -188,7 +225,8 @@ class Reindexer:
             result = self._build(
                 lambda stage, done, total: self._update(job_id, stage=stage, done=done, total=total)
             )
-            self._live.refresh()
+            if self._live is not None:
+                self._live.refresh()
             self._update(
                 job_id,
                 state="succeeded",

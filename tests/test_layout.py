@@ -22,6 +22,7 @@ FLOWS = {
     "damaged_build": "a damaged live build: 503s naming it, the loaded copy kept, recovery",
     "eval_gate": "ragnotes eval on the full index holds the baseline",
     "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
+    "ray": "a two-node Ray cluster: index --ray, serve --ray replicas, re-index, a replica killed",
     "serve": "`ragnotes serve` as a process, over real HTTP",
     "vault": "an Obsidian vault indexed by the CLI while the server runs, over HTTP and MCP",
 }

@@ -49,17 +49,52 @@
         return [p.rank, `${c.heading} (${c.path}, lines ${c.start_line}-${c.end_line})`];
       }),
     );
-    const text = el("p", answer.sentences.length ? "sentences" : "plain");
-    if (!answer.sentences.length) text.textContent = answer.text;
-    for (const s of answer.sentences) {
-      const sentence = el("span", s.supported ? "sentence" : "sentence unsupported");
-      sentence.append(s.text.replace(/\s+/g, " "));
+    const parts = [];
+    const refs = (s, into) => {
       for (const n of s.citations) {
         const ref = el("a", "ref", `[${n}]`);
         ref.href = `#p${n}`;
         ref.title = titles.get(n) || "";
-        sentence.append(ref);
+        into.append(ref);
       }
+    };
+    if (!answer.sentences.length) parts.push(el("p", "plain", answer.text));
+    for (const s of answer.sentences) {
+      if (s.kind === "list" || s.kind === "table") {
+        // A list or a table, as the template draws one: cells and items as text nodes only.
+        const unit = el("div", `unit ${s.kind}`);
+        if (s.kind === "list") {
+          const list = el(s.numbers.length ? "ol" : "ul");
+          s.items.forEach((item, i) => {
+            const li = el("li", "", item);
+            if (s.numbers[i]) li.value = s.numbers[i];
+            list.append(li);
+          });
+          unit.append(list);
+        } else {
+          const table = el("table");
+          const rows = s.header.length ? [s.header, ...s.rows] : s.rows;
+          rows.forEach((row, i) => {
+            const tr = el("tr");
+            for (const cell of row) tr.append(el(i === 0 && s.header.length ? "th" : "td", "", cell));
+            table.append(tr);
+          });
+          unit.append(table);
+        }
+        const p = el("p", "refs");
+        refs(s, p);
+        unit.append(p);
+        parts.push(unit);
+        continue;
+      }
+      let text = parts[parts.length - 1];
+      if (!text || !text.classList.contains("sentences")) {
+        text = el("p", "sentences");
+        parts.push(text);
+      }
+      const sentence = el("span", s.supported ? "sentence" : "sentence unsupported");
+      sentence.append(s.text.replace(/\s+/g, " "));
+      refs(s, sentence);
       if (!s.supported) {
         const flag = el("span", "flag", "unsupported");
         flag.title = section.dataset.unsupported;
@@ -67,11 +102,12 @@
       }
       text.append(sentence, " ");
     }
+    if (answer.notice) parts.push(el("p", "notice", answer.notice));
     section.classList.toggle("not-found", !answer.answerable);
-    section.querySelector(".body").replaceChildren(text);
+    section.querySelector(".body").replaceChildren(...parts);
     section.querySelector(".by").textContent = answer.generator === "llm"
       ? `Written by ${answer.model || "the LLM"}; every sentence checked against what it cites`
-      : "Sentences taken from the passages below";
+      : "Quoted from the passages below";
   }
 
   function frames(buffer) {

@@ -346,7 +346,7 @@ def test_a_generated_answer_streams_in(page: Page, llm_page_url: str) -> None:
     screenshot(page, "answer-generated")
 
 
-def test_an_llm_server_that_is_down_is_named_and_the_passages_stay(
+def test_an_llm_server_that_is_down_is_named_and_the_extractive_answer_stays(
     page: Page, page_settings: Settings, embedder: Embedder
 ) -> None:
     down = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
@@ -354,5 +354,7 @@ def test_an_llm_server_that_is_down_is_named_and_the_passages_stay(
     with served(create_app(settings, embedder)) as url:
         page.goto(f"{url}/")
         type_query(page, ANSWERED)
-        expect(page.locator("#answer .failed")).to_contain_text(down, timeout=60_000)
+        expect(page.locator("#answer .notice")).to_contain_text(down, timeout=60_000)
+        expect(page.locator("#answer .notice")).to_contain_text("RAGNOTES_LLM_URL")
+        expect(page.locator("#answer .ref").first).to_be_visible()  # the extractive answer
         expect(page.locator("#results .result").first).to_be_visible()

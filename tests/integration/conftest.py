@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from corpus.curated import load_curated
+from corpus.sync import sync_readmes
 from eval.loopback import served
 from index.build import index_sources
 from index.embedding import Embedder
@@ -66,3 +69,15 @@ def token_server(guarded_settings: Settings, embedder: Embedder) -> Iterator[str
     settings = guarded_settings.model_copy(update={"api_token": READ, "allowed_hosts": "notes.lan"})
     with served(create_app(settings, embedder)) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def full_index(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, readme_mirror: Path
+) -> Settings:
+    """Settings whose data directory holds the full index, as `make run` would build it: the
+    eval gate's and the answers' tests share it."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("eval-data"))
+    sync_readmes(load_curated(), settings.readmes_dir, readme_mirror)
+    index_sources(settings.sources(), embedder, settings.store(), settings.build_options())
+    return settings

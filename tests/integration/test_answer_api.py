@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from service.units import plain
 
 BATCH = "when is batch scoring the right call?"
 OFF_TOPIC = "what is the capital of France?"
@@ -21,19 +24,24 @@ def _sse(body: str) -> list[tuple[str, Any]]:
     return events
 
 
-def test_extractive_answer_cites_passages_it_quotes(client: TestClient) -> None:
+def test_extractive_answer_cites_the_lines_it_quotes(
+    client: TestClient, fixture_notes: Path
+) -> None:
     r = client.post("/api/answer", json={"question": BATCH, "k": 3})
     assert r.status_code == 200, r.text
     body = r.json()
     answer, passages = body["answer"], {p["rank"]: p for p in body["passages"]}
     assert answer["answerable"] is True and answer["generator"] == "extractive"
-    assert 1 <= len(answer["sentences"]) <= 5
+    assert 1 <= len(answer["sentences"]) <= 8
     assert any("inputs are known ahead of time" in s["text"] for s in answer["sentences"])
     for s in answer["sentences"]:
         assert s["citations"] and s["supported"] is True
         for n in s["citations"]:
-            assert s["text"] in passages[n]["text"]
             assert f"[{n}]" in answer["text"]
+            lines = (fixture_notes / passages[n]["citation"]["path"]).read_text().split("\n")
+            quoted = plain("\n".join(lines[s["start_line"] - 1 : s["end_line"]]))
+            for text in s["items"] or [s["text"]]:
+                assert " ".join(text.split()) in quoted
     assert not passages[answer["sentences"][0]["citations"][0]]["weak"]
 
 

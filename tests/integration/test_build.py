@@ -145,14 +145,16 @@ def test_crash_while_embedding_keeps_live_index_and_next_run_recovers(
 def _one_batch_then(real):  # type: ignore[no-untyped-def]
     """embed_with_cache that embeds one text per call, so a crash lands between batches."""
 
-    def wrapped(texts, embedder, cache, progress=None, reuse=True, late_interaction=False):  # type: ignore[no-untyped-def]
+    def wrapped(
+        texts, embedder, cache, progress=None, reuse=True, late_interaction=False, fan_out=None
+    ):  # type: ignore[no-untyped-def]
         from index.vector_cache import text_key
 
         known = cache.get_many([text_key(t) for t in texts])
         for text in texts:
             if text_key(text) not in known:
-                real([text], embedder, cache, None, reuse, late_interaction)
-        return real(texts, embedder, cache, progress, reuse, late_interaction)
+                real([text], embedder, cache, None, reuse, late_interaction, fan_out)
+        return real(texts, embedder, cache, progress, reuse, late_interaction, fan_out)
 
     return wrapped
 

@@ -115,7 +115,6 @@ def test_cli_names_every_skip_and_memory_ignores_the_refused_file(
     assert run.returncode == 0, run.stderr
     expected = {
         "binary.md": "binary file",
-        "photo.png": "not a Markdown file (.png)",
         "latin1.md": "not UTF-8 (invalid byte at offset 5)",
         "huge.md": "too large (50.0 MB; the limit is 2 MB: raise RAGNOTES_MAX_FILE_MB",
         "self.md": "symlink loop",
@@ -128,6 +127,8 @@ def test_cli_names_every_skip_and_memory_ignores_the_refused_file(
         print("running as root without setpriv: chmod 000 cannot make a file unreadable")
     for name, reason in expected.items():
         assert f"skipped {hostile / name}: {reason}" in run.stderr, run.stderr
+    assert "photo.png" not in run.stderr  # an attachment: counted, not a problem
+    assert "passed over 1 attachments" in run.stderr
     assert "Traceback" not in run.stderr
 
     searcher = Searcher.load(BuildStore(tmp_path / "data"), embedder)

@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.curated import load_curated
-from corpus.sync import sync_readmes
 from eval.questions import SPLITS, Split, load_questions, normalize, split_dir
 from eval.runner import run_questions
 from eval.scoring import summarize
-from index.build import index_sources
 from index.embedding import Embedder
 from index.searcher import Searcher
 from service.cli import main
@@ -28,17 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "eval" / "baseline.json"
 TOLERANCE = 0.02
 GATED = ("hit@5", "mrr@10")
-
-
-@pytest.fixture(scope="session")
-def full_index(
-    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, readme_mirror: Path
-) -> Settings:
-    """Settings whose data directory holds the full index, as `make run` would build it."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("eval-data"))
-    sync_readmes(load_curated(), settings.readmes_dir, readme_mirror)
-    index_sources(settings.sources(), embedder, settings.store(), settings.build_options())
-    return settings
 
 
 @pytest.fixture(scope="session")

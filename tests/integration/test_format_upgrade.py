@@ -75,7 +75,7 @@ def test_ragnotes_index_rebuilds_an_older_format(
 ) -> None:
     old_build = old_settings.store().current_id()
     assert main(["index"]) == 0
-    assert "full rebuild: format changed (0 -> 1)" in capsys.readouterr().err
+    assert f"full rebuild: format changed (0 -> {FORMAT_VERSION})" in capsys.readouterr().err
     assert old_settings.store().current_id() != old_build
     assert main(["ask", "drift", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["passages"]
@@ -97,6 +97,23 @@ FORMATS = {
         "chunks": [
             "embed_text", "end_line", "heading", "id", "part", "path", "source", "start_line",
             "text", "title",
+        ],
+        "docs": ["commit", "file", "license", "path", "sha256", "source"],
+    },
+    # chunks carry their note's tags; a file inside the data dir is recorded relative to it
+    2: {
+        "files": [
+            "bm25", "chunks.jsonl", "docs.jsonl", "manifest.json", "token_offsets.npy",
+            "token_scales.npy", "tokens.npy", "vectors.faiss",
+        ],
+        "manifest": [
+            "backend", "build_id", "built_at", "chunk_count", "chunker_version", "dense_index",
+            "dim", "file_count", "fingerprint", "format", "late_interaction", "max_tokens",
+            "model", "sources", "target_tokens", "vectors",
+        ],
+        "chunks": [
+            "embed_text", "end_line", "heading", "id", "part", "path", "source", "start_line",
+            "tags", "text", "title",
         ],
         "docs": ["commit", "file", "license", "path", "sha256", "source"],
     },

@@ -99,13 +99,35 @@ def test_off_topic_question_is_refused_without_asking_the_model(
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
-def test_a_down_server_is_503_naming_the_url(
+def test_a_down_server_gives_the_extractive_answer_with_a_notice(
     built_settings: Settings, embedder: Embedder, stream: bool
 ) -> None:
     down = f"http://127.0.0.1:{free_port()}/v1"
     headers = {"Accept": "text/event-stream"} if stream else {}
     with _client(built_settings, embedder, llm_url=down) as client:
         r = client.post("/api/answer", json={"question": BATCH}, headers=headers)
+        extractive = client.post(
+            "/api/answer", json={"question": BATCH, "generator": "extractive"}
+        ).json()["answer"]
+    assert r.status_code == 200, r.text
+    body = dict(_sse(r.text))["answer"] if stream else r.json()
+    answer = body["answer"]
+    assert answer["generator"] == "extractive" and answer["sentences"]
+    assert answer["sentences"] == extractive["sentences"]
+    assert down in answer["notice"] and "RAGNOTES_LLM_URL" in answer["notice"]
+    assert extractive["notice"] is None
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_a_down_server_is_503_naming_the_url_when_llm_is_asked_for(
+    built_settings: Settings, embedder: Embedder, stream: bool
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    headers = {"Accept": "text/event-stream"} if stream else {}
+    with _client(built_settings, embedder, llm_url=down) as client:
+        r = client.post(
+            "/api/answer", json={"question": BATCH, "generator": "llm"}, headers=headers
+        )
     assert r.status_code == 503, r.text
     detail = r.json()["detail"]
     assert down in detail and "RAGNOTES_LLM_URL" in detail
@@ -120,7 +142,9 @@ def test_a_slow_server_is_504_after_the_timeout(
         silent_server() as slow,
         _client(built_settings, embedder, llm_url=slow, llm_timeout=1) as client,
     ):
-        r = client.post("/api/answer", json={"question": BATCH}, headers=headers)
+        r = client.post(
+            "/api/answer", json={"question": BATCH, "generator": "llm"}, headers=headers
+        )
     assert r.status_code == 504, r.text
     assert slow in r.json()["detail"] and "RAGNOTES_LLM_TIMEOUT" in r.json()["detail"]
 
@@ -144,7 +168,9 @@ def test_a_server_that_answers_garbage_is_502(
         canned_server(status, body) as url,
         _client(built_settings, embedder, llm_url=url) as client,
     ):
-        r = client.post("/api/answer", json={"question": BATCH}, headers=headers)
+        r = client.post(
+            "/api/answer", json={"question": BATCH, "generator": "llm"}, headers=headers
+        )
     assert r.status_code == 502, r.text
     assert url in r.json()["detail"] and hint in r.json()["detail"]
 
@@ -160,9 +186,17 @@ def test_the_cli_says_what_is_wrong_in_one_line(
         monkeypatch.setenv(name, value)
     # In a thread of its own, as from a shell: the CLI runs its own event loop.
     codes: list[int] = []
-    thread = threading.Thread(target=lambda: codes.append(main(["answer", BATCH, "-k", "2"])))
+    args = ["answer", BATCH, "-k", "2"]
+    thread = threading.Thread(target=lambda: codes.append(main([*args, "--generator", "llm"])))
     thread.start()
     thread.join(timeout=120)
     assert codes == [2]
     err = capsys.readouterr().err
     assert err.startswith("ragnotes: error: ") and down in err and len(err.splitlines()) == 1
+    # Without asking for the LLM by name, the extractive answer comes with the notice.
+    thread = threading.Thread(target=lambda: codes.append(main(args)))
+    thread.start()
+    thread.join(timeout=120)
+    assert codes == [2, 0]
+    out = capsys.readouterr().out
+    assert out.index(down) < out.index("[1]") and "quoted from the passages instead" in out

@@ -142,6 +142,10 @@ def test_an_alias_finds_its_note_first_and_tags_filter(vault: Vault) -> None:
     assert {p["citation"]["path"] for p in tagged} <= {"ml/Ranking.md", "ml/ranking/Two tower.md"}
     hashed = search(vault, "#ml ranking candidates", k=10)
     assert [p["citation"] for p in hashed] == [p["citation"] for p in tagged]
+    everything = httpx.get(f"{vault.base}/", params={"q": "ranking"}, timeout=60).text
+    page = httpx.get(f"{vault.base}/", params={"q": "#ml ranking"}, timeout=60).text
+    assert "ops/Ranking.md" in everything and "ops/Ranking.md" not in page  # the page narrows
+    assert "ml/Ranking.md" in page
     unknown = httpx.get(f"{vault.base}/api/search", params={"q": "x", "tag": "nope"}, timeout=30)
     assert unknown.status_code == 400 and "tag" in unknown.json()["detail"]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-from service.cli import _sizes
+from service.cli import _sizes, main
 
 
 def test_sizes_are_parsed_or_refused() -> None:
@@ -13,3 +15,27 @@ def test_sizes_are_parsed_or_refused() -> None:
     for bad in ("ten", "-5"):
         with pytest.raises(Exception, match="chunk counts"):
             _sizes(bad)
+
+
+@pytest.mark.parametrize("command", [["index", "--ray"], ["serve", "--ray", "--replicas", "2"]])
+def test_ray_without_the_extra_is_one_line_naming_it(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.split(".")[0] == "ray" else real(name, *a),
+    )
+    assert main(command) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "ragnotes: error: --ray needs Ray, which the plain install leaves out; "
+        "pip install 'ragnotes[ray]'"
+    ]
+
+
+def test_replicas_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--ray", "--replicas", "0"])
+    assert "'0' is not a positive whole number" in capsys.readouterr().err

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from service.extractive import Drawn, Selection, extract
-from tests.unit.test_sentences import PASSAGE
+from service.units import grounded, units
+from tests.unit.test_units import PASSAGE
 
 
 def test_selection_prefers_answering_sentences_and_skips_repeats() -> None:
@@ -18,7 +19,7 @@ def test_selection_prefers_answering_sentences_and_skips_repeats() -> None:
         [Drawn(1, "Serving", first), Drawn(2, "Serving", second)],
         Selection(),
     )
-    texts = [p.sentence.text for p in picks]
+    texts = [p.unit.pieces[0].text for p in picks]
     assert texts[0] == "Prefer batch inference when the inputs are known ahead of time."
     assert "Prefer batch inference when the inputs are known ahead of time, really." not in texts
     assert "The office has a nice coffee machine on the third floor." not in texts
@@ -34,7 +35,7 @@ def test_each_sentence_is_in_the_passage_it_cites() -> None:
     picks = extract("when is batch inference the right choice?", passages)
     assert 2 <= len(picks) <= 5
     for p in picks:
-        assert p.sentence.text in passages[p.rank - 1].text
+        assert grounded(p.unit, passages[p.rank - 1].text)
 
 
 def test_a_heading_that_holds_the_question_lifts_the_sentences_under_it() -> None:
@@ -45,4 +46,37 @@ def test_a_heading_that_holds_the_question_lifts_the_sentences_under_it() -> Non
         [Drawn(1, "Inference > When to prefer batch inference", under), Drawn(2, "Tools", other)],
         Selection(least=1, keep=0.9),
     )
-    assert [p.sentence.text for p in picks] == [under]
+    assert [p.unit.pieces[0].text for p in picks] == [under]
+
+
+def test_a_question_for_steps_gets_the_list_whole_after_its_lead() -> None:
+    picks = extract(
+        "what are the steps to check before batch inference?", [Drawn(1, "Batch", PASSAGE)]
+    )
+    lists = [p.unit for p in picks if p.unit.kind == "list"]
+    assert len(lists) == 1 and len(lists[0].pieces) == 2
+    assert lists[0].lead is not None and lists[0].lead.text == "What I check, in order:"
+
+
+def test_a_sentence_that_points_back_comes_with_the_one_before_it() -> None:
+    text = "Batch jobs score every user at night for the feed. This is why batch jobs are cheap to run."
+    picks = extract(
+        "why are batch jobs cheap to run?", [Drawn(1, "Batch", text)], Selection(least=1)
+    )
+    texts = [p.unit.pieces[0].text for p in picks]
+    assert texts[-1] == "This is why batch jobs are cheap to run."
+    assert "Batch jobs score every user at night for the feed." in texts
+
+
+def test_boilerplate_ranks_below_content() -> None:
+    intro = "This guide covers everything you need to know about batch inference pipelines."
+    content = (
+        "Batch inference pipelines precompute scores so the product reads them in milliseconds."
+    )
+    picks = extract(
+        "batch inference pipelines",
+        [Drawn(1, "Guide", f"{intro} {content}")],
+        Selection(least=1, most=1),
+    )
+    assert [p.unit.pieces[0].text for p in picks] == [content]
+    assert units(intro)[0].pieces[0].boiler

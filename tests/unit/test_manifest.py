@@ -17,7 +17,7 @@ from index.manifest import FORMAT_VERSION, Manifest
 
 # A manifest as ragnotes wrote it before the record existed (json.dump of a dict, indent 2).
 WRITTEN = {
-    "format": 1,
+    "format": FORMAT_VERSION,
     "build_id": "20261126T101010000000Z-abcdef",
     "built_at": "2026-11-26T10:10:10+00:00",
     "model": "all-MiniLM-L6-v2",

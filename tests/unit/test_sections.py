@@ -87,3 +87,11 @@ def test_a_callout_is_indexed_as_prose_with_its_type_and_title_apart() -> None:
     assert block.lines == ((3, "> [!tip] Why 37 minutes"), (4, "> Thirty-seven is the median."))
     assert plain_text(block.lines[0][1]) == "Tip: Why 37 minutes"
     assert plain_text("> [!warning]- Careful") == "Warning: Careful"
+
+
+def test_a_line_of_tags_is_a_notes_tags_and_a_readmes_text() -> None:
+    text = "# T\n\nBody text.\n#ml #serving\n"
+    note, readme = parse_markdown(text), parse_markdown(text, note=False)
+    assert [line for b in note.sections[0].blocks for line in b.lines] == [(3, "Body text.")]
+    assert note.tags == ("ml", "serving") and readme.tags == ()
+    assert (4, "#ml #serving") in readme.sections[0].blocks[0].lines

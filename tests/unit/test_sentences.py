@@ -1,53 +1,29 @@
-"""Sentence splitting respects Markdown: exact spans of prose only."""
+"""Sentences of a paragraph's plain lines, with the lines each spans."""
 
 from __future__ import annotations
 
-from service.sentences import sentences
-
-PASSAGE = """## When to prefer batch inference
-
-Batch inference runs the model on a schedule and writes the outputs to a store. The product
-reads them with a key lookup, e.g. from Redis, in a few milliseconds.
-
-- The set of inputs is known ahead of time and is not astronomically large.
-- A freshness of hours to a day is acceptable for the product.
-
-| option | latency |
-| --- | --- |
-| batch inference is precomputed here | a few ms |
-
-```python
-scores = model.predict(features)  # This code line is not a sentence at all.
-```
-
-> A quoted line from somewhere else is never used as a sentence.
-
-Next:
-"""
+from service.sentences import readable, split
 
 
-def test_sentences_are_exact_spans_of_prose_only() -> None:
-    found = sentences(PASSAGE)
-    texts = [s.text for s in found]
-    assert texts == [
-        "Batch inference runs the model on a schedule and writes the outputs to a store.",
-        "The product\nreads them with a key lookup, e.g. from Redis, in a few milliseconds.",
-        "The set of inputs is known ahead of time and is not astronomically large.",
-        "A freshness of hours to a day is acceptable for the product.",
+def test_sentences_are_cut_at_stops_and_know_their_lines() -> None:
+    lines = [
+        "Batch inference runs the model on a schedule. The product",
+        "reads them with a key lookup, e.g. from Redis, in a few milliseconds.",
     ]
-    for s in found:
-        assert PASSAGE[s.start : s.end] == s.text
-
-
-def test_list_continuation_lines_stay_verbatim() -> None:
-    text = "- The set of inputs is known ahead of time and is not\n  astronomically large at all.\n"
-    (only,) = sentences(text)
-    assert only.text in text
-    assert only.text.startswith("The set") and only.text.endswith("at all.")
-
-
-def test_short_fragments_and_list_intros_are_skipped() -> None:
-    text = "**Batch.** A nightly job scores every pair of interest and stores them.\n\nThe options are:\n"
-    assert [s.text for s in sentences(text)] == [
-        "A nightly job scores every pair of interest and stores them."
+    found = split(lines, first_line=10)
+    assert [s.text for s in found] == [
+        "Batch inference runs the model on a schedule.",
+        "The product reads them with a key lookup, e.g. from Redis, in a few milliseconds.",
     ]
+    assert [(s.first, s.last) for s in found] == [(10, 10), (10, 11)]
+
+
+def test_sentences_that_point_back_are_dependent() -> None:
+    found = split(["Batch jobs run at night. This is why they are cheap. The price: a day of lag."])
+    assert [s.dependent for s in found] == [False, True, True]
+
+
+def test_list_intros_and_fragments_are_not_readable() -> None:
+    assert not readable("The options are as follows:")
+    assert not readable("Too short.")
+    assert readable("A nightly job scores every pair of interest and stores them.")

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.embedding import Embedder
 from index.late_interaction import LATE_INTERACTION_VERSION, quantize
-from index.vector_cache import VectorCache
+from index.vector_cache import FannedOut, VectorCache, embed_with_cache
 
 
 def _models(path: Path) -> set[str]:
@@ -39,3 +41,36 @@ def test_rows_of_an_earlier_format_are_dropped_for_the_opening_model_only(
     }
     assert set(cache.get_rows_many(["k"])) == {"k"} and set(cache.get_many(["k"])) == {"k"}
     cache.close()
+
+
+def test_a_fan_out_returning_parts_out_of_order_gives_the_local_result(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """What `index --ray` relies on: parts may come back in any order and are cached as they do."""
+    texts = [f"note {i}: " + "feature store " * (i % 7) for i in range(12)] + ["note 0: "]
+    local = embed_with_cache(
+        texts,
+        embedder,
+        VectorCache(tmp_path / "a.sqlite", "m", embedder.dim),
+        late_interaction=True,
+    )
+    asked: list[int] = []
+
+    def backwards(missing: Sequence[str], late: bool) -> FannedOut:
+        asked.append(len(missing))
+        for start in reversed(range(0, len(missing), 5)):
+            positions = list(range(start, min(start + 5, len(missing))))
+            vectors, rows = embedder.embed_with_late_interaction([missing[i] for i in positions])
+            yield positions, vectors, rows if late else None
+
+    cache = VectorCache(tmp_path / "b.sqlite", "m", embedder.dim)
+    fanned = embed_with_cache(texts, embedder, cache, late_interaction=True, fan_out=backwards)
+    assert asked == [12]  # the repeated text is embedded once
+    assert fanned.vectors.tobytes() == local.vectors.tobytes() and fanned.computed == 12
+    assert local.late_interaction is not None and fanned.late_interaction is not None
+    for (codes, scales), (codes_b, scales_b) in zip(
+        local.late_interaction, fanned.late_interaction, strict=True
+    ):
+        assert codes.tobytes() == codes_b.tobytes() and scales.tobytes() == scales_b.tobytes()
+    again = embed_with_cache(texts, embedder, cache, late_interaction=True, fan_out=backwards)
+    assert asked == [12, 0] and again.computed == 0  # all cached: nothing sent
