@@ -230,15 +230,18 @@ def _parts(lines: Sequence[str], blocks: Sequence[MdBlock]) -> list[Part]:
     return merged
 
 
-def parse(text: str, *, inline: bool = True) -> MarkdownFile:
+def parse(text: str, *, inline: bool = True, note: bool = False) -> MarkdownFile:
     """Parse a whole file once; `text.split("\\n")` numbers its lines from 1.
 
-    Readers that only ask what each line is (sections, the highlighter) pass `inline=False`.
+    Readers that only ask what each line is (sections, the highlighter) pass `inline=False`;
+    readers of a whole note (sections, the note view) pass `note=True`.
     """
     lines = text.split("\n")
     front = front_matter(lines)
     blocks = _blocks(lines, front.lines, inline)
-    if "%%" in text or "^" in text:  # Obsidian comments and block ids, outside code, hidden
+    # A note's Obsidian comments and block ids, outside code, are hidden; in a README or a
+    # passage (whose text is already what the note shows) "%%" and "^" are only text.
+    if note and ("%%" in text or "^" in text):
         shown = hide_marks(lines, _code_lines(blocks))
         if shown != lines:
             lines, blocks = shown, _blocks(shown, front.lines, inline)
@@ -261,9 +264,9 @@ def _code_lines(blocks: Sequence[MdBlock]) -> set[int]:
     }
 
 
-def parse_blocks(text: str) -> tuple[MdBlock, ...]:
+def parse_blocks(text: str, note: bool = False) -> tuple[MdBlock, ...]:
     """The top-level blocks of a Markdown file, in order, front matter first when there is any."""
-    return parse(text).blocks
+    return parse(text, note=note).blocks
 
 
 def plain_lines(inline: Token) -> list[str]:

@@ -9,6 +9,7 @@ What a wikilink points to is not known here: the renderer asks a resolver (servi
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class WikiLink:
 
 
 _COMMENT_MARK = "%%"
+_SCALARS = (str, int, float, datetime.date)
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif"})
 # An inline tag: "#" then letters, digits, "_", "-" or "/", at least one of them not a digit;
 # not after a word character, "#", "&" or "/" (a URL fragment, an entity, a heading mark).
@@ -95,11 +97,18 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
 
 
+def _scalars(value: object) -> list[str]:
+    """A property's plain values as strings: one, or each of a list; nested lists and mappings
+    are left out (written out, YAML aliases could make them enormous)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if isinstance(v, _SCALARS) and not isinstance(v, bool)]
+
+
 def _strings(value: object) -> tuple[str, ...]:
-    """A property's values as strings: a list, or one string of items split by commas or spaces
-    (Obsidian's older "tags: a, b"); a tag's leading "#" dropped."""
-    items = value if isinstance(value, list) else str(value or "").replace(",", " ").split()
-    out = (str(v).strip().lstrip("#").strip() for v in items if v is not None)
+    """Tags: a list, or one string of items split by commas or spaces (Obsidian's older
+    "tags: a, b"); a tag's leading "#" dropped."""
+    items = [p for v in _scalars(value) for p in v.replace(",", " ").split()]
+    out = (v.strip().lstrip("#").strip() for v in items)
     return tuple(dict.fromkeys(v for v in out if v))
 
 
@@ -118,20 +127,18 @@ def front_matter(lines: Sequence[str]) -> FrontMatter:
         data = None
     if not isinstance(data, dict):
         return FrontMatter(end + 1)
-    title = data.get("title")
-    aliases = data.get("aliases", data.get("alias"))
+    title = _scalars(data.get("title"))
     return FrontMatter(
         end + 1,
-        str(title).strip() or None if title is not None else None,
+        title[0].strip() or None if title else None,
         _strings(data.get("tags", data.get("tag"))),
-        _aliases(aliases),
+        _aliases(data.get("aliases", data.get("alias"))),
     )
 
 
 def _aliases(value: object) -> tuple[str, ...]:
     """Aliases: a list, or one string (an alias may hold spaces, so a string is one alias)."""
-    items = value if isinstance(value, list) else [value] if value else []
-    return tuple(dict.fromkeys(str(v).strip() for v in items if v is not None and str(v).strip()))
+    return tuple(dict.fromkeys(v.strip() for v in _scalars(value) if v.strip()))
 
 
 def wikilink(state: StateInline, silent: bool) -> bool:

@@ -147,7 +147,7 @@ def parse_markdown(text: str, note: bool = True) -> ParsedMarkdown:
     An HTML comment hides all it holds, blank lines and whole blocks included, so the prose
     around it stays one block.
     """
-    md = parse(text, inline=False)
+    md = parse(text, inline=False, note=note)
     b = _Builder()
     in_comment = False
     previous: str | None = None

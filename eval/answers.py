@@ -2,6 +2,7 @@
 
 - answer-hit: the sentences that cite the labelled file (or a passage judged equivalent) contain
   one of its anchor phrases;
+- key-point recall: the share of the question's key points the answer states (eval/key_points.py);
 - citations held: the share of answer units their citations back (extractive: each sentence,
   list item and table cell is, as plain text, in the cited file's lines, read from disk;
   generated: ragnotes' support check);
@@ -26,6 +27,7 @@ import anyio
 
 from corpus.sections import clean_prose_line
 from eval.jsonl import read_objects
+from eval.key_points import KeyPoints, key_point_recall
 from eval.metrics import mean, percentile
 from eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
 from index.searcher import Searcher
@@ -69,6 +71,7 @@ class AnswerOutcome:
     held: int  # sentences whose citations back them
     search_ms: float
     answer_ms: float
+    key_points: float | None = None  # recall of the question's key points, None without them
 
 
 def load_offtopic(path: Path = QUESTIONS_DIR / OFFTOPIC_FILE) -> list[OffTopic]:
@@ -112,7 +115,9 @@ def quoted_from_file(searcher: Searcher, citation: Citation, sentence: AnswerSen
     # HTML out, as indexed; indents out, so a nested item read alone is not a code block
     body = plain("\n".join(clean_prose_line(line).lstrip() for line in lines))
     parts = {"sentence": [sentence.text], "list": sentence.items}.get(sentence.kind)
-    parts = parts if parts is not None else [c for row in sentence.rows for c in row]
+    parts = (
+        parts if parts is not None else [*sentence.header, *(c for r in sentence.rows for c in r)]
+    )
     return bool(parts) and all(" ".join(p.split()) in body for p in parts)
 
 
@@ -165,10 +170,14 @@ def _outcome(
     response: AnswerResponse,
     hit: bool,
     times: tuple[float, float],
+    points: Sequence[str] = (),
 ) -> AnswerOutcome:
     a = response.answer
     held = citations_held(searcher, response)
-    return AnswerOutcome(qid, group, a.answerable, hit, len(a.sentences), held, *times)
+    recall = None
+    if points:
+        recall = key_point_recall(points, [s.text for s in a.sentences]) if a.answerable else 0.0
+    return AnswerOutcome(qid, group, a.answerable, hit, len(a.sentences), held, *times, recall)
 
 
 def run_answers(
@@ -176,8 +185,10 @@ def run_answers(
     labelled: Mapping[str, Sequence[Question]],
     offtopic: Sequence[OffTopic],
     config: LLMConfig | None = None,
+    key_points: Mapping[str, KeyPoints] | None = None,
 ) -> list[AnswerOutcome]:
-    """Answer every question of each split (after one untimed warm-up) and judge each answer."""
+    """Answer every question of each split (after one untimed warm-up) and judge each answer,
+    with the key points of `key_points[split]` where a question has them."""
     answer = answerer(searcher, config)
     first = next((qs[0] for qs in labelled.values() if qs), None)
     if first is not None:
@@ -187,7 +198,9 @@ def run_answers(
         for q in questions:
             response, *times = ask(searcher, q.question, answer, config)
             hit = answer_hit(q, response)
-            outcomes.append(_outcome(searcher, q.id, split, response, hit, (times[0], times[1])))
+            points = (key_points or {}).get(split, {}).get(q.id, ())
+            timed = (times[0], times[1])
+            outcomes.append(_outcome(searcher, q.id, split, response, hit, timed, points))
     for o in offtopic:
         response, *times = ask(searcher, o.question, answer, config)
         outcomes.append(
@@ -203,9 +216,12 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome], split: str) -> dict[str
     sentences = sum(o.sentences for o in answered)
     offtopic = [o for o in outcomes if o.group == f"offtopic-{split}"]
     times = [o.answer_ms for o in ours]
+    recalls = [o.key_points for o in ours if o.key_points is not None]
     figures: dict[str, float] = {
         "queries": len(ours),
         "answer_hit": mean([float(o.hit) for o in ours]),
+        "key_points": mean(recalls) if recalls else 0.0,
+        "with_key_points": len(recalls),
         "citations_held": sum(o.held for o in answered) / sentences if sentences else 0.0,
         "sentences": sentences / len(answered) if answered else 0.0,
         "wrongly_refused": mean([float(not o.answerable) for o in ours]),
@@ -222,6 +238,7 @@ def outcome_rows(outcomes: Sequence[AnswerOutcome]) -> list[dict[str, Any]]:
     """Per-question outcomes for the JSON report."""
     return [
         {"id": o.id, "group": o.group, "answerable": o.answerable, "hit": o.hit,
-         "sentences": o.sentences, "held": o.held, "answer_ms": round(o.answer_ms, 2)}
+         "sentences": o.sentences, "held": o.held, "answer_ms": round(o.answer_ms, 2),
+         "key_points": None if o.key_points is None else round(o.key_points, 4)}
         for o in outcomes
     ]  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 
 from corpus.errors import ConfigError
 from eval.answers import load_offtopic, outcome_rows, run_answers, summarize_answers
+from eval.key_points import load_key_points
 from eval.questions import QUESTIONS_DIR, load_questions
 from eval.report import table, write_report
 from index.embedding import Backend, load_embedder
@@ -26,7 +27,7 @@ from service.llm import LLMConfig
 from service.settings import Settings
 
 COLUMNS = (
-    "queries", "answer_hit", "citations_held", "sentences", "wrongly_refused",
+    "queries", "answer_hit", "key_points", "citations_held", "sentences", "wrongly_refused",
     "offtopic_answered", "answer_p50_ms", "answer_p95_ms", "search_p50_ms",
 )  # fmt: skip
 SPLITS = ("dev", "test")  # thresholds and selection were chosen on dev only
@@ -58,11 +59,12 @@ def run_answer_eval(options: AnswerEvalOptions) -> int:
         f"{searcher.build_id}",
         file=sys.stderr,
     )
-    results = {"extractive": run_answers(searcher, labelled, offtopic)}
+    points = {split: load_key_points(split) for split in SPLITS}
+    results = {"extractive": run_answers(searcher, labelled, offtopic, key_points=points)}
     if options.llm is not None:
         few = {split: qs[: options.limit] for split, qs in labelled.items()}
         print(f"generating with {options.llm.url}", file=sys.stderr)
-        results["llm"] = run_answers(searcher, few, offtopic, options.llm)
+        results["llm"] = run_answers(searcher, few, offtopic, options.llm, points)
     report: dict[str, Any] = {
         "kind": "answers",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -81,11 +81,14 @@ def has_vnni() -> bool:
     describes. CPUs with only the AVX form of VNNI are not told apart by numpy; they keep the
     unsigned form, which is correct, only slower.
     """
+    import importlib
+
     try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:
-        return False
-    return bool(__cpu_features__.get("AVX512VNNI", False))
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # numpy 1.x
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    features = getattr(umath, "__cpu_features__", {})
+    return bool(features.get("AVX512VNNI", False))
 
 
 Session = Any

@@ -84,9 +84,10 @@ class Answer(BaseModel):
     """The answer: a few sentences, each citing passages by rank."""
 
     text: str = Field(
-        description="The answer to show: each sentence followed by its [n] markers, line breaks "
-        "inside a sentence shown as spaces. When `answerable` is false, a plain statement that "
-        "the notes do not answer the question."
+        description="The answer to show, as plain text: sentences followed by their [n] markers "
+        "run on in a paragraph (line breaks inside a sentence shown as spaces); a list or table "
+        "on lines of its own, one item or row a line, its markers after the last. When "
+        "`answerable` is false, a plain statement that the notes do not answer the question."
     )
     answerable: bool = Field(
         description="False when nothing indexed answers the question (every passage is weak); "

@@ -159,7 +159,11 @@ def create_app(
     worker = BuildWorker(settings)
     reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)
     watcher = (
-        NotesWatcher(settings.notes_roots(), lambda: reindexer.request("watch"))
+        NotesWatcher(
+            settings.notes_roots(),
+            lambda: reindexer.request("watch"),
+            roots_now=settings.notes_roots,
+        )
         if watch_notes
         else None
     )

@@ -21,7 +21,8 @@ def unit_text(unit: Unit) -> str:
 
 
 def _sentence(rank: int, context: Context, unit: Unit, pieces: Sequence[Piece]) -> AnswerSentence:
-    first, last = context.file_lines(pieces[0].first, pieces[-1].last)
+    top = pieces[0].first if unit.first is None else min(unit.first, pieces[0].first)
+    first, last = context.file_lines(top, pieces[-1].last)
     return AnswerSentence(
         text=unit_text(unit),
         citations=[rank],

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import nh3
 from markdown_it.common.utils import escapeHtml
@@ -27,7 +27,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from corpus.markdown import BlockKind, parse_blocks, parser
-from corpus.obsidian import WikiLink
+from corpus.obsidian import TAG, WikiLink
 from service.highlight import matches, query_terms, stem
 
 _WORD = re.compile(r"\w+")
@@ -54,7 +54,7 @@ def _cleaner() -> nh3.Cleaner:
         },
         allowed_classes={
             "strong": {"best"},
-            "a": {"wikilink", "embed"},
+            "a": {"wikilink", "embed", "tag"},
             "span": {"cl", "img", "callout-type"},
             "blockquote": {"callout"},
             "p": {"callout-title"},
@@ -76,6 +76,21 @@ def _marked(text: str, terms: Sequence[str]) -> str:
     return "".join(out)
 
 
+def _tagged(text: str, terms: Sequence[str]) -> str:
+    """`text` marked, each #tag a link to the page's search for it."""
+    out, pos = [], 0
+    for found in TAG.finditer(text):
+        href = "/?q=" + quote("#" + found.group(1))
+        tag = _marked(found.group(0), terms)
+        out += [
+            _marked(text[pos : found.start()], terms),
+            f'<a class="tag" href="{href}">{tag}</a>',
+        ]
+        pos = found.end()
+    out.append(_marked(text[pos:], terms))
+    return "".join(out)
+
+
 class _Renderer(RendererHTML):
     """markdown-it-py's HTML renderer with marking, safe links and numbered code lines.
 
@@ -84,7 +99,10 @@ class _Renderer(RendererHTML):
     """
 
     def text(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return _marked(tokens[idx].content, env["terms"])
+        content = tokens[idx].content
+        if env.get("links") is None or "#" not in content:
+            return _marked(content, env["terms"])
+        return _tagged(content, env["terms"])  # a note's text: its #tags search for the tag
 
     def code_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f"<code>{_marked(tokens[idx].content, env['terms'])}</code>"
@@ -317,6 +335,6 @@ def note_blocks(text: str, base: str, links: LinkResolver | None = None) -> list
     env = {"terms": (), "base": base, "numbered": True, "links": links}
     return [
         NoteBlock(b.kind, b.start_line, b.end_line, _html(b.tokens, env))
-        for b in parse_blocks(text)
+        for b in parse_blocks(text, note=True)
         if b.kind != "front"
     ]

@@ -50,6 +50,7 @@ class Unit:
     lead: Piece | None = None  # the sentence introducing a list or table
     header: tuple[str, ...] = ()  # a table's column names
     ordered: bool = False  # a numbered list
+    first: int | None = None  # a table's first line (its header), when it has one
 
 
 def _siblings(tokens: Sequence[Token]) -> Iterator[tuple[Token, ...]]:
@@ -132,8 +133,17 @@ class _Reader:
     units: list[Unit]
     lead: Piece | None = None
 
-    def add(self, kind: UnitKind, pieces: Sequence[Piece], **more: object) -> None:
-        self.units.append(Unit(kind, tuple(pieces), len(self.units), **more))  # type: ignore[arg-type]
+    def add(
+        self,
+        kind: UnitKind,
+        pieces: Sequence[Piece],
+        header: tuple[str, ...] = (),
+        ordered: bool = False,
+        first: int | None = None,
+    ) -> None:
+        lead = self.lead if kind != "sentence" else None
+        unit = Unit(kind, tuple(pieces), len(self.units), lead, header, ordered, first)
+        self.units.append(unit)
 
     def paragraph(self, block: Sequence[Token]) -> None:
         if all(line.lstrip().startswith("|") for line in block[1].content.split("\n")):
@@ -157,10 +167,11 @@ class _Reader:
                 continue
             if head.type in ("bullet_list_open", "ordered_list_open"):
                 ordered = head.type == "ordered_list_open"
-                self.add("list", _items(block), lead=self.lead, ordered=ordered)
+                self.add("list", _items(block), ordered=ordered)
             elif head.type == "table_open":
                 header, rows = _rows(block)
-                self.add("table", rows, lead=self.lead, header=header)
+                first = head.map[0] if head.map else None
+                self.add("table", rows, header=header, first=first)
             elif head.type == "blockquote_open" and _is_callout(block):
                 self.read(block[1:-1])
             self.lead = None
@@ -195,7 +206,9 @@ def plain(text: str) -> str:
 def grounded(unit: Unit, passage: str) -> bool:
     """Whether every sentence, item and cell of `unit` appears in `passage` as plain text."""
     body = plain(passage)
-    texts = [c for p in unit.pieces for c in p.cells] if unit.kind == "table" else []
+    texts = (
+        [*unit.header, *(c for p in unit.pieces for c in p.cells)] if unit.kind == "table" else []
+    )
     texts += [p.text for p in unit.pieces] if unit.kind != "table" else []
     texts += [unit.lead.text] if unit.lead else []
     return all(" ".join(t.split()) in body for t in texts if t)

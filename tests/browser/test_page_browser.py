@@ -288,6 +288,24 @@ def test_the_answer_leads_and_each_ref_opens_its_passage(page: Page, page_url: s
     assert page.evaluate("window.__violations") == []
 
 
+def test_a_question_for_steps_gets_the_list_drawn_as_a_list(page: Page, page_url: str) -> None:
+    page.goto(f"{page_url}/")
+    type_query(page, "what are the steps of a canary rollout?")
+    answer = page.locator("#answer")
+    items = answer.locator(".unit.list li")
+    expect(items.first).to_be_visible()
+    assert items.all_text_contents() == [
+        "Start the canary at one percent of traffic.",
+        "Double its share every hour while error rates hold.",
+    ]
+    text = answer.inner_text()
+    assert "**" not in text and "](" not in text and "|" not in text
+    ref = answer.locator(".unit.list a.ref").first
+    rank = (ref.text_content() or "").strip("[]")
+    assert "rollout.md" in (page.locator(f"#p{rank} .meta").text_content() or "")
+    assert page.evaluate("window.__violations") == []
+
+
 def test_not_in_your_notes_is_said_plainly(page: Page, page_url: str) -> None:
     page.goto(f"{page_url}/")
     type_query(page, OFF_TOPIC)

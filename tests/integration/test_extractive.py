@@ -69,6 +69,7 @@ def test_the_framework_question_answers_with_the_stages(full_searcher: Searcher)
     first, last = _lines("interview-framework.md", "1. **Clarify", "retraining cadence.")
     assert (steps.start_line, steps.end_line) == (first, last)
     assert "\n2. Frame the ML task." in response.answer.text  # one step a line
+    assert response.answer.sentences.index(steps) == 1  # after one lead sentence
 
 
 def test_the_cold_start_question_answers_with_the_methods(full_searcher: Searcher) -> None:

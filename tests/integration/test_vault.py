@@ -159,6 +159,9 @@ def test_callout_text_answers_a_question(vault: Vault) -> None:
     top = r.json()["passages"][0]
     assert top["citation"]["path"] == ZCW and "Thirty-seven minutes" in top["text"]
     assert "[!tip]" in top["text"]  # the passage is the file's lines; the page renders the title
+    quoted = [s for s in r.json()["answer"]["sentences"] if "Thirty-seven" in s["text"]]
+    assert quoted and quoted[0]["text"].startswith("Thirty-seven minutes is how long")
+    assert quoted[0]["start_line"] == quoted[0]["end_line"] == 11  # the body, not the title line
 
 
 def test_the_note_view_reads_as_obsidian_shows_it(vault: Vault) -> None:

@@ -28,7 +28,7 @@ x = 1 ^notanid
 
 
 def test_front_matter_gives_title_tags_and_aliases() -> None:
-    md = parse(NOTE)
+    md = parse(NOTE, note=True)
     assert md.title == "Zero copy"
     assert md.tags == ("ml", "serving", "inline-tag")
     assert md.aliases == ("ZCW", "Zero-copy writes")
@@ -39,7 +39,7 @@ def test_front_matter_gives_title_tags_and_aliases() -> None:
 
 
 def test_comments_and_block_ids_are_blanked_outside_code() -> None:
-    lines = parse(NOTE).lines
+    lines = parse(NOTE, note=True).lines
     assert lines[7] == "Text with #inline-tag, `#code` and http://x.com/#frag.  shown"
     assert lines[8:13] == ("", "", "", "", "")
     assert "%%timeit" in lines and "x = 1 ^notanid" in lines
@@ -64,3 +64,15 @@ def test_wikilinks_are_words_and_tag_lines_are_not_prose() -> None:
     )
     assert tags_only("#ml #serving/batch") and tags_only("> #ml, #ops")
     assert not tags_only("We use #kafka for events.")
+
+
+def test_front_matter_takes_plain_values_only() -> None:
+    bomb = ["---", "a: &a [x, x, x, x, x, x, x, x, x]"]
+    bomb += [
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    bomb += ["tags: [*i, real]", "aliases: *i", "title: [*i]", "---"]
+    front = front_matter(bomb)  # written out, *i would be 9**9 strings
+    assert (front.tags, front.aliases, front.title) == (("real",), (), None)
+    assert front_matter(["---", "tags: [true, 2024, x]", "title: 42", "---"]).title == "42"

@@ -232,3 +232,13 @@ def test_wikilinks_link_where_the_resolver_says_and_are_text_when_unresolved() -
     )
     assert '<img src="/notes/img/pic.png" alt="pic.png">' in note
     assert '<span class="img">gone.png</span>' in note
+
+
+def test_a_notes_tags_link_to_the_search_for_them() -> None:
+    html = "".join(
+        b.html
+        for b in note_blocks("We use #kafka and #ml/ranking, not C#.\n", "/n", lambda _: None)
+    )
+    assert '<a class="tag" href="/?q=%23kafka"' in html and ">#ml/ranking</a>" in html
+    assert "C#." in html and html.count('class="tag"') == 2
+    assert 'class="tag"' not in passage_html("A #kafka line.", "", None)  # no resolver: a README

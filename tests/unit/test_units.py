@@ -52,6 +52,7 @@ def test_a_list_keeps_its_lead_numbers_and_lines() -> None:
 def test_a_table_is_read_row_by_row_with_its_header() -> None:
     table = next(u for u in units(PASSAGE) if u.kind == "table")
     assert table.header == ("option", "latency")
+    assert table.first == 10 and table.pieces[0].first == 12  # the header line, then the row
     assert table.pieces[0].cells == ("batch", "a few ms")
     assert table.pieces[0].text == "option: batch; latency: a few ms"
 

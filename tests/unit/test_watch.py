@@ -45,3 +45,35 @@ def test_editor_scratch_files_are_ignored(tmp_path: Path) -> None:
         assert len(calls) == 1
     finally:
         watcher.stop()
+
+
+def test_hidden_folders_and_attachments_are_not_watched(tmp_path: Path) -> None:
+    (tmp_path / ".obsidian").mkdir()
+    watcher, calls = _watching(tmp_path)
+    try:
+        (tmp_path / ".obsidian" / "workspace.json").write_text("{}", encoding="utf-8")
+        (tmp_path / "diagram.png").write_bytes(b"\x89PNG")
+        time.sleep(1.5)
+        assert calls == []
+    finally:
+        watcher.stop()
+
+
+def test_a_folder_added_while_watching_is_followed(tmp_path: Path) -> None:
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    roots = [first]
+    calls: list[float] = []
+    watcher = NotesWatcher(
+        roots, lambda: calls.append(1.0), debounce=0.2, roots_now=lambda: roots, every=0.2
+    )
+    watcher.start()
+    try:
+        roots.append(later)  # `ragnotes notes add later` while the server runs
+        time.sleep(1.0)
+        (later / "new.md").write_text("# New\n", encoding="utf-8")
+        _wait_for(calls, 1)
+        assert len(calls) == 1
+    finally:
+        watcher.stop()
