@@ -54,7 +54,9 @@ def page_url(page_settings: Settings, embedder: Embedder) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main thread while it
+# lives, so the browser is closed after tests/browser and later tests can run event loops of their own.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
