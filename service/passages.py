@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 from corpus.documents import NOTES_SOURCE
 from corpus.errors import ConfigError
@@ -84,9 +85,11 @@ def _both(first: ChunkFilter | None, second: ChunkFilter | None) -> ChunkFilter 
 def line_url(source: str, path: str, commit: str | None, first: int, last: int) -> str:
     """The link that opens lines first..last: GitHub pinned to the commit, or ragnotes' /notes/."""
     anchor = f"#L{first}-L{last}"
+    # percent-encoded: a note named "Feature Hashing.md" must give a link curl and MCP clients open
+    quoted = quote(path, safe="/")
     if source == NOTES_SOURCE or commit is None:
-        return f"/notes/{path}{anchor}"
-    return f"https://github.com/{source}/blob/{commit}/{path}{anchor}"
+        return f"/notes/{quoted}{anchor}"
+    return f"https://github.com/{source}/blob/{commit}/{quoted}{anchor}"
 
 
 def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None) -> Citation:
