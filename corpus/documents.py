@@ -80,8 +80,9 @@ class Sources:
         for root in self.notes_roots:
             if not root.is_dir():
                 raise ConfigError(
-                    f"the notes folder {root} does not exist or is not a folder; mount it, or "
-                    f"take it out with `ragnotes notes remove {root}`"
+                    f"the notes folder {root} does not exist or is not a folder; mount it, correct "
+                    "--notes or RAGNOTES_NOTES_DIR if it came from there, or, if `ragnotes notes "
+                    f"list` shows it, take it out with `ragnotes notes remove {root}`"
                 )
         return discover(
             self.notes_roots, self.readmes_dir, self.repos, self.max_file_bytes, self.exclude

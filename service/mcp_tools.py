@@ -14,7 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from corpus.documents import NOTES_SOURCE
 from corpus.errors import NotFoundError, RagnotesError
+from corpus.markdown import parse
 from index.searcher import DocInfo, Searcher
 from service.admin import ChangeCounts, change_counts
 from service.index_status import ChangeCheck
@@ -120,7 +122,7 @@ def get_lines(
     searcher = live.snapshot()
     doc = _doc(searcher, path, source)
     file = indexed_file(doc)
-    all_lines = read_note(file).removesuffix("\n").split("\n")
+    all_lines = shown_lines(doc, file)
     first, last = line_range(lines[0], lines[1], len(all_lines))
     url = line_url(doc.source, doc.path, doc.commit, first, last)
     return FileText(
@@ -135,9 +137,19 @@ def get_lines(
     )
 
 
+def shown_lines(doc: DocInfo, file: Path) -> list[str]:
+    """The file's lines as ragnotes shows them: a note's "%% comments %%" blanked (they are
+    private, as in the index and the note view), every line kept in its place."""
+    text = read_note(file).removesuffix("\n")
+    if doc.source != NOTES_SOURCE:
+        return text.split("\n")
+    return list(parse(text, inline=False, note=True).lines)
+
+
 def whole_file(live: LiveIndex, source: str, path: str) -> str:
-    """An indexed file's whole text, for the MCP resources."""
-    return read_note(indexed_file(_doc(live.snapshot(), path, source)))
+    """An indexed file's whole text as shown, for the MCP resources."""
+    doc = _doc(live.snapshot(), path, source)
+    return "\n".join(shown_lines(doc, indexed_file(doc))) + "\n"
 
 
 def file_text(result: FileText) -> str:
