@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -121,3 +123,16 @@ def page_settings(
 def page_client(page_settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
     with TestClient(create_app(page_settings, embedder)) as client:
         yield client
+
+
+def wait_healthy(base: str, log_path: Path, seconds: float) -> None:
+    """Wait until a `ragnotes serve` process at `base` answers /healthz; fail with its log if not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"server did not start: {log_path.read_text(errors='replace')}")

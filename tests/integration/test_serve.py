@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 
 from eval.loopback import free_port
 from service.settings import Settings
+from tests.conftest import wait_healthy
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +35,7 @@ def server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.25)
-        else:
-            proc.kill()
-            pytest.fail(f"server did not start: {log_path.read_text(errors='replace')}")
+        wait_healthy(base, log_path, seconds=60)
         yield base
     finally:
         proc.terminate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ from corpus.errors import ConfigError
 from eval.loopback import free_port
 from service.settings import Settings
 from service.workers import check_workers
+from tests.conftest import wait_healthy
 
 ASK = {"question": "nightly precomputed recommendations", "k": 3}
 
@@ -51,14 +51,7 @@ def test_two_workers_answer_on_one_port(built_settings: Settings, tmp_path: Path
         proc = subprocess.Popen(command, env=_env(built_settings), stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(480):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.25)
-        else:
-            pytest.fail(f"server did not start: {log_path.read_text(errors='replace')}")
+        wait_healthy(base, log_path, seconds=120)
         answers = [httpx.post(f"{base}/api/ask", json=ASK, timeout=30) for _ in range(6)]
         assert [r.status_code for r in answers] == [200] * 6
         assert len({r.json()["passages"][0]["citation"]["heading"] for r in answers}) == 1
