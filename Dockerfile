@@ -30,6 +30,8 @@ COPY README.md /src/
 COPY corpus /src/corpus
 COPY index /src/index
 COPY service /src/service
+COPY answers /src/answers
+COPY ragnotes /src/ragnotes
 COPY eval /src/eval
 RUN if ls /wheelhouse/*.whl >/dev/null 2>&1; then set -- --no-index --find-links /wheelhouse; fi \
     && pip install "$@" --no-deps --no-build-isolation /src

@@ -82,7 +82,12 @@ test-all: install lint typecheck browser qemu docker wheelhouse ## the tests plu
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
+# mypy reads the packages under their installed names through symlinks (see pyproject.toml).
 typecheck: install ## mypy, strict
+	rm -rf build/types && mkdir -p build/types/ragnotes
+	ln -s $(CURDIR)/ragnotes/*.py build/types/ragnotes/
+	for layer in corpus index answers service; do ln -s $(CURDIR)/$$layer build/types/ragnotes/$$layer; done
+	ln -s $(CURDIR)/eval build/types/ragnotes_eval
 	$(VENV)/bin/mypy
 
 eval: install ## retrieval quality on our eval set, every mode
@@ -92,13 +97,13 @@ bench: install ## speed and memory: real corpus over HTTP, then 100k and 1M synt
 	$(VENV)/bin/ragnotes bench
 
 bench-reindex: install ## re-index benchmark: add a note, query latency during builds
-	$(PY) -m eval.bench_reindex --mirror "$(MIRROR)"
+	$(PY) -m ragnotes_eval.bench_reindex --mirror "$(MIRROR)"
 
 bench-vault: install ## an Obsidian vault of 1000 notes: time to index, re-index one edit, memory
-	$(PY) -m eval.bench_vault
+	$(PY) -m ragnotes_eval.bench_vault
 
 bench-ray: install ## Ray on two local nodes: index --ray beside index, serve --ray 1 and 2 replicas beside serve
-	$(PY) -m eval.bench_ray --mirror "$(MIRROR)"
+	$(PY) -m ragnotes_eval.bench_ray --mirror "$(MIRROR)"
 
 load: install ## load test: 50 clients for 60 s on a copy of the index, re-index half-way
 	$(VENV)/bin/ragnotes load

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.errors import ConfigError
+from ragnotes.errors import ConfigError
 
 CURATED_PATH = Path(__file__).resolve().parent / "readmes.toml"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pathspec
 
-from corpus.curated import CuratedRepo
-from corpus.errors import ConfigError
+from ragnotes.corpus.curated import CuratedRepo
+from ragnotes.errors import ConfigError
 
 NOTES_SOURCE = "notes"
 BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"

@@ -2,7 +2,7 @@
 
 Every reader of Markdown asks this model what a line is: the chunker's sections
 (corpus/sections.py), the page's renderer and the note view (service/render.py), the answer
-sentences (service/sentences.py) and the highlighter (service/highlight.py). Spans are 1-based
+sentences (answers/sentences.py) and the highlighter (answers/highlight.py). Spans are 1-based
 and inclusive, in lines of the whole file (front matter counts), taken from markdown-it-py's line
 maps. Raw HTML is never parsed as HTML (`html` is off), so whatever a note holds can only ever be
 shown as text; leaving HTML out of what is indexed is the sections' business.
@@ -24,7 +24,14 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from corpus.obsidian import Callout, callouts, front_matter, hide_marks, inline_tags, wikilink
+from ragnotes.corpus.obsidian import (
+    Callout,
+    callouts,
+    front_matter,
+    hide_marks,
+    inline_tags,
+    wikilink,
+)
 
 BlockKind = Literal[
     "front", "heading", "paragraph", "list", "table", "code", "quote", "callout", "rule"

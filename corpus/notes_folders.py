@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from corpus.errors import ConfigError
+from ragnotes.errors import ConfigError
 
 FILE_NAME = "notes-folders.json"
 

@@ -12,8 +12,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from corpus.markdown import MarkdownFile, Part, PartKind, parse
-from corpus.obsidian import link_words, tags_only
+from ragnotes.corpus.markdown import MarkdownFile, Part, PartKind, parse
+from ragnotes.corpus.obsidian import link_words, tags_only
 
 NumberedLine = tuple[int, str]
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.curated import CuratedRepo
-from corpus.errors import SyncError
+from ragnotes.corpus.curated import CuratedRepo
+from ragnotes.errors import SyncError
 
 RAW_URL = "https://raw.githubusercontent.com/{name}/{commit}/{path}"
 Fetch = Callable[[CuratedRepo, str], bytes]

@@ -1,4 +1,4 @@
-"""Choose the "not in your notes" thresholds on the dev split: `python -m eval.answer_tuning`.
+"""Choose the "not in your notes" thresholds on the dev split: `python -m ragnotes_eval.answer_tuning`.
 
 Dev is the labelled eval questions (each should be answered) and the off-topic dev half (each
 should be refused). Every threshold triple on a grid is scored by the sum of its two error
@@ -13,13 +13,13 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.answers import load_offtopic
-from eval.questions import load_questions
-from index.embedding import load_embedder
-from index.searcher import Searcher
-from index.store import BuildStore
-from service.evidence import Evidence, Thresholds, evidence, is_weak
-from service.highlight import query_terms
+from ragnotes.answers.evidence import Evidence, Thresholds, evidence, is_weak
+from ragnotes.answers.highlight import query_terms
+from ragnotes.index.embedding import load_embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes_eval.answers import load_offtopic
+from ragnotes_eval.questions import load_questions
 
 ALONE = (0.40, 0.45, 0.50, 0.55, 0.60)
 PAIRED = (0.25, 0.30, 0.33, 0.35, 0.38, 0.40)

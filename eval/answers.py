@@ -11,7 +11,7 @@
   dev half the thresholds were chosen on and on the test half nobody tuned on;
 - the milliseconds the answer adds to the search, and the search itself.
 
-Answers are made by the product's own functions (service/answering.py), timed in two parts.
+Answers are made by the product's own functions (answers/answering.py), timed in two parts.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from typing import Any
 
 import anyio
 
-from corpus.sections import clean_prose_line
-from eval.jsonl import read_objects
-from eval.key_points import KeyPoints, key_point_recall
-from eval.metrics import mean, percentile
-from eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
-from index.searcher import Searcher
-from service import generated, llm
-from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
-from service.answering import (
+from ragnotes.answers import generated, llm
+from ragnotes.answers.answer_schemas import (
+    Answer,
+    AnswerRequest,
+    AnswerResponse,
+    AnswerSentence,
+    Generator,
+)
+from ragnotes.answers.answering import (
     Retrieved,
     extractive_answer,
     finish,
@@ -42,10 +42,16 @@ from service.answering import (
     retrieve,
     sources,
 )
-from service.llm import LLMConfig
-from service.schemas import Citation
-from service.support import is_supported
-from service.units import plain
+from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.support import is_supported
+from ragnotes.answers.units import plain
+from ragnotes.corpus.sections import clean_prose_line
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.schemas import Citation
+from ragnotes_eval.jsonl import read_objects
+from ragnotes_eval.key_points import KeyPoints, key_point_recall
+from ragnotes_eval.metrics import mean, percentile
+from ragnotes_eval.questions import OFFTOPIC_FILE, QUESTIONS_DIR, Question, normalize
 
 Answerer = Callable[[Retrieved], Answer]
 

@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import ConfigError
-from eval.answers import load_offtopic, outcome_rows, run_answers, summarize_answers
-from eval.key_points import load_key_points
-from eval.questions import QUESTIONS_DIR, load_questions
-from eval.report import table, write_report
-from index.embedding import Backend, load_embedder
-from index.searcher import Searcher
-from index.store import BuildStore
-from service.llm import LLMConfig
-from service.settings import Settings
+from ragnotes.answers.llm import LLMConfig
+from ragnotes.errors import ConfigError
+from ragnotes.index.embedding import Backend, load_embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes.service.settings import Settings
+from ragnotes_eval.answers import load_offtopic, outcome_rows, run_answers, summarize_answers
+from ragnotes_eval.key_points import load_key_points
+from ragnotes_eval.questions import QUESTIONS_DIR, load_questions
+from ragnotes_eval.report import table, write_report
 
 COLUMNS = (
     "queries", "answer_hit", "key_points", "citations_held", "sentences", "wrongly_refused",

@@ -16,19 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corpus.documents import Sources
-from eval.machine import cpu, describe
-from eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
-from eval.report import table, write_report
-from eval.runner import EVAL_MODES, run_questions
-from eval.scoring import summarize
-from index.build import BuildOptions, index_sources
-from index.embedding import Backend, load_embedder
-from index.searcher import Mode, Searcher
-from index.store import BuildStore
+from ragnotes.corpus.documents import Sources
+from ragnotes.index.build import BuildOptions, index_sources
+from ragnotes.index.embedding import Backend, load_embedder
+from ragnotes.index.searcher import Mode, Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes_eval.machine import cpu, describe
+from ragnotes_eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
+from ragnotes_eval.report import table, write_report
+from ragnotes_eval.runner import EVAL_MODES, run_questions
+from ragnotes_eval.scoring import summarize
 
 if TYPE_CHECKING:
-    from service.settings import Settings
+    from ragnotes.service.settings import Settings
 
 BACKENDS: tuple[Backend, ...] = ("onnx", "torch")
 OVERLAP_AT = 5

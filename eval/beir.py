@@ -18,26 +18,26 @@ from pathlib import Path
 
 import faiss
 
-from corpus.documents import Document, fingerprint
-from corpus.errors import RagnotesError
-from eval.beir_data import BeirDataset
-from eval.runner import EVAL_MODES
-from eval.scoring import Outcome
-from index.ann import DenseSpec
-from index.build import BuildOptions, build_index
-from index.chunking import Chunk
-from index.embedding import Embedder, Progress
-from index.late_interaction import (
+from ragnotes.corpus.documents import Document, fingerprint
+from ragnotes.errors import RagnotesError
+from ragnotes.index.ann import DenseSpec
+from ragnotes.index.build import BuildOptions, build_index
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.embedding import Embedder, Progress
+from ragnotes.index.late_interaction import (
     DEFAULT_LATE_INTERACTION,
     LATE_INTERACTION_VERSION,
     LateInteractionIndex,
     LateInteractionParams,
 )
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
-from index.searcher import Hit, Mode, Searcher
-from index.store import BuildStore
-from index.vector_cache import VectorCache, embed_with_cache
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.searcher import Hit, Mode, Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes.index.vector_cache import VectorCache, embed_with_cache
+from ragnotes_eval.beir_data import BeirDataset
+from ragnotes_eval.runner import EVAL_MODES
+from ragnotes_eval.scoring import Outcome
 
 RANKED_DOCS = 100  # enough for recall@100
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import ConfigError
-from eval.jsonl import read_objects
+from ragnotes.errors import ConfigError
+from ragnotes_eval.jsonl import read_objects
 
 
 @dataclass(frozen=True)

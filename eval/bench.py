@@ -22,16 +22,16 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from corpus.errors import ConfigError
-from eval.bench_http import many_clients, one_client
-from eval.bench_synthetic import format_synthetic, synthetic_bench
-from eval.load_server import serve_copy
-from eval.machine import cpu, describe, machine
-from eval.profile_query import format_profile, profile
-from eval.questions import load_questions
-from index.searcher import Searcher
-from service.reindex import build_configured
-from service.settings import Settings
+from ragnotes.errors import ConfigError
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.reindex import build_configured
+from ragnotes.service.settings import Settings
+from ragnotes_eval.bench_http import many_clients, one_client
+from ragnotes_eval.bench_synthetic import format_synthetic, synthetic_bench
+from ragnotes_eval.load_server import serve_copy
+from ragnotes_eval.machine import cpu, describe, machine
+from ragnotes_eval.profile_query import format_profile, profile
+from ragnotes_eval.questions import load_questions
 
 TOKEN = "bench-token"
 

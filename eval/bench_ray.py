@@ -31,13 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.curated import load_curated
-from corpus.sync import sync_readmes
-from eval.bench_http import many_clients, process_tree_cpu
-from eval.load_server import serve_copy
-from eval.local_ray import LocalCluster, local_cluster, serve_on_cluster
-from eval.loopback import free_port
-from eval.questions import load_questions
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.sync import sync_readmes
+from ragnotes_eval.bench_http import many_clients, process_tree_cpu
+from ragnotes_eval.load_server import serve_copy
+from ragnotes_eval.local_ray import LocalCluster, local_cluster, serve_on_cluster
+from ragnotes_eval.loopback import free_port
+from ragnotes_eval.questions import load_questions
 
 SUMMARY = re.compile(r"in ([\d.]+) s \((\d+) chunks/s; (\d+) embedded")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -94,7 +94,14 @@ class ClusterCpu:
 
 
 def _index(env: dict[str, str], data: Path, cluster: LocalCluster, ray: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "service.cli", "index", "--full", *(["--ray"] if ray else [])]
+    command = [
+        sys.executable,
+        "-m",
+        "ragnotes.service.cli",
+        "index",
+        "--full",
+        *(["--ray"] if ray else []),
+    ]
     cpu = _children_cpu()
     started = time.perf_counter()
     with ClusterCpu(cluster) as on_cluster:
@@ -186,7 +193,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_ray", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ragnotes_eval.bench_ray", description=__doc__)
     parser.add_argument("--mirror", type=Path, required=True, help="the README mirror")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0)

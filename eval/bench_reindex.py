@@ -1,6 +1,6 @@
 """Benchmark: re-indexing one added note vs a full rebuild, and query latency during a re-index.
 
-Run: `.venv/bin/python -m eval.bench_reindex [--mirror DIR] [--skip-full]`. It works on copies
+Run: `.venv/bin/python -m ragnotes_eval.bench_reindex [--mirror DIR] [--skip-full]`. It works on copies
 (a temporary notes folder and data directory), prints figures, and asserts nothing.
 """
 
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import httpx
 
-from corpus.curated import load_curated
-from corpus.documents import BUNDLED_NOTES_DIR
-from corpus.sync import sync_readmes
-from eval.loopback import served
-from eval.metrics import mean, percentile
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
+from ragnotes.corpus.sync import sync_readmes
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
+from ragnotes_eval.metrics import mean, percentile
 
 TOKEN = "bench-token"
 QUERIES = [

@@ -19,13 +19,13 @@ from typing import Any
 import faiss
 import numpy as np
 
-from eval.metrics import percentile
-from eval.questions import load_questions
-from index import ann
-from index.fusion import DEFAULT_FUSION, fuse
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
-from index.searcher import Searcher, nearest
+from ragnotes.index import ann
+from ragnotes.index.fusion import DEFAULT_FUSION, fuse
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.searcher import Searcher, nearest
+from ragnotes_eval.metrics import percentile
+from ragnotes_eval.questions import load_questions
 
 
 def synthetic_vectors(base: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -59,8 +59,8 @@ _LOAD_AND_MEASURE = """
 import sys
 from pathlib import Path
 import faiss
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.manifest import Manifest
 
 def rss():
     for line in Path("/proc/self/status").read_text().splitlines():

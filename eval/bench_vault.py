@@ -1,6 +1,6 @@
 """Benchmark: an Obsidian vault of a thousand notes, indexed and re-indexed as a user does it.
 
-Run: `.venv/bin/python -m eval.bench_vault [--notes 1000]` (or `make bench-vault`). It writes a
+Run: `.venv/bin/python -m ragnotes_eval.bench_vault [--notes 1000]` (or `make bench-vault`). It writes a
 synthetic vault into a temporary folder (notes in folders, front matter with tags and aliases,
 wikilinks, callouts, comments, images and a canvas; the prose taken from the bundled notes, so
 chunks are the size real notes give), then times with the installed `ragnotes`, each command a
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import httpx
 
-from corpus.documents import BUNDLED_NOTES_DIR
-from eval.loopback import free_port
-from service.settings import Settings
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import free_port
 
 RAGNOTES = str(Path(sys.executable).parent / "ragnotes")
 FOLDERS = ["inbox", "ml/ranking", "ml/retrieval", "infra", "infra/storage", "interviews", ""]

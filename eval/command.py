@@ -12,34 +12,34 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from corpus.errors import ConfigError
-from eval.beir import (
+from ragnotes.errors import ConfigError
+from ragnotes.index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
+from ragnotes.index.fusion import DEFAULT_FUSION
+from ragnotes.index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    NO_LATE_INTERACTION,
+    LateInteractionParams,
+)
+from ragnotes.index.lexical import BM25_B, BM25_K1, TOKENIZATION
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes_eval.beir import (
     beir_documents,
     chunked_searcher,
     passages_per_query,
     run_beir,
     whole_doc_searcher,
 )
-from eval.beir_data import load_beir
-from eval.machine import cpu
-from eval.questions import SPLITS, load_questions, split_dir
-from eval.report import build_report, build_split_report, format_report, write_report
-from eval.runner import EVAL_DEPTH, run_questions
-from index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
-from index.fusion import DEFAULT_FUSION
-from index.late_interaction import (
-    DEFAULT_LATE_INTERACTION,
-    NO_LATE_INTERACTION,
-    LateInteractionParams,
-)
-from index.lexical import BM25_B, BM25_K1, TOKENIZATION
-from index.searcher import Searcher
-from index.store import BuildStore
+from ragnotes_eval.beir_data import load_beir
+from ragnotes_eval.machine import cpu
+from ragnotes_eval.questions import SPLITS, load_questions, split_dir
+from ragnotes_eval.report import build_report, build_split_report, format_report, write_report
+from ragnotes_eval.runner import EVAL_DEPTH, run_questions
 
 if TYPE_CHECKING:
     import argparse
 
-    from service.settings import Settings
+    from ragnotes.service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -161,11 +161,11 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
 def cli(args: argparse.Namespace, settings: Settings) -> int:
     """`ragnotes eval`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
     if args.answers:
-        from eval.answers_command import cli as answers_cli
+        from ragnotes_eval.answers_command import cli as answers_cli
 
         return answers_cli(args, settings)
     if args.compare_backends:
-        from eval.backends import run_comparison
+        from ragnotes_eval.backends import run_comparison
 
         return run_comparison(settings.sources(), settings, args.out, args.json)
     options = EvalOptions(

@@ -1,4 +1,4 @@
-"""`python -m eval.int8_speed`: the export's two int8 forms on this CPU, side by side.
+"""`python -m ragnotes_eval.int8_speed`: the export's two int8 forms on this CPU, side by side.
 
 Both forms (index/int8_forms.py) run the same texts, one at a time on one thread as ragnotes runs
 them: the 92 dev questions (queries) and the first 60 chunks of the live build (passages). Passes
@@ -21,14 +21,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
-from eval.machine import cpu, describe
-from eval.questions import load_questions
-from index.embedding import resolve_model
-from index.int8_forms import has_vnni, signed_path, write_signed
-from index.model_folder import read_model_folder
-from index.onnx_backend import _hidden, _session, export_int8
-from index.store import read_jsonl
-from service.settings import Settings
+from ragnotes.index.embedding import resolve_model
+from ragnotes.index.int8_forms import has_vnni, signed_path, write_signed
+from ragnotes.index.model_folder import read_model_folder
+from ragnotes.index.onnx_backend import _hidden, _session, export_int8
+from ragnotes.index.store import read_jsonl
+from ragnotes.service.settings import Settings
+from ragnotes_eval.machine import cpu, describe
+from ragnotes_eval.questions import load_questions
 
 FORMS = ("u8", "s8")
 

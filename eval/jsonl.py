@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import ConfigError
+from ragnotes.errors import ConfigError
 
 
 def read_objects(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:

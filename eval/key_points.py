@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from corpus.errors import ConfigError
-from eval.jsonl import read_objects
-from index.lexical import query_tokens
+from ragnotes.errors import ConfigError
+from ragnotes.index.lexical import query_tokens
+from ragnotes_eval.jsonl import read_objects
 
 KEY_POINTS_DIR = Path(__file__).parent / "keypoints"
 STATED_SHARE = 2 / 3

@@ -7,7 +7,7 @@ and when the question does not copy seven consecutive words from anywhere in the
 question tests retrieval, not string matching). The corpus is the text the index sees: the
 documents discovery returns, split into blocks by the same Markdown parser the chunker uses.
 
-    python -m eval.label_check --readmes data/readmes     # every split, one line per finding
+    python -m ragnotes_eval.label_check --readmes data/readmes     # every split, one line per finding
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from corpus.curated import load_curated
-from corpus.documents import BUNDLED_NOTES_DIR, Document, discover
-from corpus.sections import Section, parse_markdown
-from eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
-from index.chunking import is_toc_heading
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Document, discover
+from ragnotes.corpus.sections import Section, parse_markdown
+from ragnotes.index.chunking import is_toc_heading
+from ragnotes_eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
 
 COPY_WORDS = 7
 Problem = Literal["no-file", "missing", "duplicate", "heading", "code", "toc", "split", "copied"]
@@ -152,7 +152,9 @@ def corpus_documents(readmes_dir: Path | None, notes: Path = BUNDLED_NOTES_DIR) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print every finding of every split; 1 when the test split has any."""
-    parser = argparse.ArgumentParser(prog="python -m eval.label_check", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ragnotes_eval.label_check", description=__doc__
+    )
     parser.add_argument("--readmes", type=Path, default=Path("data/readmes"))
     args = parser.parse_args(argv)
     documents = corpus_documents(args.readmes)

@@ -1,6 +1,6 @@
 """Load test: concurrent clients against a real server on loopback, with a re-index half-way.
 
-Run: `ragnotes load` or `python -m eval.load` [--clients 50] [--seconds 60] [--data DIR].
+Run: `ragnotes load` or `python -m ragnotes_eval.load` [--clients 50] [--seconds 60] [--data DIR].
 It serves a copy of the index (eval/load_server.py), sends the eval questions from `--clients`
 concurrent clients for `--seconds`, alternating POST /api/ask and GET /api/search across the
 three modes, and half-way adds a note and re-indexes over HTTP. It prints requests, errors by
@@ -27,12 +27,12 @@ from typing import Any
 
 import httpx
 
-from corpus.errors import ConfigError, RagnotesError
-from eval.load_server import Server, serve_copy
-from eval.metrics import percentile
-from eval.questions import load_questions
-from index.searcher import MODES
-from service.settings import Settings
+from ragnotes.errors import ConfigError, RagnotesError
+from ragnotes.index.searcher import MODES
+from ragnotes.service.settings import Settings
+from ragnotes_eval.load_server import Server, serve_copy
+from ragnotes_eval.metrics import percentile
+from ragnotes_eval.questions import load_questions
 
 NOTE = "load-test-canary.md"
 
@@ -217,9 +217,9 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from service.cli import add_load_arguments
+    from ragnotes.service.cli import add_load_arguments
 
-    parser = argparse.ArgumentParser(prog="python -m eval.load", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ragnotes_eval.load", description=__doc__)
     parser.add_argument("--data", type=Path, help="data directory (default RAGNOTES_DATA_DIR)")
     add_load_arguments(parser)
     args = parser.parse_args(argv)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from corpus.errors import ConfigError
-from eval.loopback import free_port
-from index.store import MANIFEST, BuildStore
-from service.bind import is_loopback
+from ragnotes.errors import ConfigError
+from ragnotes.index.store import MANIFEST, BuildStore
+from ragnotes.service.bind import is_loopback
+from ragnotes_eval.loopback import free_port
 
 STARTUP_SECONDS = 180.0
 
@@ -94,7 +94,7 @@ def serve_copy(
     }
     log_path = scratch / "server.log"
     with open(log_path, "wb") as log:
-        command = [sys.executable, "-m", "service.cli", "serve", "--host", host]
+        command = [sys.executable, "-m", "ragnotes.service.cli", "serve", "--host", host]
         command += ["--port", str(port), "--workers", str(workers)]
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         try:

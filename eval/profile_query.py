@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eval.metrics import percentile
-from index.freshness import FileHashes
-from index.fusion import DEFAULT_FUSION, fuse
-from index.late_interaction import apply_late_interaction
-from index.searcher import Searcher, nearest
-from service.passages import index_info, to_passage
-from service.schemas import AskResponse
+from ragnotes.answers.passages import index_info, to_passage
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.fusion import DEFAULT_FUSION, fuse
+from ragnotes.index.late_interaction import apply_late_interaction
+from ragnotes.index.searcher import Searcher, nearest
+from ragnotes.service.schemas import AskResponse
+from ragnotes_eval.metrics import percentile
 
 # "rerank" is the late-interaction stage, under the key earlier bench reports have it.
 STAGES = ("tokenize", "model", "faiss", "bm25", "fusion", "rerank", "passages", "serialise")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from corpus.errors import ConfigError
-from eval.jsonl import read_objects
+from ragnotes.errors import ConfigError
+from ragnotes_eval.jsonl import read_objects
 
 Tier = Literal["paraphrase", "keyword", "howto", "compare"]
 TIERS: tuple[Tier, ...] = get_args(Tier)

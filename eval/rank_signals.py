@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.metrics import hit_at_k, mean, reciprocal_rank, single_target
-from eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
-from index.embedding import resolve_model
-from index.fusion import convex_fusion
-from index.late_interaction import content_positions, mix_late_interaction
-from index.lexical import LexicalIndex
-from index.searcher import Searcher
+from ragnotes.index.embedding import resolve_model
+from ragnotes.index.fusion import convex_fusion
+from ragnotes.index.late_interaction import content_positions, mix_late_interaction
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.searcher import Searcher
+from ragnotes_eval.metrics import hit_at_k, mean, reciprocal_rank, single_target
+from ragnotes_eval.questions import SPLITS, Question, is_relevant, load_questions, split_dir
 
 DEPTH = 100
 Ranking = list[tuple[int, float]]

@@ -5,8 +5,8 @@ changing one thing. The first row replays the shipped ranking and matches `ragno
 learned variant is scored on dev by 5-fold cross-validation (three shuffles); its test row uses
 weights fitted on all of dev. eval/EXPERIMENTS.md section 12 holds the figures and the choices.
 
-    python -m eval.rank_study            # dev only: what choices are made on
-    python -m eval.rank_study --test     # the same rows with test beside them, for the record
+    python -m ragnotes_eval.rank_study            # dev only: what choices are made on
+    python -m ragnotes_eval.rank_study --test     # the same rows with test beside them, for the record
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from functools import partial
 
 import numpy as np
 
-from eval.rank_signals import (
+from ragnotes.index.late_interaction import mix_late_interaction
+from ragnotes.index.lexical import tokenize
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes.service.settings import Settings
+from ragnotes_eval.rank_signals import (
     Query,
     Ranking,
     Study,
@@ -32,11 +37,6 @@ from eval.rank_signals import (
     min_max,
     relevant,
 )
-from index.late_interaction import mix_late_interaction
-from index.lexical import tokenize
-from index.searcher import Searcher
-from index.store import BuildStore
-from service.settings import Settings
 
 
 def diversified(key: Callable[[int], object], cap: int, window: int) -> Variant:
@@ -260,7 +260,7 @@ def _row(name: str, dev: Sequence[float], test: Sequence[float] | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print hit@1, hit@5 and MRR@10 of every variant on dev (and test with --test)."""
-    parser = argparse.ArgumentParser(prog="python -m eval.rank_study", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ragnotes_eval.rank_study", description=__doc__)
     parser.add_argument("--test", action="store_true", help="also report the test split")
     args = parser.parse_args(argv)
     settings = Settings()

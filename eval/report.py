@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval.machine import describe
-from eval.questions import Split
-from eval.scoring import Outcome, summarize, summarize_groups
-from index.searcher import Mode
+from ragnotes.index.searcher import Mode
+from ragnotes_eval.machine import describe
+from ragnotes_eval.questions import Split
+from ragnotes_eval.scoring import Outcome, summarize, summarize_groups
 
 Figures = Mapping[str, float]
 SPLIT_COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "recall@100", "p50_ms")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from eval.metrics import single_target
-from eval.questions import Question, is_relevant
-from eval.scoring import Outcome
-from index.late_interaction import DEFAULT_LATE_INTERACTION, LateInteractionParams
-from index.searcher import Mode, Searcher
+from ragnotes.index.late_interaction import DEFAULT_LATE_INTERACTION, LateInteractionParams
+from ragnotes.index.searcher import Mode, Searcher
+from ragnotes_eval.metrics import single_target
+from ragnotes_eval.questions import Question, is_relevant
+from ragnotes_eval.scoring import Outcome
 
 EVAL_DEPTH = 100
 EVAL_MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")

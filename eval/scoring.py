@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.metrics import (
+from ragnotes_eval.metrics import (
     hit_at_k,
     mean,
     ndcg_at_k,

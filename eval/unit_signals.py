@@ -1,4 +1,4 @@
-"""What each signal adds to choosing an extractive answer's units: `python -m eval.unit_signals`.
+"""What each signal adds to choosing an extractive answer's units: `python -m ragnotes_eval.unit_signals`.
 
 Every question of both splits is searched once; its answer is then chosen again under each
 variant, and answer-hit is counted per split (dev is what the shipped weights were chosen on;
@@ -9,7 +9,7 @@ candidate piece, which is what it would cost the product), mixed in at a weight.
 
 A second table asks whether passages themselves should be reordered: the hybrid top 10 with
 passages about the document (a housekeeping heading, or most of their units marked by
-service/boilerplate.py) moved below the others, scored as `ragnotes eval` scores the ranking.
+answers/boilerplate.py) moved below the others, scored as `ragnotes eval` scores the ranking.
 """
 
 from __future__ import annotations
@@ -22,22 +22,22 @@ from pathlib import Path
 
 import numpy as np
 
-import service.answering as answering
-import service.extractive as extractive
-from eval.answers import answer_hit
-from eval.metrics import single_target
-from eval.questions import QUESTIONS_DIR, Question, is_relevant, load_questions
-from eval.scoring import Outcome, summarize
-from index.chunking import Chunk
-from index.embedding import Embedder, load_embedder
-from index.late_interaction import maxsim
-from index.searcher import Searcher
-from index.store import BuildStore
-from service.answer_schemas import AnswerRequest
-from service.boilerplate import housekeeping_heading
-from service.extractive import DEFAULT_SELECTION, Selection
-from service.settings import Settings
-from service.units import units
+import ragnotes.answers.answering as answering
+import ragnotes.answers.extractive as extractive
+from ragnotes.answers.answer_schemas import AnswerRequest
+from ragnotes.answers.boilerplate import housekeeping_heading
+from ragnotes.answers.extractive import DEFAULT_SELECTION, Selection
+from ragnotes.answers.units import units
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.embedding import Embedder, load_embedder
+from ragnotes.index.late_interaction import maxsim
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes.service.settings import Settings
+from ragnotes_eval.answers import answer_hit
+from ragnotes_eval.metrics import single_target
+from ragnotes_eval.questions import QUESTIONS_DIR, Question, is_relevant, load_questions
+from ragnotes_eval.scoring import Outcome, summarize
 
 Relevance = Callable[..., np.ndarray]
 VARIANTS = {

@@ -25,16 +25,16 @@ from typing import Any
 
 import faiss
 
-from corpus.documents import NOTES_SOURCE, Discovery, Document, Sources, fingerprint
-from corpus.errors import BuildFailed, ConfigError, RagnotesError
-from index.ann import APPROXIMATE_ABOVE, build_dense
-from index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
-from index.embedding import Embedder, Progress
-from index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
-from index.store import BuildStore, fsync_path, read_jsonl
-from index.vector_cache import Embedded, FanOut, VectorCache, embed_with_cache
+from ragnotes.corpus.documents import NOTES_SOURCE, Discovery, Document, Sources, fingerprint
+from ragnotes.errors import BuildFailed, ConfigError, RagnotesError
+from ragnotes.index.ann import APPROXIMATE_ABOVE, build_dense
+from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
+from ragnotes.index.embedding import Embedder, Progress
+from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.store import BuildStore, fsync_path, read_jsonl
+from ragnotes.index.vector_cache import Embedded, FanOut, VectorCache, embed_with_cache
 
 KEEP_BUILDS = 3
 ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)

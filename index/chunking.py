@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from corpus.documents import NOTES_SOURCE, Document
-from corpus.sections import Block, NumberedLine, Section, parse_markdown, plain_text
+from ragnotes.corpus.documents import NOTES_SOURCE, Document
+from ragnotes.corpus.sections import Block, NumberedLine, Section, parse_markdown, plain_text
 
 # 7: lines are what the Markdown model (markdown-it-py) says they are; indented code is code.
 # 8: Obsidian: a callout's title line starts a block of prose, its "[!type]" mark not indexed;

@@ -14,8 +14,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from corpus.errors import ConfigError
-from index.late_interaction import content_rows
+from ragnotes.errors import ConfigError
+from ragnotes.index.late_interaction import content_rows
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
@@ -220,7 +220,7 @@ def load_embedder(
                     f"the onnx backend needs a local model folder, and {name!r} is not one; "
                     "set RAGNOTES_MODEL to a folder, or RAGNOTES_BACKEND=torch"
                 )
-            from index.onnx_backend import OnnxEncoder
+            from ragnotes.index.onnx_backend import OnnxEncoder
 
             encoder: Encoder = OnnxEncoder(target, cache_dir or Path("data") / "models")
         else:

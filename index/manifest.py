@@ -20,14 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corpus.errors import IndexMismatch
-from index.ann import DenseSpec
-from index.chunking import CHUNKER_VERSION
-from index.late_interaction import LATE_INTERACTION_VERSION
-from index.store import MANIFEST, damaged, fsync_path, load_part
+from ragnotes.errors import IndexMismatch
+from ragnotes.index.ann import DenseSpec
+from ragnotes.index.chunking import CHUNKER_VERSION
+from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION
+from ragnotes.index.store import MANIFEST, damaged, fsync_path, load_part
 
 if TYPE_CHECKING:
-    from index.embedding import Embedder
+    from ragnotes.index.embedding import Embedder
 
 # What a build's files hold: bump it with any change to chunks.jsonl, docs.jsonl, the manifest's
 # fields or the set of files. A build of another format is then refused with one line saying to

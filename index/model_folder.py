@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import ConfigError
+from ragnotes.errors import ConfigError
 
 _TRANSFORMER = "Transformer"
 _POOLING = "Pooling"

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from corpus.errors import ConfigError
-from index.int8_forms import PROBE, choose, write_signed
-from index.late_interaction import content_rows
-from index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
+from ragnotes.errors import ConfigError
+from ragnotes.index.int8_forms import PROBE, choose, write_signed
+from ragnotes.index.late_interaction import content_rows
+from ragnotes.index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 
 log = logging.getLogger(__name__)
 

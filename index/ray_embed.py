@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Backend, Embedder, load_embedder
-from index.vector_cache import FannedOut
+from ragnotes.index.embedding import Backend, Embedder, load_embedder
+from ragnotes.index.vector_cache import FannedOut
 
 BATCH = 64  # texts per call on a worker: large enough to hide Ray's per-batch cost
 

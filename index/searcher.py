@@ -21,11 +21,11 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
-from index import ann
-from index.chunking import Chunk
-from index.embedding import Embedder
-from index.fusion import DEFAULT_FUSION, FusionParams, fuse
-from index.late_interaction import (
+from ragnotes.index import ann
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.fusion import DEFAULT_FUSION, FusionParams, fuse
+from ragnotes.index.late_interaction import (
     DEFAULT_LATE_INTERACTION,
     LATE_INTERACTION_VERSION,
     ROWS_FILE,
@@ -33,9 +33,9 @@ from index.late_interaction import (
     LateInteractionParams,
     apply_late_interaction,
 )
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
-from index.store import BuildStore, damaged, load_part, read_jsonl
+from ragnotes.index.lexical import LexicalIndex
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.store import BuildStore, damaged, load_part, read_jsonl
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from corpus.errors import IndexCorrupt, IndexNotFound, ReindexRunning
+from ragnotes.errors import IndexCorrupt, IndexNotFound, ReindexRunning
 
 MANIFEST = "manifest.json"
 T = TypeVar("T")

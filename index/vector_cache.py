@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Embedder, Progress
-from index.late_interaction import LATE_INTERACTION_VERSION, quantize
+from ragnotes.index.embedding import Embedder, Progress
+from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, quantize
 
 RowCodes = tuple[np.ndarray, np.ndarray]  # late-interaction rows: int8 codes, float32 scales
 # Texts embedded elsewhere (index/ray_embed.py): given the texts and whether rows are wanted, it

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from corpus.errors import AdminDisabled, Unauthorized
-from index.freshness import Changes
-from service.index_status import ChangeCheck
-from service.live import LiveIndex
-from service.passages import index_info
-from service.reindex import JobStatus, ReindexJobs
-from service.schemas import IndexInfo, error_responses
-from service.settings import Settings
+from ragnotes.answers.passages import index_info
+from ragnotes.errors import AdminDisabled, Unauthorized
+from ragnotes.index.freshness import Changes
+from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.reindex import JobStatus, ReindexJobs
+from ragnotes.service.schemas import IndexInfo, error_responses
+from ragnotes.service.settings import Settings
 
 
 class JobInfo(BaseModel):

@@ -19,9 +19,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from corpus.errors import LLMError
-from service.answer_schemas import AnswerRequest, AnswerResponse, Generator
-from service.answering import (
+from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, Generator
+from ragnotes.answers.answering import (
     Retrieved,
     answer_question,
     extractive_answer,
@@ -30,9 +29,17 @@ from service.answering import (
     retrieve,
     stream_generated,
 )
-from service.live import LiveIndex
-from service.llm import LLMConfig
-from service.schemas import ModeField, Question, SourceFilter, TagFilter, TopK, error_responses
+from ragnotes.answers.llm import LLMConfig
+from ragnotes.errors import LLMError
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.schemas import (
+    ModeField,
+    Question,
+    SourceFilter,
+    TagFilter,
+    TopK,
+    error_responses,
+)
 
 _ERRORS = error_responses(400, 413, 422, 429, 502, 503, 504)
 _STREAM = {"text/event-stream": {"schema": {"type": "string"}}}

@@ -1,6 +1,6 @@
 """The answer as the page shows it: sentences rendered, each [n] a link to passage n on the page.
 
-`[n]` always means the passage with rank n (service/answering.py), and the page gives passage n
+`[n]` always means the passage with rank n (answers/answering.py), and the page gives passage n
 the id `p<n>`, so a citation is a plain in-page link that works without JavaScript; from there
 the passage's own link opens its exact lines. service/static/search.js builds the same markup
 when a generated answer streams in.
@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from service.answer_schemas import Answer
-from service.render import inline_html
-from service.schemas import Passage
+from ragnotes.answers.answer_schemas import Answer
+from ragnotes.service.render import inline_html
+from ragnotes.service.schemas import Passage
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from threadpoolctl import threadpool_limits
 
-from corpus.errors import (
+from ragnotes.answers.passages import answer, index_info
+from ragnotes.errors import (
     AdminDisabled,
     ConfigError,
     IndexCorrupt,
@@ -31,17 +32,16 @@ from corpus.errors import (
     ReindexRunning,
     Unauthorized,
 )
-from index.embedding import Embedder
-from service.admin import admin_router
-from service.answer_api import answer_router
-from service.guards import CrossSiteCheck, HostCheck
-from service.limits import install_limits
-from service.live import LiveIndex
-from service.login import install_read_token
-from service.mcp_server import mount_mcp
-from service.passages import answer, index_info
-from service.reindex import BuildWorker, Reindexer, ReindexJobs
-from service.schemas import (
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.admin import admin_router
+from ragnotes.service.answer_api import answer_router
+from ragnotes.service.guards import CrossSiteCheck, HostCheck
+from ragnotes.service.limits import install_limits
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.login import install_read_token
+from ragnotes.service.mcp_server import mount_mcp
+from ragnotes.service.reindex import BuildWorker, Reindexer, ReindexJobs
+from ragnotes.service.schemas import (
     AskRequest,
     AskResponse,
     Health,
@@ -52,9 +52,9 @@ from service.schemas import (
     TopK,
     error_responses,
 )
-from service.settings import Settings
-from service.watch import NotesWatcher
-from service.web import install_page
+from ragnotes.service.settings import Settings
+from ragnotes.service.watch import NotesWatcher
+from ragnotes.service.web import install_page
 
 _STATUS: list[tuple[type[RagnotesError], int]] = [
     (IndexNotFound, 503),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from corpus.errors import ConfigError
+from ragnotes.errors import ConfigError
 
 
 def is_loopback(host: str) -> bool:

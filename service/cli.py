@@ -12,10 +12,10 @@ from typing import Any, TypeAlias
 
 from pydantic import ValidationError
 
-from corpus.errors import ConfigError, RagnotesError
-from index.searcher import MODES
-from service.notes_cli import add_notes_commands
-from service.settings import Settings
+from ragnotes.errors import ConfigError, RagnotesError
+from ragnotes.index.searcher import MODES
+from ragnotes.service.notes_cli import add_notes_commands
+from ragnotes.service.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -38,8 +38,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.curated import load_curated
-    from corpus.sync import sync_readmes
+    from ragnotes.corpus.curated import load_curated
+    from ragnotes.corpus.sync import sync_readmes
 
     origin = f"the mirror {args.mirror}" if args.mirror else "GitHub"
     print(f"syncing curated READMEs from {origin} into {settings.readmes_dir}", file=sys.stderr)
@@ -56,24 +56,24 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from service.reindex import index_with_progress
+    from ragnotes.service.reindex import index_with_progress
 
     fan_out = None
     if args.ray:
-        from service.ray_cluster import ray_fan_out
+        from ragnotes.service.ray_cluster import ray_fan_out
 
         fan_out = ray_fan_out(settings, args)
     return index_with_progress(settings, full=args.full, prune=args.prune, fan_out=fan_out)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from service.bind import check_bind
-    from service.workers import check_workers, run_workers
+    from ragnotes.service.bind import check_bind
+    from ragnotes.service.workers import check_workers, run_workers
 
     # Before the model loads, so refusing is instant.
     check_bind(args.host, settings.allowed_hosts, settings.api_token)
     if args.ray:
-        from service.ray_cluster import require_ray
+        from ragnotes.service.ray_cluster import require_ray
 
         require_ray()
         if args.watch or args.workers != 1:
@@ -81,7 +81,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 "--watch and --workers are for one machine; with --ray, serve more copies with "
                 "--replicas and re-index with POST /api/reindex (one build for every replica)"
             )
-        from service.ray_serve import serve_on_ray
+        from ragnotes.service.ray_serve import serve_on_ray
 
         return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)
     check_workers(args.workers, settings, args.watch)
@@ -93,7 +93,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from service.app import create_app
+    from ragnotes.service.app import create_app
 
     app = create_app(settings, watch_notes=args.watch)
     print(f"serving on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
@@ -102,7 +102,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
-    from service.mcp_server import run_stdio
+    from ragnotes.service.mcp_server import run_stdio
 
     return run_stdio(settings)
 
@@ -127,10 +127,10 @@ def _print_readable(response: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from index.freshness import FileHashes
-    from index.searcher import Searcher
-    from service.passages import answer
-    from service.schemas import AskRequest
+    from ragnotes.answers.passages import answer
+    from ragnotes.index.freshness import FileHashes
+    from ragnotes.index.searcher import Searcher
+    from ragnotes.service.schemas import AskRequest
 
     try:
         request = AskRequest(question=args.question, k=args.k, mode=args.mode, source=args.source)
@@ -154,11 +154,11 @@ def cmd_tool(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from index.freshness import FileHashes
-    from index.searcher import Searcher
-    from service.answer_schemas import AnswerRequest
-    from service.answer_text import print_answer
-    from service.answering import answer_question
+    from ragnotes.answers.answer_schemas import AnswerRequest
+    from ragnotes.answers.answer_text import print_answer
+    from ragnotes.answers.answering import answer_question
+    from ragnotes.index.freshness import FileHashes
+    from ragnotes.index.searcher import Searcher
 
     try:
         request = AnswerRequest(
@@ -404,7 +404,7 @@ def _positive(text: str) -> int:
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
-    """The load test's options, shared by `ragnotes load` and `python -m eval.load`."""
+    """The load test's options, shared by `ragnotes load` and `python -m ragnotes_eval.load`."""
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     parser.add_argument("--seconds", type=float, default=60, help="how long to run (default 60)")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")

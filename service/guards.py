@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.limits import send_json_error
+from ragnotes.service.limits import send_json_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 JSON_PREFIXES = ("/api/", "/mcp")  # endpoints whose bodies are JSON

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from corpus.documents import NOTES_SOURCE, Sources
-from corpus.errors import RagnotesError
-from index.freshness import Changes, FileHashes, compare
-from index.manifest import Manifest
-from index.searcher import Searcher
-from service.live import LiveIndex
+from ragnotes.corpus.documents import NOTES_SOURCE, Sources
+from ragnotes.errors import RagnotesError
+from ragnotes.index.freshness import Changes, FileHashes, compare
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.live import LiveIndex
 
 NO_CHANGES = Changes((), (), ())
 MAX_NAMED_CHANGES = 5  # the page's notice names this many

@@ -12,11 +12,11 @@ import logging
 import threading
 from pathlib import Path
 
-from corpus.errors import IndexNotFound, RagnotesError
-from index.embedding import Embedder
-from index.freshness import FileHashes
-from index.searcher import Searcher
-from index.store import BuildStore
+from ragnotes.errors import IndexNotFound, RagnotesError
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
 
 log = logging.getLogger(__name__)
 _BUILD_FILES = ("manifest.json", "chunks.jsonl", "docs.jsonl", "vectors.faiss")

@@ -19,9 +19,9 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.limits import send_json_error
-from service.settings import Settings
-from service.web import CSP
+from ragnotes.service.limits import send_json_error
+from ragnotes.service.settings import Settings
+from ragnotes.service.web import CSP
 
 COOKIE = "ragnotes_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600

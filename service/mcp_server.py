@@ -24,19 +24,19 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import RagnotesError
-from service import mcp_tools
-from service.answer_schemas import AnswerRequest, AnswerResponse, Generator
-from service.answer_text import answer_lines
-from service.answering import answer_question
-from service.guards import foreign_origin
-from service.index_status import ChangeCheck
-from service.limits import send_json_error
-from service.live import LiveIndex
-from service.login import bearer_matches
-from service.mcp_tools import BuildStatus, FileText
-from service.schemas import (
+from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, Generator
+from ragnotes.answers.answer_text import answer_lines
+from ragnotes.answers.answering import answer_question
+from ragnotes.corpus.documents import NOTES_SOURCE
+from ragnotes.errors import RagnotesError
+from ragnotes.service import mcp_tools
+from ragnotes.service.guards import foreign_origin
+from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.limits import send_json_error
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.login import bearer_matches
+from ragnotes.service.mcp_tools import BuildStatus, FileText
+from ragnotes.service.schemas import (
     AskRequest,
     AskResponse,
     ModeField,
@@ -45,7 +45,7 @@ from service.schemas import (
     TagFilter,
     TopK,
 )
-from service.settings import Settings
+from ragnotes.service.settings import Settings
 
 INSTRUCTIONS = (
     "ragnotes searches the user's ML system design notes and curated public READMEs. Call "

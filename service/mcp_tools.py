@@ -14,16 +14,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import NotFoundError, RagnotesError
-from corpus.markdown import parse
-from index.searcher import DocInfo, Searcher
-from service.admin import ChangeCounts, change_counts
-from service.index_status import ChangeCheck
-from service.live import LiveIndex
-from service.notes_view import indexed_note, read_note
-from service.passages import answer, index_info, line_url
-from service.schemas import AskRequest, AskResponse, IndexInfo
+from ragnotes.answers.passages import answer, index_info, line_url
+from ragnotes.corpus.documents import NOTES_SOURCE
+from ragnotes.corpus.markdown import parse
+from ragnotes.errors import NotFoundError, RagnotesError
+from ragnotes.index.searcher import DocInfo, Searcher
+from ragnotes.service.admin import ChangeCounts, change_counts
+from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.notes_view import indexed_note, read_note
+from ragnotes.service.schemas import AskRequest, AskResponse, IndexInfo
 
 MAX_LINES = 400  # one `get` without a range; the text says how to read on
 MAX_NAMED = 10

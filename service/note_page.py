@@ -16,11 +16,11 @@ from pathlib import PurePosixPath
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import NotFoundError, RagnotesError
-from index.searcher import Searcher
-from service.live import LiveIndex
-from service.notes_view import (
+from ragnotes.corpus.documents import NOTES_SOURCE
+from ragnotes.errors import NotFoundError, RagnotesError
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.notes_view import (
     SERVED_IMAGES,
     NoteLinks,
     block_groups,
@@ -28,8 +28,8 @@ from service.notes_view import (
     read_note,
     resolve_note,
 )
-from service.render import NoteBlock, note_blocks
-from service.settings import Settings
+from ragnotes.service.render import NoteBlock, note_blocks
+from ragnotes.service.settings import Settings
 
 Render = Callable[..., HTMLResponse]  # a template's name, the status code, then its context
 

@@ -11,12 +11,12 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from corpus.documents import BUNDLED_NOTES_DIR
-from corpus.notes_folders import NotesFolders, folder_of
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
+from ragnotes.corpus.notes_folders import NotesFolders, folder_of
 
 if TYPE_CHECKING:
-    from service.cli import Subcommands
-    from service.settings import Settings
+    from ragnotes.service.cli import Subcommands
+    from ragnotes.service.settings import Settings
 
 
 def cmd_notes_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,7 +50,7 @@ def cmd_notes_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _indexed_counts(settings: Settings) -> Counter[Path]:
     """How many notes of each folder the live build holds."""
-    from index.build import live_notes  # faiss and the rest load only when needed
+    from ragnotes.index.build import live_notes  # faiss and the rest load only when needed
 
     return Counter(folder_of(file, path) for file, path in live_notes(settings.store()))
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from corpus.documents import MARKDOWN_SUFFIXES, NOTES_SOURCE, read_markdown
-from corpus.errors import NotFoundError
-from corpus.links import FileNames
-from corpus.notes_folders import folder_of
-from corpus.obsidian import BLOCK_ID, WikiLink
-from index.chunking import Chunk
-from index.searcher import Searcher
-from service.render import NoteBlock
+from ragnotes.corpus.documents import MARKDOWN_SUFFIXES, NOTES_SOURCE, read_markdown
+from ragnotes.corpus.links import FileNames
+from ragnotes.corpus.notes_folders import folder_of
+from ragnotes.corpus.obsidian import BLOCK_ID, WikiLink
+from ragnotes.errors import NotFoundError
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.render import NoteBlock
 
 # Images a note may embed that /notes/ serves from a notes folder (SVG is left out: it can
 # carry scripts).

@@ -13,9 +13,9 @@ import os
 import socket
 import sys
 
-from corpus.errors import ConfigError
-from index.vector_cache import FanOut
-from service.settings import Settings
+from ragnotes.errors import ConfigError
+from ragnotes.index.vector_cache import FanOut
+from ragnotes.service.settings import Settings
 
 RAY_EXTRA = "pip install 'ragnotes[ray]'"
 
@@ -75,7 +75,7 @@ def cluster_cpus() -> int:
 
 def ray_fan_out(settings: Settings, args: argparse.Namespace) -> FanOut:
     """`ragnotes index --ray`: embedding on the cluster's workers, one per CPU."""
-    from index.ray_embed import ModelSpec, RayFanOut
+    from ragnotes.index.ray_embed import ModelSpec, RayFanOut
 
     where = join(args.address)
     workers = cluster_cpus()

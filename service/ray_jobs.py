@@ -17,11 +17,11 @@ import contextlib
 import os
 from typing import Any
 
-from corpus.errors import NotFoundError, ReindexRunning
-from index.build import BuildResult
-from index.embedding import Embedder, Progress
-from service.reindex import JobStatus, Reindexer, build_configured
-from service.settings import Settings
+from ragnotes.errors import NotFoundError, ReindexRunning
+from ragnotes.index.build import BuildResult
+from ragnotes.index.embedding import Embedder, Progress
+from ragnotes.service.reindex import JobStatus, Reindexer, build_configured
+from ragnotes.service.settings import Settings
 
 NAMESPACE = "ragnotes"
 _PRIORITY = 19  # as the single server's build worker: queries win the CPU

@@ -20,10 +20,10 @@ from typing import Any
 
 from ray import serve
 
-from service.app import create_app
-from service.ray_cluster import cluster_cpus, join
-from service.ray_jobs import ClusterJobs, remove_coordinator
-from service.settings import Settings
+from ragnotes.service.app import create_app
+from ragnotes.service.ray_cluster import cluster_cpus, join
+from ragnotes.service.ray_jobs import ClusterJobs, remove_coordinator
+from ragnotes.service.settings import Settings
 
 APP_NAME = "ragnotes"
 REPLICA_HEADER = b"x-ragnotes-replica"

@@ -31,14 +31,14 @@ from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
-from corpus.documents import BUNDLED_NOTES_DIR, Discovery
-from corpus.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunning
-from corpus.notes_folders import NotesFolders, refuse_drops
-from index.build import BuildResult, index_sources, live_notes
-from index.embedding import Embedder, Progress
-from index.vector_cache import FanOut
-from service.live import LiveIndex
-from service.settings import Settings
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Discovery
+from ragnotes.corpus.notes_folders import NotesFolders, refuse_drops
+from ragnotes.errors import BuildFailed, NotFoundError, RagnotesError, ReindexRunning
+from ragnotes.index.build import BuildResult, index_sources, live_notes
+from ragnotes.index.embedding import Embedder, Progress
+from ragnotes.index.vector_cache import FanOut
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.settings import Settings
 
 log = logging.getLogger(__name__)
 JobState = Literal["running", "succeeded", "failed"]

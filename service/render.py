@@ -26,9 +26,9 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from corpus.markdown import BlockKind, parse_blocks, parser
-from corpus.obsidian import TAG, WikiLink
-from service.highlight import matches, query_terms, stem
+from ragnotes.answers.highlight import matches, query_terms, stem
+from ragnotes.corpus.markdown import BlockKind, parse_blocks, parser
+from ragnotes.corpus.obsidian import TAG, WikiLink
 
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from index.searcher import Mode
+from ragnotes.index.searcher import Mode
 
 MAX_QUESTION_CHARS = 2000
 

@@ -8,15 +8,21 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from corpus.curated import load_curated
-from corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
-from corpus.notes_folders import NotesFolders, absolute
-from index.ann import APPROXIMATE_ABOVE
-from index.build import BuildOptions
-from index.chunking import DEFAULT_TARGET_TOKENS
-from index.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, Embedder, load_embedder
-from index.store import BuildStore
-from service.llm import MAX_TOKENS, LLMConfig, check_client
+from ragnotes.answers.llm import MAX_TOKENS, LLMConfig, check_client
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
+from ragnotes.corpus.notes_folders import NotesFolders, absolute
+from ragnotes.index.ann import APPROXIMATE_ABOVE
+from ragnotes.index.build import BuildOptions
+from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS
+from ragnotes.index.embedding import (
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    Backend,
+    Embedder,
+    load_embedder,
+)
+from ragnotes.index.store import BuildStore
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 

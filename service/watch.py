@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from corpus.documents import ATTACHMENT_SUFFIXES
+from ragnotes.corpus.documents import ATTACHMENT_SUFFIXES
 
 
 class NotesWatcher:

@@ -1,6 +1,6 @@
 """The search page (GET /), its live results (GET /results) and the note viewer (GET /notes/<path>).
 
-Results come from `answer_question` (service/answering.py), whose search is the API's
+Results come from `answer_question` (answers/answering.py), whose search is the API's
 `search_passages`, so the page shows what /api/answer returns, and a search is a shareable URL that
 works without JavaScript; service/static/search.js only makes it live, by fetching /results (the
 same template, so live and server-rendered results cannot differ). Markdown from notes and
@@ -25,22 +25,22 @@ from pydantic import ValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagnotesError
-from index.freshness import FileHashes
-from index.searcher import Searcher
-from service.answer_schemas import AnswerRequest
-from service.answer_view import answer_view, stream_url
-from service.answering import answer_question
-from service.index_status import ChangeCheck
-from service.live import LiveIndex
-from service.llm import LLMConfig
-from service.note_page import Render, install_note_viewer, note_links
-from service.notes_view import NoteLinks
-from service.passages import README_SOURCES
-from service.render import passage_html
-from service.schemas import Passage
-from service.settings import Settings
+from ragnotes.answers.answer_schemas import AnswerRequest
+from ragnotes.answers.answering import answer_question
+from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.passages import README_SOURCES
+from ragnotes.corpus.documents import NOTES_SOURCE
+from ragnotes.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagnotesError
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.answer_view import answer_view, stream_url
+from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.note_page import Render, install_note_viewer, note_links
+from ragnotes.service.notes_view import NoteLinks
+from ragnotes.service.render import passage_html
+from ragnotes.service.schemas import Passage
+from ragnotes.service.settings import Settings
 
 PAGE_K = 10
 CSP = (

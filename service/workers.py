@@ -20,8 +20,8 @@ import os
 
 from fastapi import FastAPI
 
-from corpus.errors import ConfigError
-from service.settings import Settings
+from ragnotes.errors import ConfigError
+from ragnotes.service.settings import Settings
 
 # The settings the CLI resolved, for the workers, which start in fresh interpreters.
 _SETTINGS_VARIABLE = "RAGNOTES_SERVE_WORKER_SETTINGS"
@@ -52,7 +52,7 @@ def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
 
     os.environ[_SETTINGS_VARIABLE] = settings.model_dump_json()
     uvicorn.run(
-        "service.workers:worker_app",
+        "ragnotes.service.workers:worker_app",
         factory=True,
         host=host,
         port=port,
@@ -63,7 +63,7 @@ def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
 
 def worker_app() -> FastAPI:
     """One worker's app, with the settings the CLI resolved (uvicorn calls this in each)."""
-    from service.app import create_app
+    from ragnotes.service.app import create_app
 
     settings = Settings.model_validate_json(os.environ[_SETTINGS_VARIABLE])
     return create_app(settings, request_threads=1)

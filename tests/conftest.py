@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.curated import CuratedRepo, load_curated
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.corpus.curated import CuratedRepo, load_curated
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_READMES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readmes"
@@ -65,7 +65,7 @@ def built_settings(
     tmp_path_factory: pytest.TempPathFactory, fixture_notes: Path, embedder: Embedder
 ) -> Settings:
     """Settings whose data directory holds a published build of the fixture notes."""
-    from index.build import index_sources
+    from ragnotes.index.build import index_sources
 
     settings = fixture_settings(tmp_path_factory.mktemp("data"), fixture_notes)
     index_sources(settings.sources(), embedder, settings.store())
@@ -101,7 +101,7 @@ def page_settings(
     readme_repo: CuratedRepo,
 ) -> Settings:
     """A published build of the fixture notes, the page notes and the stand-in README."""
-    from index.build import index_sources
+    from ragnotes.index.build import index_sources
 
     page_notes = tmp_path_factory.mktemp("page_notes")
     shutil.copytree(FIXTURES / "page_notes", page_notes, dirs_exist_ok=True)

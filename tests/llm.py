@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from eval.loopback import free_port
+from ragnotes_eval.loopback import free_port
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "SmolLM2-135M-Instruct"

@@ -12,10 +12,22 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = ("corpus", "index", "service")
+# Folder -> the import name pyproject.toml maps it to.
+PRODUCT = {
+    "corpus": "ragnotes.corpus",
+    "index": "ragnotes.index",
+    "answers": "ragnotes.answers",
+    "service": "ragnotes.service",
+}
 TOOLING = "eval"
+TOOLING_NAME = "ragnotes_eval"
 # What a unit test never needs: an app, a server or an index build (integration tests use them).
-NOT_IN_UNIT_TESTS = ("service.app", "index.build", "eval.loopback", "fastapi.testclient")
+NOT_IN_UNIT_TESTS = (
+    "ragnotes.service.app",
+    "ragnotes.index.build",
+    "ragnotes_eval.loopback",
+    "fastapi.testclient",
+)
 # Integration tests named after a flow that crosses several modules rather than after one module.
 FLOWS = {
     "api_fuzz": "every API operation fuzzed from the OpenAPI schema",
@@ -57,7 +69,7 @@ def test_no_product_module_imports_eval() -> None:
     offenders = {}
     for path in (p for package in PRODUCT for p in _modules(package)):
         imported = _imported(ast.parse(path.read_text(encoding="utf-8")))
-        bad = sorted(n for n in imported if n.split(".")[0] == TOOLING or n == "<computed>")
+        bad = sorted(n for n in imported if n.split(".")[0] == TOOLING_NAME or n == "<computed>")
         if bad:
             offenders[str(path.relative_to(ROOT))] = bad
     assert offenders == {}, "eval/ is tooling: the product may not import it"
@@ -68,8 +80,9 @@ def test_the_tools_are_reached_by_entry_point_only() -> None:
     by name at run time; the console script itself is the product's."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     tools = project["entry-points"]["ragnotes.tools"]
-    assert tools and all(target.startswith(f"{TOOLING}.") for target in tools.values())
-    assert all(t.split(".")[0] in PRODUCT for t in project["scripts"].values())
+    assert tools and all(target.startswith(f"{TOOLING_NAME}.") for target in tools.values())
+    scripts = project["scripts"].values()
+    assert all(t.split(":")[0].rsplit(".", 1)[0] in PRODUCT.values() for t in scripts)
 
 
 def _test_names(folder: str) -> list[str]:

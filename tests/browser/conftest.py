@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [

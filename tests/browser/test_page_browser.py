@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from corpus.curated import CuratedRepo
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.corpus.curated import CuratedRepo
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 from tests.browser.conftest import open_context, screenshot
 
 pytestmark = pytest.mark.browser

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import Browser, Page, expect
 
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.login import COOKIE
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.login import COOKIE
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 from tests.browser.conftest import CHROMIUM_ARGS, open_context, screenshot
 from tests.browser.test_page_browser import BATCH_SENTENCE, type_query
 

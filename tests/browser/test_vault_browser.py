@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from eval.loopback import served
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 from tests.browser.conftest import screenshot
 from tests.conftest import FIXTURES
 

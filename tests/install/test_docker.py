@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eval.loopback import free_port
+from ragnotes_eval.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "ragnotes-test-base:bookworm"

@@ -99,10 +99,25 @@ def test_the_product_never_imports_the_tooling(installed: tuple[Path, dict[str, 
     ragnotes, env = installed
     python = ragnotes.parent / "python"
     probe = (
-        "import sys, service.cli, service.app; service.cli.build_parser(); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('eval', 'httpx')))"
+        "import sys, ragnotes.service.cli, ragnotes.service.app; "
+        "ragnotes.service.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ragnotes_eval', 'httpx')))"
     )
     assert _run([str(python), "-c", probe], ragnotes.parent, env).stdout.strip() == "[]"
+
+
+def test_the_wheel_adds_one_import_name_and_its_tooling(
+    installed: tuple[Path, dict[str, str]],
+) -> None:
+    """Nothing generic (`corpus`, `index`, `service`, `eval`) lands in site-packages: only
+    `ragnotes` and the tools' `ragnotes_eval`, as the wheel's own RECORD lists them."""
+    ragnotes, _ = installed
+    site = next((ragnotes.parents[1] / "lib").glob("python3*/site-packages"))
+    record = next(site.glob("ragnotes-*.dist-info")) / "RECORD"
+    rows = record.read_text(encoding="utf-8").splitlines()
+    top = {row.split(",")[0].split("/")[0] for row in rows}
+    top = {name for name in top if not name.endswith(".dist-info") and name != ".."}
+    assert top == {"ragnotes", "ragnotes_eval"}
 
 
 def test_index_a_notes_folder_and_ask(installed: tuple[Path, dict[str, str]]) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from corpus.curated import load_curated
-from corpus.sync import sync_readmes
-from eval.loopback import served
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.sync import sync_readmes
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 from tests.conftest import FIXTURES, fixture_settings
 
 ADMIN, READ = "admin-secret", "read-secret"

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.units import plain
+from ragnotes.answers.units import plain
 
 BATCH = "when is batch scoring the right call?"
 OFF_TOPIC = "what is the capital of France?"

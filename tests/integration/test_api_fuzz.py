@@ -28,10 +28,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from eval.loopback import served
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes_eval.loopback import served
 from tests.conftest import fixture_settings
 
 TOKEN = "fuzz-token"

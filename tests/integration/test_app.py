@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.embedding import Embedder
-from service.app import create_app
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
 from tests.conftest import fixture_settings
 
 

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import ConfigError
-from eval.beir import beir_documents, chunked_searcher, rank_documents, run_beir, whole_doc_searcher
-from eval.beir_data import load_beir
-from eval.scoring import summarize
-from index.embedding import Embedder
-from service.cli import main
+from ragnotes.errors import ConfigError
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.cli import main
+from ragnotes_eval.beir import (
+    beir_documents,
+    chunked_searcher,
+    rank_documents,
+    run_beir,
+    whole_doc_searcher,
+)
+from ragnotes_eval.beir_data import load_beir
+from ragnotes_eval.scoring import summarize
 
 DOCS = [
     (

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from eval.bench_http import Client, many_clients, one_client, request_bytes
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.bench_http import Client, many_clients, one_client, request_bytes
+from ragnotes_eval.loopback import served
 
 QUESTIONS = ["nightly precomputed recommendations", "feature store skew", "alerts on drift"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from eval.bench_synthetic import format_synthetic, synthetic_bench
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.settings import Settings
+from ragnotes_eval.bench_synthetic import format_synthetic, synthetic_bench
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.documents import Sources
-from corpus.errors import BuildFailed
-from index import build as build_module
-from index.build import BuildOptions, BuildResult, index_sources
-from index.embedding import Embedder
-from index.searcher import Searcher
-from index.store import BuildStore
-from service.app import create_app
+from ragnotes.corpus.documents import Sources
+from ragnotes.errors import BuildFailed
+from ragnotes.index import build as build_module
+from ragnotes.index.build import BuildOptions, BuildResult, index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
+from ragnotes.service.app import create_app
 from tests.conftest import fixture_settings
 
 NOTES = {
@@ -148,7 +148,7 @@ def _one_batch_then(real):  # type: ignore[no-untyped-def]
     def wrapped(
         texts, embedder, cache, progress=None, reuse=True, late_interaction=False, fan_out=None
     ):  # type: ignore[no-untyped-def]
-        from index.vector_cache import text_key
+        from ragnotes.index.vector_cache import text_key
 
         known = cache.get_many([text_key(t) for t in texts])
         for text in texts:
@@ -192,7 +192,7 @@ def test_killed_build_process_leaves_live_index_and_next_run_recovers(
     cmd = [
         sys.executable,
         "-m",
-        "service.cli",
+        "ragnotes.service.cli",
         "index",
         "--no-bundled",
         "--no-readmes",

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.errors import BuildFailed
-from index import vector_cache
-from index.build import index_sources
-from index.embedding import Embedder
-from index.late_interaction import ROWS_FILE
-from index.searcher import Searcher
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.errors import BuildFailed
+from ragnotes.index import vector_cache
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.late_interaction import ROWS_FILE
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
 from tests.conftest import fixture_settings
 from tests.integration.test_reindex import _wait_for
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-import corpus.documents as documents
-from corpus.documents import MAX_FILE_BYTES, Skipped, Sources, discover_notes
-from index.build import index_sources
-from index.embedding import Embedder
-from index.searcher import Searcher
-from index.store import BuildStore
+import ragnotes.corpus.documents as documents
+from ragnotes.corpus.documents import MAX_FILE_BYTES, Skipped, Sources, discover_notes
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
 
 NORMAL = {
     "capybara.md": "# Capybara\n\nCapybara caching keeps hot features next to the model server.\n",
@@ -95,7 +95,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _run_cli(notes: Path, data: Path, log: Path) -> CliRun:
     """`ragnotes index` in a child process, and the child's own peak RSS (from wait4)."""
     prefix = CAPS_DROPPED if os.geteuid() == 0 and shutil.which("setpriv") else []
-    cmd = [*prefix, sys.executable, "-m", "service.cli", "index", "--no-bundled", "--no-readmes"]
+    cmd = [
+        *prefix,
+        sys.executable,
+        "-m",
+        "ragnotes.service.cli",
+        "index",
+        "--no-bundled",
+        "--no-readmes",
+    ]
     env = {**os.environ, "RAGNOTES_DATA_DIR": str(data)}
     with open(log, "w") as err:
         child = subprocess.Popen([*cmd, "--notes", str(notes)], env=env, stderr=err)

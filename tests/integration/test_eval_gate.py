@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from eval.questions import SPLITS, Split, load_questions, normalize, split_dir
-from eval.runner import run_questions
-from eval.scoring import summarize
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.cli import main
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.cli import main
+from ragnotes.service.settings import Settings
+from ragnotes_eval.questions import SPLITS, Split, load_questions, normalize, split_dir
+from ragnotes_eval.runner import run_questions
+from ragnotes_eval.scoring import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "eval" / "baseline.json"

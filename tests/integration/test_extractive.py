@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from eval.answers import quoted_from_file
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.answer_schemas import AnswerRequest, AnswerResponse, AnswerSentence
-from service.answering import extractive_answer, finish, retrieve
-from service.settings import Settings
+from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, AnswerSentence
+from ragnotes.answers.answering import extractive_answer, finish, retrieve
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.settings import Settings
+from ragnotes_eval.answers import quoted_from_file
 
 NOTES = Path(__file__).resolve().parents[2] / "corpus" / "notes"
 MARKDOWN = re.compile(r"\*\*|`|\]\(|\|")

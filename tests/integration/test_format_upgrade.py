@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.errors import IndexMismatch
-from index.embedding import Embedder
-from index.manifest import FORMAT_VERSION
-from index.searcher import Searcher
-from service.app import create_app
-from service.cli import main
-from service.settings import Settings
+from ragnotes.errors import IndexMismatch
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.manifest import FORMAT_VERSION
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.app import create_app
+from ragnotes.service.cli import main
+from ragnotes.service.settings import Settings
 from tests.conftest import fixture_settings
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import Embedder, load_embedder
-from index.late_interaction import (
+from ragnotes.index.embedding import Embedder, load_embedder
+from ragnotes.index.late_interaction import (
     DEFAULT_LATE_INTERACTION,
     LATE_INTERACTION_VERSION,
     NO_LATE_INTERACTION,
@@ -19,9 +19,9 @@ from index.late_interaction import (
     maxsim,
     mix_late_interaction,
 )
-from index.searcher import Searcher
-from service.reindex import build_configured
-from service.settings import Settings
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.reindex import build_configured
+from ragnotes.service.settings import Settings
 
 QUESTION = "when should I prefer batch inference over online inference?"
 

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.cli import main
-from service.limits import MAX_BODY_BYTES
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.cli import main
+from ragnotes.service.limits import MAX_BODY_BYTES
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 
 ASK = {"question": "nightly precomputed recommendations", "k": 1}
 JSON = {"content-type": "application/json"}
@@ -113,7 +113,7 @@ def test_serve_refuses_a_public_address_until_told_who_may_read_it() -> None:
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env["RAGNOTES_ADMIN_TOKEN"] = "an-admin-token"  # writes guarded is not enough: reads too
     run = subprocess.run(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
+        [sys.executable, "-m", "ragnotes.service.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
         env=env,
         capture_output=True,
         text=True,

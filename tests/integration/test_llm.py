@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from eval.loopback import free_port
-from index.embedding import Embedder
-from service.app import create_app
-from service.cli import main
-from service.generated import Source, parse
-from service.settings import Settings
-from service.support import is_supported
+from ragnotes.answers.generated import Source, parse
+from ragnotes.answers.support import is_supported
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.cli import main
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import free_port
 from tests.integration.test_answer_api import BATCH, OFF_TOPIC, _sse
 from tests.llm import MODEL_ALIAS, canned_server, silent_server
 

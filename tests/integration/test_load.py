@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import ConfigError
-from eval.load import run_load
-from eval.load_server import copy_index
-from service.settings import Settings
+from ragnotes.errors import ConfigError
+from ragnotes.service.settings import Settings
+from ragnotes_eval.load import run_load
+from ragnotes_eval.load_server import copy_index
 
 
 def _args(out: Path, host: str = "127.0.0.1") -> argparse.Namespace:

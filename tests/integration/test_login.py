@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from eval.loopback import served
-from index.embedding import Embedder
-from service.app import create_app
-from service.login import COOKIE
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.login import COOKIE
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 from tests.integration.conftest import ADMIN, EVIL, READ, ROUTES, send
 
 

@@ -27,12 +27,12 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from corpus.documents import BUNDLED_NOTES_DIR
-from eval.loopback import served
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 QUESTION = "what is a point-in-time join"
@@ -183,7 +183,7 @@ def test_stdio_follows_new_builds(
         **{k: v for k, v in os.environ.items() if k == "RAGNOTES_MODELS_DIR"},
     }
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "service.cli", "mcp"], env=env
+        command=sys.executable, args=["-m", "ragnotes.service.cli", "mcp"], env=env
     )
 
     async def session() -> None:

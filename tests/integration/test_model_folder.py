@@ -20,10 +20,10 @@ import pytest
 from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
 from tokenizers import models as token_models
 
-from corpus.documents import BUNDLED_NOTES_DIR
-from corpus.errors import ConfigError
-from index.embedding import load_embedder
-from service.cli import main
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
+from ragnotes.errors import ConfigError
+from ragnotes.index.embedding import load_embedder
+from ragnotes.service.cli import main
 
 FIXTURE_NOTES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
 

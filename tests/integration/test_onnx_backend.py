@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from index.embedding import Embedder, resolve_model
-from index.int8_forms import has_vnni, signed_path
-from index.model_folder import read_model_folder
-from index.onnx_backend import _hidden, _session, export_int8
+from ragnotes.index.embedding import Embedder, resolve_model
+from ragnotes.index.int8_forms import has_vnni, signed_path
+from ragnotes.index.model_folder import read_model_folder
+from ragnotes.index.onnx_backend import _hidden, _session, export_int8
 
 QEMU = shutil.which("qemu-x86_64")
 TEXTS = [
@@ -41,7 +41,7 @@ SCRIPT = """
 import json, sys
 import numpy as np
 from numpy._core._multiarray_umath import __cpu_features__ as f
-from index.embedding import load_embedder
+from ragnotes.index.embedding import load_embedder
 from pathlib import Path
 embedder = load_embedder("all-MiniLM-L6-v2", "onnx", Path(sys.argv[1]))
 texts = json.loads(sys.argv[2])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from eval.profile_query import STAGES, format_profile, profile
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.settings import Settings
+from ragnotes_eval.profile_query import STAGES, format_profile, profile
 
 
 @pytest.fixture(scope="module")

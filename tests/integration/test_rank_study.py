@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from eval.rank_signals import hybrid, load_study, measure
-from eval.rank_study import variants
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.settings import Settings
+from ragnotes_eval.rank_signals import hybrid, load_study, measure
+from ragnotes_eval.rank_study import variants
 
 
 @pytest.fixture(scope="module")

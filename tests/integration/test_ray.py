@@ -29,19 +29,19 @@ from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from eval.local_ray import (
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.late_interaction import OFFSETS_FILE, ROWS_FILE, SCALES_FILE
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.local_ray import (
     REPLICA_HEADER,
     LocalCluster,
     local_cluster,
     replicas_answering,
     serve_on_cluster,
 )
-from eval.loopback import free_port
-from index.build import index_sources
-from index.embedding import Embedder
-from index.late_interaction import OFFSETS_FILE, ROWS_FILE, SCALES_FILE
-from service.app import create_app
-from service.settings import Settings
+from ragnotes_eval.loopback import free_port
 from tests.conftest import FIXTURES, fixture_settings
 
 if importlib.util.find_spec("ray") is None:  # found, not imported: Ray runs in other processes
@@ -84,7 +84,7 @@ def _env(cluster: LocalCluster, settings: Settings) -> dict[str, str]:
 
 def _index_on_ray(cluster: LocalCluster, settings: Settings) -> tuple[int, int]:
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "index", "--ray"],
+        [sys.executable, "-m", "ragnotes.service.cli", "index", "--ray"],
         env=_env(cluster, settings),
         capture_output=True,
         text=True,

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from eval.loopback import served
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import served
 
 TOKEN = "s3cret-token"
 NOTES = {

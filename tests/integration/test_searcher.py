@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import IndexMismatch
-from index.embedding import Embedder
-from index.searcher import Searcher
-from service.reindex import build_configured
-from service.settings import Settings
+from ragnotes.errors import IndexMismatch
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.reindex import build_configured
+from ragnotes.service.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from eval.loopback import free_port
-from service.settings import Settings
+from ragnotes.service.settings import Settings
+from ragnotes_eval.loopback import free_port
 from tests.conftest import wait_healthy
 
 
@@ -28,7 +28,16 @@ def server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     }
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "ragnotes.service.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

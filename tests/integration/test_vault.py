@@ -27,8 +27,8 @@ from anyio.from_thread import start_blocking_portal
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from corpus.curated import CuratedRepo
-from eval.loopback import free_port
+from ragnotes.corpus.curated import CuratedRepo
+from ragnotes_eval.loopback import free_port
 from tests.conftest import FIXTURES
 
 CHECKOUT = Path(__file__).resolve().parents[2]

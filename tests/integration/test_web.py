@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.curated import CuratedRepo
-from index.build import index_sources
-from index.embedding import Embedder
-from service.app import create_app
-from service.settings import Settings
-from service.web import CSP
+from ragnotes.corpus.curated import CuratedRepo
+from ragnotes.index.build import index_sources
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
+from ragnotes.service.web import CSP
 from tests.conftest import FIXTURES, fixture_settings
 
 BATCH_SENTENCE = (

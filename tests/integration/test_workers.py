@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from corpus.errors import ConfigError
-from eval.loopback import free_port
-from service.settings import Settings
-from service.workers import check_workers
+from ragnotes.errors import ConfigError
+from ragnotes.service.settings import Settings
+from ragnotes.service.workers import check_workers
+from ragnotes_eval.loopback import free_port
 from tests.conftest import wait_healthy
 
 ASK = {"question": "nightly precomputed recommendations", "k": 3}
@@ -46,7 +46,16 @@ def _env(settings: Settings) -> dict[str, str]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_two_workers_answer_on_one_port(built_settings: Settings, tmp_path: Path) -> None:
     port, log_path = free_port(), tmp_path / "server.log"
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "ragnotes.service.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, env=_env(built_settings), stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -76,7 +85,7 @@ def test_several_workers_refuse_what_one_process_must_own(built_settings: Settin
 
 def test_the_cli_says_so_in_one_line(built_settings: Settings) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "serve", "--workers", "2", "--watch"],
+        [sys.executable, "-m", "ragnotes.service.cli", "serve", "--workers", "2", "--watch"],
         env=_env(built_settings),
         capture_output=True,
         text=True,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import beir_documents, chunked_searcher, run_beir, whole_doc_searcher
-from eval.beir_data import BeirDataset, load_beir
-from eval.scoring import summarize
-from index.embedding import Embedder
-from service.settings import Settings
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.settings import Settings
+from ragnotes_eval.beir import beir_documents, chunked_searcher, run_beir, whole_doc_searcher
+from ragnotes_eval.beir_data import BeirDataset, load_beir
+from ragnotes_eval.scoring import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"

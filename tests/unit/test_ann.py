@@ -7,7 +7,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.ann import build_dense, configure, probe_queries, recall_at_10
+from ragnotes.index.ann import build_dense, configure, probe_queries, recall_at_10
 
 
 def clustered(n: int, dim: int = 32, centres: int = 50, seed: int = 1) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.errors import ConfigError
-from service.bind import check_bind, is_loopback
+from ragnotes.errors import ConfigError
+from ragnotes.service.bind import check_bind, is_loopback
 
 
 @pytest.mark.parametrize(

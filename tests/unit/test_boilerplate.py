@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from corpus.markdown import parser
-from service.boilerplate import about_the_document, caption, housekeeping_heading, link_only
+from ragnotes.answers.boilerplate import (
+    about_the_document,
+    caption,
+    housekeeping_heading,
+    link_only,
+)
+from ragnotes.corpus.markdown import parser
 
 
 def test_introductions_and_navigation_are_about_the_document() -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from corpus.documents import Document
-from index.chunking import Chunk, chunk_document
-from index.embedding import Embedder
-from service.render import note_blocks, passage_html
+from ragnotes.corpus.documents import Document
+from ragnotes.index.chunking import Chunk, chunk_document
+from ragnotes.index.embedding import Embedder
+from ragnotes.service.render import note_blocks, passage_html
 
 
 def _doc(text: str, path: str = "n.md") -> Document:

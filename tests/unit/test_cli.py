@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from service.cli import _sizes, main
+from ragnotes.service.cli import _sizes, main
 
 
 def test_sizes_are_parsed_or_refused() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.curated import CURATED_PATH, load_curated
-from corpus.errors import ConfigError
+from ragnotes.corpus.curated import CURATED_PATH, load_curated
+from ragnotes.errors import ConfigError
 
 
 def test_every_listed_repo_is_pinned_to_a_commit_with_a_license_and_files() -> None:

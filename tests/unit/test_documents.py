@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus.documents import discover_notes, fingerprint
+from ragnotes.corpus.documents import discover_notes, fingerprint
 
 
 def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.extractive import Drawn, Selection, extract
-from service.units import grounded, units
+from ragnotes.answers.extractive import Drawn, Selection, extract
+from ragnotes.answers.units import grounded, units
 from tests.unit.test_units import PASSAGE
 
 

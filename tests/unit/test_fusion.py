@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.fusion import FusionParams, convex_fusion, fuse, reciprocal_rank_fusion
+from ragnotes.index.fusion import FusionParams, convex_fusion, fuse, reciprocal_rank_fusion
 
 
 def test_rrf_matches_hand_computed_scores() -> None:

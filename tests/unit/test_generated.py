@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.generated import Source, messages, parse
+from ragnotes.answers.generated import Source, messages, parse
 
 SOURCES = [
     Source(1, "Batch", "Batch inference runs nightly and writes scores to Redis."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.highlight import best_sentence, query_terms, sentence_spans, stem
+from ragnotes.answers.highlight import best_sentence, query_terms, sentence_spans, stem
 
 BATCH_PASSAGE = (
     "Nightly jobs precompute recommendations for every active user and write them to a store.\n"

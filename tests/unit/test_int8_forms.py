@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from index import int8_forms
-from index.int8_forms import choose, signed_path, write_signed
+from ragnotes.index import int8_forms
+from ragnotes.index.int8_forms import choose, signed_path, write_signed
 
 
 def _matmul_integer(path: Path, weights: np.ndarray, zero_points: np.ndarray) -> None:

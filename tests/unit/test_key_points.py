@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import ConfigError
-from eval.key_points import KEY_POINTS_DIR, is_stated, key_point_recall, load_key_points
-from eval.questions import QUESTIONS_DIR, load_questions
-from index.lexical import query_tokens
+from ragnotes.errors import ConfigError
+from ragnotes.index.lexical import query_tokens
+from ragnotes_eval.key_points import KEY_POINTS_DIR, is_stated, key_point_recall, load_key_points
+from ragnotes_eval.questions import QUESTIONS_DIR, load_questions
 
 
 def words(text: str) -> frozenset[str]:
@@ -50,7 +50,7 @@ def test_the_shipped_key_points_name_questions_of_their_split(split: str) -> Non
 
 
 def test_the_report_averages_recall_over_questions_with_key_points() -> None:
-    from eval.answers import AnswerOutcome, summarize_answers
+    from ragnotes_eval.answers import AnswerOutcome, summarize_answers
 
     def outcome(qid: str, answerable: bool, recall: float | None) -> AnswerOutcome:
         return AnswerOutcome(qid, "dev", answerable, False, 1, 1, 1.0, 1.0, recall)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.curated import load_curated
-from corpus.documents import Document
-from corpus.sync import sync_readmes
-from eval.label_check import check_labels, corpus_documents
-from eval.questions import Question, load_questions, split_dir
+from ragnotes.corpus.curated import load_curated
+from ragnotes.corpus.documents import Document
+from ragnotes.corpus.sync import sync_readmes
+from ragnotes_eval.label_check import check_labels, corpus_documents
+from ragnotes_eval.questions import Question, load_questions, split_dir
 
 GUIDE = """# Serving handbook
 

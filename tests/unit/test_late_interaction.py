@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.late_interaction import (
+from ragnotes.index.late_interaction import (
     LateInteractionIndex,
     LateInteractionParams,
     apply_late_interaction,

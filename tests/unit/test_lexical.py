@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.lexical import query_tokens, tokenize
+from ragnotes.index.lexical import query_tokens, tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.limits import TokenBucket
+from ragnotes.service.limits import TokenBucket
 
 
 class Clock:

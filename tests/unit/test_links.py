@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus.links import FileNames
+from ragnotes.corpus.links import FileNames
 
 PATHS = ["Ranking.md", "ml/Ranking.md", "ml/serving/Batch.md", "ops/Batch.md", "img/diagram.png"]
 

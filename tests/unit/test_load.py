@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eval.load import Reindex, Tally, summarize
+from ragnotes_eval.load import Reindex, Tally, summarize
 
 
 def test_latency_percentiles_interpolate_between_ranks() -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import IndexCorrupt, IndexMismatch
-from index.ann import DenseSpec
-from index.chunking import CHUNKER_VERSION
-from index.embedding import Embedder
-from index.late_interaction import LATE_INTERACTION_VERSION
-from index.manifest import FORMAT_VERSION, Manifest
+from ragnotes.errors import IndexCorrupt, IndexMismatch
+from ragnotes.index.ann import DenseSpec
+from ragnotes.index.chunking import CHUNKER_VERSION
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION
+from ragnotes.index.manifest import FORMAT_VERSION, Manifest
 
 # A manifest as ragnotes wrote it before the record existed (json.dump of a dict, indent 2).
 WRITTEN = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus.markdown import parse, parse_blocks
+from ragnotes.corpus.markdown import parse, parse_blocks
 
 NOTE = """---
 title: T

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import NotFoundError
-from index.searcher import DocInfo
-from service.mcp_tools import indexed_file, line_range
+from ragnotes.errors import NotFoundError
+from ragnotes.index.searcher import DocInfo
+from ragnotes.service.mcp_tools import indexed_file, line_range
 
 
 def _doc(file: Path, path: str, source: str = "owner/name") -> DocInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import (
+from ragnotes_eval.metrics import (
     dcg_at_k,
     hit_at_k,
     mean,

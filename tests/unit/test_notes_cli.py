@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.notes_cli import add_notes_commands
+from ragnotes.service.cli import main
+from ragnotes.service.notes_cli import add_notes_commands
 
 
 def test_notes_are_added_listed_and_removed(

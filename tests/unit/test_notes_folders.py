@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import ConfigError
-from corpus.notes_folders import FILE_NAME, NotesFolders, dropped_folders, folder_of, refuse_drops
+from ragnotes.corpus.notes_folders import (
+    FILE_NAME,
+    NotesFolders,
+    dropped_folders,
+    folder_of,
+    refuse_drops,
+)
+from ragnotes.errors import ConfigError
 
 
 def test_folders_are_recorded_absolute_and_survive_a_reread(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import NotFoundError
-from service.notes_view import block_groups, read_note, resolve_note
-from service.render import note_blocks
+from ragnotes.errors import NotFoundError
+from ragnotes.service.notes_view import block_groups, read_note, resolve_note
+from ragnotes.service.render import note_blocks
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.markdown import parse, parser
-from corpus.obsidian import WikiLink, front_matter, link_words, tags_only
+from ragnotes.corpus.markdown import parse, parser
+from ragnotes.corpus.obsidian import WikiLink, front_matter, link_words, tags_only
 
 NOTE = """---
 title: Zero copy

@@ -1,8 +1,8 @@
-"""service/passages.py on its own: the link a citation carries."""
+"""answers/passages.py on its own: the link a citation carries."""
 
 from __future__ import annotations
 
-from service.passages import line_url
+from ragnotes.answers.passages import line_url
 
 
 def test_readme_lines_link_to_github_pinned_to_the_commit() -> None:

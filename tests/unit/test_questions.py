@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.documents import BUNDLED_NOTES_DIR, NOTES_SOURCE
-from corpus.errors import ConfigError
-from eval.questions import (
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, NOTES_SOURCE
+from ragnotes.errors import ConfigError
+from ragnotes_eval.questions import (
     SPLITS,
     Label,
     Question,

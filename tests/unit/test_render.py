@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from corpus.obsidian import WikiLink
-from service.highlight import best_sentence
-from service.render import inline_html, note_blocks, passage_html
+from ragnotes.answers.highlight import best_sentence
+from ragnotes.corpus.obsidian import WikiLink
+from ragnotes.service.render import inline_html, note_blocks, passage_html
 
 PASSAGE = """Nightly jobs precompute recommendations for every active user.
 **Batch scoring** is the right call when inputs are known ahead of time and hours of

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from eval.scoring import Outcome, summarize, summarize_groups
+from ragnotes_eval.scoring import Outcome, summarize, summarize_groups
 
 
 def test_summary_of_two_questions() -> None:

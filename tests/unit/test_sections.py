@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from corpus.sections import clean_prose_line, parse_markdown, plain_text
+from ragnotes.corpus.sections import clean_prose_line, parse_markdown, plain_text
 
 
 def _lines(text: str) -> list[str]:

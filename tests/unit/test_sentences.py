@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.sentences import readable, split
+from ragnotes.answers.sentences import readable, split
 
 
 def test_sentences_are_cut_at_stops_and_know_their_lines() -> None:

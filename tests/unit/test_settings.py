@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.settings import Settings
+from ragnotes.service.settings import Settings
 
 
 @pytest.mark.parametrize(

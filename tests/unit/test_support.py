@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.support import is_supported, key_terms, missing_terms
+from ragnotes.answers.support import is_supported, key_terms, missing_terms
 
 PASSAGE = (
     "If the nightly job fails, we keep serving yesterday's lists for up to **48 hours**. "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.units import grounded, plain, units
+from ragnotes.answers.units import grounded, plain, units
 
 PASSAGE = """## When to prefer batch inference
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.late_interaction import LATE_INTERACTION_VERSION, quantize
-from index.vector_cache import FannedOut, VectorCache, embed_with_cache
+from ragnotes.index.embedding import Embedder
+from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, quantize
+from ragnotes.index.vector_cache import FannedOut, VectorCache, embed_with_cache
 
 
 def _models(path: Path) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from service.watch import NotesWatcher
+from ragnotes.service.watch import NotesWatcher
 
 
 def _watching(root: Path, debounce: float = 0.3) -> tuple[NotesWatcher, list[float]]:

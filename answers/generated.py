@@ -4,7 +4,7 @@ The model sees each passage as `[n]`, n being its rank in the response, and is a
 sentences that each end with the `[n]` they come from. The reply is split into sentences; a
 citation to a number that was not given is dropped; a sentence the model left uncited cites the
 given passage that backs it best, and whether the citations back each sentence is computed
-here (service/support.py), never taken from the model.
+here (answers/support.py), never taken from the model.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.evidence import coverage
-from service.highlight import query_terms
-from service.llm import Messages
-from service.support import is_supported
+from ragnotes.answers.evidence import coverage
+from ragnotes.answers.highlight import query_terms
+from ragnotes.answers.llm import Messages
+from ragnotes.answers.support import is_supported
 
 PASSAGE_CHARS = 800  # each passage's share of the prompt: small local models read slowly
 SHOWN = 3  # passages shown to the model: the best ones that are not weak

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
-from corpus.markdown import MarkdownFile, Part, PartKind, parse
+from ragnotes.corpus.markdown import MarkdownFile, Part, PartKind, parse
 
 # Words too common to mark: English function words plus the question words people type.
 STOP_WORDS = frozenset(

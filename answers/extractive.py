@@ -1,6 +1,6 @@
 """Extractive answers: sentences, lists and tables quoted from the best passages, as plain text.
 
-The candidates are the pieces of the passages' units (service/units.py): each sentence, list item
+The candidates are the pieces of the passages' units (answers/units.py): each sentence, list item
 and table row. A piece scores the share of the question's words it holds, plus half the share its
 passage's headings hold (a list under "When to prefer batch inference" answers that question
 without repeating it), plus, for an item or row, half the share its lead sentence holds; more
@@ -30,11 +30,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from service.boilerplate import housekeeping_heading
-from service.evidence import coverage
-from service.highlight import STOP_WORDS, query_terms, stem
-from service.sentences import readable, words
-from service.units import Piece, Unit, short, units
+from ragnotes.answers.boilerplate import housekeeping_heading
+from ragnotes.answers.evidence import coverage
+from ragnotes.answers.highlight import STOP_WORDS, query_terms, stem
+from ragnotes.answers.sentences import readable, words
+from ragnotes.answers.units import Piece, Unit, short, units
 
 _WORD = re.compile(r"[^\W_]+")
 # A question that asks for several things: steps, options, causes, a comparison, a how-to.
@@ -97,7 +97,7 @@ class Selection:
     block: float = 0.8  # a list or table answers a many-things question from this share
     items: int = 8  # a list longer than this is trimmed to the items that answer
     beside: int = 5  # sentences at most beside a list or table that answers
-    boiler: float = 0.1  # a piece about the document (service/boilerplate.py) scores this share
+    boiler: float = 0.1  # a piece about the document (answers/boilerplate.py) scores this share
     substance: int = 12  # a list whose items have fewer words on average scores less
     cue: float = 0.3  # a list whose heading or lead names several things ("the stages") scores more
 

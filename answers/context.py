@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.chunking import Chunk
-from index.searcher import Searcher
-from service.schemas import Passage
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.schemas import Passage
 
 REACH = 1  # chunks taken on each side of the passage, at most
 _BY_FILE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[Chunk]]] = (

@@ -20,9 +20,9 @@ from typing import Literal
 
 from markdown_it.token import Token
 
-from corpus.markdown import parser, plain_lines
-from service.boilerplate import about_the_document, caption, link_only
-from service.sentences import Sentence, split, words
+from ragnotes.answers.boilerplate import about_the_document, caption, link_only
+from ragnotes.answers.sentences import Sentence, split, words
+from ragnotes.corpus.markdown import parser, plain_lines
 
 UnitKind = Literal["sentence", "list", "table"]
 
@@ -37,7 +37,7 @@ class Piece:
     cells: tuple[str, ...] = ()  # a table row's cells
     dependent: bool = False  # a sentence that only makes sense after the one before it
     number: int = 0  # a numbered list item's number
-    boiler: bool = False  # about the document, not its subject (service/boilerplate.py)
+    boiler: bool = False  # about the document, not its subject (answers/boilerplate.py)
 
 
 @dataclass(frozen=True)

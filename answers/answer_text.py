@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from service.answer_schemas import AnswerResponse, AnswerSentence
+from ragnotes.answers.answer_schemas import AnswerResponse, AnswerSentence
 
 UNSUPPORTED = "(not backed by the cited passage)"
 

@@ -20,8 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.searcher import Hit
-from service.highlight import matches, query_terms, stem
+from ragnotes.answers.highlight import matches, query_terms, stem
+from ragnotes.index.searcher import Hit
 
 AGREEMENT_DEPTH = 10
 _WORD = re.compile(r"\w+")
@@ -42,7 +42,7 @@ class Thresholds:
 
     # The middle of the values that gave the least dev error (none: every eval question answered,
     # every off-topic dev question refused): alone 0.40-0.45, paired 0.33-0.35, coverage any of
-    # 0.3-0.7 (`python -m eval.answer_tuning`).
+    # 0.3-0.7 (`python -m ragnotes_eval.answer_tuning`).
     alone: float = 0.42
     paired: float = 0.34
     coverage: float = 0.5

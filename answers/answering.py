@@ -1,12 +1,12 @@
 """Answer a question in a few cited sentences: the one code path behind the API, the page, the CLI
 and the MCP server.
 
-Question to answer: search one snapshot and mark weak passages (service/passages.py) → when
+Question to answer: search one snapshot and mark weak passages (answers/passages.py) → when
 every passage is weak, say plainly that the notes do not answer → otherwise write the answer
 from the passages that are not weak: sentences, lists and tables quoted as plain text
-(service/extractive.py, service/quoting.py), or
+(answers/extractive.py, answers/quoting.py), or
 written by an OpenAI-compatible server and checked against the passages they cite
-(service/generated.py). `[n]` always means the passage with rank n.
+(answers/generated.py). `[n]` always means the passage with rank n.
 """
 
 from __future__ import annotations
@@ -17,17 +17,23 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
-from corpus.errors import ConfigError, LLMError
-from index.freshness import FileHashes
-from index.searcher import Searcher
-from service import generated, llm
-from service.answer_schemas import Answer, AnswerRequest, AnswerResponse, AnswerSentence, Generator
-from service.context import around
-from service.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
-from service.llm import LLMConfig
-from service.passages import index_info, search_passages
-from service.quoting import quoted
-from service.schemas import Passage
+from ragnotes.answers import generated, llm
+from ragnotes.answers.answer_schemas import (
+    Answer,
+    AnswerRequest,
+    AnswerResponse,
+    AnswerSentence,
+    Generator,
+)
+from ragnotes.answers.context import around
+from ragnotes.answers.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
+from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.passages import index_info, search_passages
+from ragnotes.answers.quoting import quoted
+from ragnotes.errors import ConfigError, LLMError
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.searcher import Searcher
+from ragnotes.service.schemas import Passage
 
 NOT_IN_NOTES = (
     "Your notes do not seem to answer this: no indexed passage is close enough to the question. "

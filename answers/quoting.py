@@ -1,14 +1,14 @@
 """Units chosen for an extractive answer, as the answer's sentences: plain text, a list's items or
-a table's rows, and the lines of the cited file each is quoted from (service/context.py)."""
+a table's rows, and the lines of the cited file each is quoted from (answers/context.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from service.answer_schemas import AnswerSentence
-from service.context import Context
-from service.extractive import Picked
-from service.units import Piece, Unit, grounded
+from ragnotes.answers.answer_schemas import AnswerSentence
+from ragnotes.answers.context import Context
+from ragnotes.answers.extractive import Picked
+from ragnotes.answers.units import Piece, Unit, grounded
 
 
 def unit_text(unit: Unit) -> str:

@@ -7,16 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
-from corpus.documents import NOTES_SOURCE
-from corpus.errors import ConfigError
-from corpus.obsidian import TAG
-from index.chunking import Chunk
-from index.freshness import FileHashes
-from index.manifest import Manifest
-from index.searcher import ChunkFilter, Hit, Searcher
-from service.evidence import weak_flags
-from service.highlight import best_sentence
-from service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
+from ragnotes.answers.evidence import weak_flags
+from ragnotes.answers.highlight import best_sentence
+from ragnotes.corpus.documents import NOTES_SOURCE
+from ragnotes.corpus.obsidian import TAG
+from ragnotes.errors import ConfigError
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.manifest import Manifest
+from ragnotes.index.searcher import ChunkFilter, Hit, Searcher
+from ragnotes.service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
 
 README_SOURCES = "readmes"
 # Dense candidates looked at to judge bm25-mode hits; a hit beyond them counts as dissimilar.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from corpus.errors import ConfigError, LLMBadReply, LLMTimeout, LLMUnreachable
+from ragnotes.errors import ConfigError, LLMBadReply, LLMTimeout, LLMUnreachable
 
 if TYPE_CHECKING:
     import httpx

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.searcher import Mode
-from service.schemas import AskRequest, IndexInfo, Passage
+from ragnotes.index.searcher import Mode
+from ragnotes.service.schemas import AskRequest, IndexInfo, Passage
 
 Generator = Literal["extractive", "llm"]
 

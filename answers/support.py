@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.evidence import coverage
-from service.highlight import STOP_WORDS, query_terms
+from ragnotes.answers.evidence import coverage
+from ragnotes.answers.highlight import STOP_WORDS, query_terms
 
 MIN_COVERAGE = 0.6
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")

@@ -1,0 +1,1 @@
+"""The answer domain: cited passages from a search, and answers written from them."""
