@@ -18,22 +18,16 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from ragnotes.answers import generated, llm
-from ragnotes.answers.answer_schemas import (
-    Answer,
-    AnswerRequest,
-    AnswerResponse,
-    AnswerSentence,
-    Generator,
-)
 from ragnotes.answers.context import around
-from ragnotes.answers.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
+from ragnotes.answers.extractive import DEFAULT_SELECTION, Selection, extract
 from ragnotes.answers.llm import LLMConfig
 from ragnotes.answers.passages import index_info, search_passages
 from ragnotes.answers.quoting import quoted
+from ragnotes.answers.requests import AnswerRequest, Generator
+from ragnotes.answers.responses import Answer, AnswerResponse, AnswerSentence, Passage
 from ragnotes.errors import ConfigError, LLMError
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.searcher import Searcher
-from ragnotes.service.schemas import Passage
 
 NOT_IN_NOTES = (
     "Your notes do not seem to answer this: no indexed passage is close enough to the question. "
@@ -132,13 +126,11 @@ def extractive_answer(retrieved: Retrieved, selection: Selection = DEFAULT_SELEC
     """Sentences, lists and tables quoted from the passages that are not weak, as plain text."""
     if not retrieved.answerable:
         return refusal(retrieved)
-    contexts = {p.rank: around(retrieved.searcher, p) for p in retrieved.drawn_on(SHOWN)}
-    drawn = [
-        Drawn(p.rank, p.citation.heading, contexts[p.rank].text, contexts[p.rank].span)
-        for p in retrieved.drawn_on(SHOWN)
-        if not (p.part or "").startswith("code")  # a piece of a long code block: no prose
+    prose = [  # a piece of a long code block has no prose to quote
+        p for p in retrieved.drawn_on(SHOWN) if not (p.part or "").startswith("code")
     ]
-    picks = extract(retrieved.request.question, drawn, selection)
+    contexts = {p.rank: around(retrieved.searcher, p) for p in prose}
+    picks = extract(retrieved.request.question, prose, contexts, selection)
     sentences = quoted(picks, contexts)
     if not sentences:  # the passages are code or fragments
         return Answer(
@@ -153,17 +145,14 @@ def extractive_answer(retrieved: Retrieved, selection: Selection = DEFAULT_SELEC
     )
 
 
-def sources(retrieved: Retrieved) -> list[generated.Source]:
-    """The passages an LLM is shown, numbered by rank."""
-    return [
-        generated.Source(p.rank, p.citation.heading, p.text)
-        for p in retrieved.drawn_on(generated.SHOWN)
-    ]
+def shown_to_llm(retrieved: Retrieved) -> list[Passage]:
+    """The passages an LLM is shown (numbered by rank): the best that are not weak."""
+    return retrieved.drawn_on(generated.SHOWN)
 
 
 def generated_answer(retrieved: Retrieved, reply: llm.Reply) -> Answer:
     """The model's reply, parsed, its citations checked against the passages it was shown."""
-    claims = generated.parse(reply.text, sources(retrieved))
+    claims = generated.parse(reply.text, shown_to_llm(retrieved))
     sentences = [
         AnswerSentence(text=c.text, citations=list(c.citations), supported=c.supported)
         for c in claims
@@ -189,7 +178,7 @@ async def answer_question(
         answer = await to_thread.run_sync(extractive_answer, retrieved)
         return finish(retrieved, answer)
     assert config is not None  # choose_generator said llm
-    question = generated.messages(request.question, sources(retrieved))
+    question = generated.messages(request.question, shown_to_llm(retrieved))
     try:
         reply = await llm.complete(config, question)
     except LLMError as exc:
@@ -211,7 +200,7 @@ async def stream_generated(
     """The model's text as it arrives, then the whole response, parsed and checked."""
     parts, model = [], config.model
     async for delta, named in llm.stream(
-        config, generated.messages(retrieved.request.question, sources(retrieved))
+        config, generated.messages(retrieved.request.question, shown_to_llm(retrieved))
     ):
         model = named or model
         if delta:

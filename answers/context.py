@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragnotes.answers.responses import Passage
+from ragnotes.answers.units import Unit
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.searcher import Searcher
-from ragnotes.service.schemas import Passage
 
 REACH = 1  # chunks taken on each side of the passage, at most
 _BY_FILE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[Chunk]]] = (
@@ -36,6 +37,10 @@ class Context:
     text: str
     numbers: tuple[int | None, ...]
     span: tuple[int, int]
+
+    def holds(self, unit: Unit) -> bool:
+        """Whether a unit of `text` overlaps the passage's own lines."""
+        return unit.pieces[0].first <= self.span[1] and unit.pieces[-1].last >= self.span[0]
 
     def file_lines(self, first: int, last: int) -> tuple[int, int]:
         """The file lines of text lines `first`..`last`; unknown ends widen to what is known."""

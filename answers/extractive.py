@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ragnotes.answers.boilerplate import housekeeping_heading
+from ragnotes.answers.context import Context
 from ragnotes.answers.evidence import coverage
 from ragnotes.answers.highlight import STOP_WORDS, query_terms, stem
+from ragnotes.answers.responses import Passage
 from ragnotes.answers.sentences import readable, words
 from ragnotes.answers.units import Piece, Unit, short, units
 
@@ -53,23 +55,6 @@ _SEVERAL = re.compile(
     r"fixes|solutions|tips|habits|rules|patterns|examples|use|prefer)\b|:\s*$",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """A passage answers are drawn from: its rank, heading breadcrumb and Markdown text (with
-    its section's neighbouring text, `span` then saying which lines are the passage's own)."""
-
-    rank: int
-    heading: str
-    text: str
-    span: tuple[int, int] | None = None  # lines of `text` (from 0, inclusive); None: all
-
-    def holds(self, unit: Unit) -> bool:
-        """Whether the unit overlaps the passage's own lines."""
-        if self.span is None:
-            return True
-        return unit.pieces[0].first <= self.span[1] and unit.pieces[-1].last >= self.span[0]
 
 
 @dataclass(frozen=True)
@@ -118,13 +103,14 @@ def asks_for_many(question: str) -> bool:
     return _MANY.search(question) is not None
 
 
-def candidates(passages: Sequence[Drawn]) -> list[_Candidate]:
-    """Every piece of the given passages worth quoting."""
+def candidates(passages: Sequence[Passage], contexts: Mapping[int, Context]) -> list[_Candidate]:
+    """Every piece worth quoting of the units that overlap the given passages' own lines, read
+    in each passage's context (`contexts[rank]`)."""
     return [
-        _Candidate(p.rank, p.heading, u, piece)
+        _Candidate(p.rank, p.citation.heading, u, piece)
         for p in passages
-        for u in units(p.text)
-        if p.holds(u)
+        for u in units(contexts[p.rank].text)
+        if contexts[p.rank].holds(u)
         for piece in u.pieces
         if not short(piece)
     ]
@@ -282,11 +268,15 @@ def _order(
 
 
 def extract(
-    question: str, passages: Sequence[Drawn], selection: Selection = DEFAULT_SELECTION
+    question: str,
+    passages: Sequence[Passage],
+    contexts: Mapping[int, Context],
+    selection: Selection = DEFAULT_SELECTION,
 ) -> list[Picked]:
-    """The units that best answer `question`, in reading order; [] when no piece holds a word
-    of it (or of its passage's headings)."""
-    cands = candidates(passages)
+    """The units that best answer `question`, in reading order, from the passages in their
+    contexts (answers/context.py `around`, by rank); [] when no piece holds a word of the
+    question (or of its passage's headings)."""
+    cands = candidates(passages, contexts)
     terms = query_terms(question)
     relevance = _relevance(terms, cands, selection) if cands else np.zeros(0)
     if not cands or relevance.max() <= 0:

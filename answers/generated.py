@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ragnotes.answers.evidence import coverage
 from ragnotes.answers.highlight import query_terms
 from ragnotes.answers.llm import Messages
+from ragnotes.answers.responses import Passage
 from ragnotes.answers.support import is_supported
 
 PASSAGE_CHARS = 800  # each passage's share of the prompt: small local models read slowly
@@ -35,15 +36,6 @@ _WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
-class Source:
-    """A passage as the prompt shows it."""
-
-    rank: int
-    heading: str
-    text: str
-
-
-@dataclass(frozen=True)
 class Claim:
     """One parsed sentence of a reply: its text, the passages it cites, whether they back it."""
 
@@ -52,12 +44,13 @@ class Claim:
     supported: bool
 
 
-def messages(question: str, sources: Sequence[Source]) -> Messages:
-    """The chat messages asking for a cited answer from `sources`."""
+def messages(question: str, passages: Sequence[Passage]) -> Messages:
+    """The chat messages asking for a cited answer from `passages`, each shown as `[rank]`, its
+    heading breadcrumb and its text (the first `PASSAGE_CHARS`)."""
     shown = []
-    for s in sources:
-        body = s.text if len(s.text) <= PASSAGE_CHARS else s.text[:PASSAGE_CHARS] + " ..."
-        shown.append(f"[{s.rank}] {s.heading}\n{body}")
+    for p in passages:
+        body = p.text if len(p.text) <= PASSAGE_CHARS else p.text[:PASSAGE_CHARS] + " ..."
+        shown.append(f"[{p.rank}] {p.citation.heading}\n{body}")
     user = "Passages:\n\n" + "\n\n".join(shown) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -75,20 +68,21 @@ def _clean(sentence: str) -> str:
     return " ".join(text.split()).strip(" -*")
 
 
-def _best_source(text: str, sources: Sequence[Source]) -> int:
+def _best_backing(text: str, passages: Sequence[Passage]) -> int:
+    """The rank of the passage holding most of the sentence's words."""
     terms = query_terms(text)
-    return max(sources, key=lambda s: coverage(terms, s.text)).rank
+    return max(passages, key=lambda p: coverage(terms, p.text)).rank
 
 
-def parse(reply: str, sources: Sequence[Source]) -> list[Claim]:
+def parse(reply: str, passages: Sequence[Passage]) -> list[Claim]:
     """The reply's sentences, each citing only given passages (at least one), with support."""
-    given = {s.rank: s for s in sources}
+    given = {p.rank: p for p in passages}
     claims = []
     for piece in _BOUNDARY.split(_TRAILING.sub(r"\2\1", reply.strip())):
         text = _clean(piece)
-        if not _WORD.search(text) or text.endswith(":") or not sources:
+        if not _WORD.search(text) or text.endswith(":") or not passages:
             continue  # nothing said, or only an introduction ("The answer is:")
-        cited = [n for n in _numbers(piece) if n in given] or [_best_source(text, sources)]
+        cited = [n for n in _numbers(piece) if n in given] or [_best_backing(text, passages)]
         backed = is_supported(text, [given[n].text for n in cited])
         claims.append(Claim(text, tuple(cited), backed))
     return claims

@@ -1,14 +1,21 @@
-"""Turn search hits into cited passages: the one code path behind the API, the page and the CLI."""
+"""Turn search hits into cited passages: the one code path behind the API, the page and the CLI.
+
+A `Passage` (answers/responses.py) is the searcher's `Hit` made citable: its chunk's text and
+lines, a link to them, the sentence that best answers, and whether it is too weak to answer
+from (answers/evidence.py, judged on the hit's raw scores). It is the one shape a passage has from
+here on: the extractive answer, the LLM's prompt, the page and every response take it as it is.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
 from ragnotes.answers.evidence import weak_flags
 from ragnotes.answers.highlight import best_sentence
+from ragnotes.answers.requests import AskRequest
+from ragnotes.answers.responses import AskResponse, Citation, IndexInfo, Passage
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.obsidian import TAG
 from ragnotes.errors import ConfigError
@@ -16,11 +23,8 @@ from ragnotes.index.chunking import Chunk
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.manifest import Manifest
 from ragnotes.index.searcher import ChunkFilter, Hit, Searcher
-from ragnotes.service.schemas import AskRequest, AskResponse, Citation, IndexInfo, Passage
 
 README_SOURCES = "readmes"
-# Dense candidates looked at to judge bm25-mode hits; a hit beyond them counts as dissimilar.
-DENSE_CHECK_DEPTH = 100
 
 
 def index_info(m: Manifest) -> IndexInfo:
@@ -122,6 +126,7 @@ def to_passage(
     question: str = "",
     weak: bool = False,
 ) -> Passage:
+    """One hit as the passage ranked `rank`, cited, its best sentence for `question` marked."""
     return Passage(
         rank=rank,
         score=round(hit.score, 6),
@@ -144,15 +149,6 @@ def to_passages(
     ]
 
 
-def with_dense_scores(hits: list[Hit], searcher: Searcher, question: str) -> list[Hit]:
-    """`hits`, with raw cosines filled in when the mode left them out (bm25)."""
-    if not hits or any(h.dense_score is not None for h in hits):
-        return hits
-    cosines = dict(searcher.dense_ranking(question, DENSE_CHECK_DEPTH, None))
-    by_row = {id(c): i for i, c in enumerate(searcher.chunks)}
-    return [replace(h, dense_score=cosines.get(by_row[id(h.chunk)])) for h in hits]
-
-
 def search_passages(
     searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
 ) -> list[Passage]:
@@ -160,14 +156,13 @@ def search_passages(
     question, tagged = tag_filter(request, searcher)
     where = _both(source_filter(request.source, searcher), tagged)
     hits = searcher.search(question, request.k, request.mode, where=where)
-    hits = with_dense_scores(hits, searcher, question)
     return to_passages(hits, searcher, hashes, request.question)
 
 
-def answer(
+def ask_response(
     searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
 ) -> AskResponse:
-    """Search one snapshot and build the response."""
+    """Search one snapshot: the response of /api/ask, the cited passages and the build."""
     started = time.perf_counter()
     passages = search_passages(searcher, request, hashes)
     return AskResponse(

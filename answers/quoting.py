@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ragnotes.answers.answer_schemas import AnswerSentence
 from ragnotes.answers.context import Context
 from ragnotes.answers.extractive import Picked
+from ragnotes.answers.responses import AnswerSentence
 from ragnotes.answers.units import Piece, Unit, grounded
 
 

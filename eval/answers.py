@@ -26,13 +26,6 @@ from typing import Any
 import anyio
 
 from ragnotes.answers import generated, llm
-from ragnotes.answers.answer_schemas import (
-    Answer,
-    AnswerRequest,
-    AnswerResponse,
-    AnswerSentence,
-    Generator,
-)
 from ragnotes.answers.answering import (
     Retrieved,
     extractive_answer,
@@ -40,14 +33,15 @@ from ragnotes.answers.answering import (
     generated_answer,
     refusal,
     retrieve,
-    sources,
+    shown_to_llm,
 )
 from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.requests import AnswerRequest, Generator
+from ragnotes.answers.responses import Answer, AnswerResponse, AnswerSentence, Citation
 from ragnotes.answers.support import is_supported
 from ragnotes.answers.units import plain
 from ragnotes.corpus.sections import clean_prose_line
 from ragnotes.index.searcher import Searcher
-from ragnotes.service.schemas import Citation
 from ragnotes_eval.jsonl import read_objects
 from ragnotes_eval.key_points import KeyPoints, key_point_recall
 from ragnotes_eval.metrics import mean, percentile
@@ -150,7 +144,7 @@ def answerer(searcher: Searcher, config: LLMConfig | None) -> Answerer:
     def generate(retrieved: Retrieved) -> Answer:
         if config is None or not retrieved.answerable:
             return refusal(retrieved) if not retrieved.answerable else extract(retrieved)
-        messages = generated.messages(retrieved.request.question, sources(retrieved))
+        messages = generated.messages(retrieved.request.question, shown_to_llm(retrieved))
         return generated_answer(retrieved, anyio.run(llm.complete, config, messages))
 
     return extract if config is None else generate

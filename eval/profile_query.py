@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ragnotes.answers.passages import index_info, to_passage
+from ragnotes.answers.responses import AskResponse
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.fusion import DEFAULT_FUSION, fuse
 from ragnotes.index.late_interaction import apply_late_interaction
 from ragnotes.index.searcher import Searcher, nearest
-from ragnotes.service.schemas import AskResponse
 from ragnotes_eval.metrics import percentile
 
 # "rerank" is the late-interaction stage, under the key earlier bench reports have it.

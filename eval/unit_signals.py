@@ -24,9 +24,9 @@ import numpy as np
 
 import ragnotes.answers.answering as answering
 import ragnotes.answers.extractive as extractive
-from ragnotes.answers.answer_schemas import AnswerRequest
 from ragnotes.answers.boilerplate import housekeeping_heading
 from ragnotes.answers.extractive import DEFAULT_SELECTION, Selection
+from ragnotes.answers.requests import AnswerRequest
 from ragnotes.answers.units import units
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.embedding import Embedder, load_embedder

@@ -1,9 +1,12 @@
 """Answer a query from one immutable build: candidates, fusion, re-ranking, as Hits.
 
-`Searcher.search` is the query flow's middle: the question's vector (index/embedding.py) finds
-the dense candidates in FAISS, BM25 (index/lexical.py) the lexical ones, both oversampled to
-`FusionParams.depth`; hybrid search fuses them (index/fusion.py) and re-ranks the fused top by
-late interaction (index/late_interaction.py). Candidates and Hits name chunks by their row,
+`Searcher.search` is the query flow's middle, and its one call to the index: the question's
+vector (index/embedding.py, computed at most once) finds the dense candidates in FAISS, BM25
+(index/lexical.py) the lexical ones, both oversampled to `FusionParams.depth`; hybrid search fuses
+them (index/fusion.py) and re-ranks the fused top by late interaction (index/late_interaction.py).
+Every Hit comes back with each retriever's rank and raw score, whatever the mode: in bm25 mode the
+question's nearest chunks are looked up for their cosines alone, so an answer can judge a keyword
+hit on the model's scale without searching again. Candidates and Hits name chunks by their row,
 which is the same in FAISS, BM25 and chunks.jsonl.
 
 A Searcher is a snapshot: it never changes after loading, so a request that took it keeps a
@@ -41,14 +44,18 @@ Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 ChunkFilter = Callable[[Chunk], bool]
 Ranking = list[tuple[int, float]]  # (chunk row, score), best first
+# bm25 mode: the question's nearest chunks whose cosines its hits carry; a hit beyond them has none.
+COSINE_DEPTH = 100
 
 
 @dataclass(frozen=True)
 class Hit:
     """One ranked chunk with its fused score and per-retriever ranks and raw scores.
 
-    None: not a candidate of that retriever. The raw scores (cosine, BM25) mean the same across
-    questions, unlike the fused score, so answers judge from them whether anything answers.
+    None: not a candidate of that retriever (in bm25 mode, `dense_score` is the cosine when the
+    chunk is among the question's `COSINE_DEPTH` nearest, `dense_rank` stays None). The raw scores
+    (cosine, BM25) mean the same across questions, unlike the fused score, so answers judge from
+    them whether anything answers.
     """
 
     chunk: Chunk
@@ -84,12 +91,14 @@ class Candidates:
     dense: Ranking  # (chunk row, cosine)
     bm25: Ranking  # (chunk row, BM25 score)
     query_rows: np.ndarray | None = None  # the question's late-interaction rows, when asked for
+    cosines: Ranking | None = None  # bm25 mode: the nearest chunks, for their cosines only
 
     def hits(self, chunks: Sequence[Chunk], ranked: Ranking) -> list[Hit]:
         """`ranked` as Hits, each with its rank and raw score in either list."""
         dense_rank = {c: r for r, (c, _) in enumerate(self.dense, 1)}
         bm25_rank = {c: r for r, (c, _) in enumerate(self.bm25, 1)}
-        dense_score, bm25_score = dict(self.dense), dict(self.bm25)
+        dense_score = dict(self.dense if self.cosines is None else self.cosines)
+        bm25_score = dict(self.bm25)
         return [
             Hit(
                 chunks[c],
@@ -217,7 +226,8 @@ class Searcher:
         late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
         where: ChunkFilter | None = None,
     ) -> list[Hit]:
-        """The best `k` chunks for `query`; `where` keeps only chunks it accepts.
+        """The best `k` chunks for `query`, each with every score an answer judges it by; `where`
+        keeps only chunks it accepts.
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
         depth the ranking is the same and `k` only says how much of it to return. Hybrid search
@@ -238,7 +248,9 @@ class Searcher:
         self, query: str, depth: int, mode: Mode, with_rows: bool, where: ChunkFilter | None
     ) -> Candidates:
         """The best `depth` chunks of each retriever `mode` uses; with `with_rows`, also the
-        question's late-interaction rows, from the same run of the model as its vector."""
+        question's late-interaction rows, from the same run of the model as its vector. In bm25
+        mode, when BM25 finds anything, the question's `COSINE_DEPTH` nearest chunks (whatever
+        `where` says) for their cosines: the question is embedded for those alone."""
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
         query_rows = None
         dense: Ranking = []
@@ -249,7 +261,10 @@ class Searcher:
                 vector = self._embedder.embed_query(query)
             dense = self._dense_ranking(vector, depth, allowed)
         bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
-        return Candidates(dense, bm25, query_rows)
+        cosines = None
+        if mode == "bm25" and bm25:
+            cosines = self.dense_ranking(query, COSINE_DEPTH, None)
+        return Candidates(dense, bm25, query_rows, cosines)
 
     def dense_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
         """The `depth` chunks nearest to the question's vector, among those `allowed`."""

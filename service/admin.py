@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
 from ragnotes.answers.passages import index_info
+from ragnotes.answers.responses import IndexInfo
 from ragnotes.errors import AdminDisabled, Unauthorized
 from ragnotes.index.freshness import Changes
 from ragnotes.service.index_status import ChangeCheck
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.reindex import JobStatus, ReindexJobs
-from ragnotes.service.schemas import IndexInfo, error_responses
+from ragnotes.service.schemas import error_responses
 from ragnotes.service.settings import Settings
 
 

@@ -19,7 +19,6 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, Generator
 from ragnotes.answers.answering import (
     Retrieved,
     answer_question,
@@ -30,16 +29,19 @@ from ragnotes.answers.answering import (
     stream_generated,
 )
 from ragnotes.answers.llm import LLMConfig
-from ragnotes.errors import LLMError
-from ragnotes.service.live import LiveIndex
-from ragnotes.service.schemas import (
+from ragnotes.answers.requests import (
+    AnswerRequest,
+    Generator,
     ModeField,
     Question,
     SourceFilter,
     TagFilter,
     TopK,
-    error_responses,
 )
+from ragnotes.answers.responses import AnswerResponse
+from ragnotes.errors import LLMError
+from ragnotes.service.live import LiveIndex
+from ragnotes.service.schemas import error_responses
 
 _ERRORS = error_responses(400, 413, 422, 429, 502, 503, 504)
 _STREAM = {"text/event-stream": {"schema": {"type": "string"}}}

@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from ragnotes.answers.answer_schemas import Answer
+from ragnotes.answers.responses import Answer, Passage
 from ragnotes.service.render import inline_html
-from ragnotes.service.schemas import Passage
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from threadpoolctl import threadpool_limits
 
-from ragnotes.answers.passages import answer, index_info
+from ragnotes.answers.passages import ask_response, index_info
+from ragnotes.answers.requests import AskRequest, ModeField, Question, SourceFilter, TagFilter, TopK
+from ragnotes.answers.responses import AskResponse
 from ragnotes.errors import (
     AdminDisabled,
     ConfigError,
@@ -41,17 +43,7 @@ from ragnotes.service.live import LiveIndex
 from ragnotes.service.login import install_read_token
 from ragnotes.service.mcp_server import mount_mcp
 from ragnotes.service.reindex import BuildWorker, Reindexer, ReindexJobs
-from ragnotes.service.schemas import (
-    AskRequest,
-    AskResponse,
-    Health,
-    ModeField,
-    Question,
-    SourceFilter,
-    TagFilter,
-    TopK,
-    error_responses,
-)
+from ragnotes.service.schemas import Health, error_responses
 from ragnotes.service.settings import Settings
 from ragnotes.service.watch import NotesWatcher
 from ragnotes.service.web import install_page
@@ -123,7 +115,7 @@ def search_router(live: LiveIndex) -> APIRouter:
     @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
     def ask(request: AskRequest) -> Response:
         """Answer a question with the best cited passages."""
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return _json(ask_response(live.snapshot(), request, live.hashes))
 
     @router.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS)
     def search(
@@ -135,7 +127,7 @@ def search_router(live: LiveIndex) -> APIRouter:
     ) -> Response:
         """The same as POST /api/ask, as a URL."""
         request = AskRequest(question=q, k=k, mode=mode, source=source, tag=tag)
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return _json(ask_response(live.snapshot(), request, live.hashes))
 
     return router
 

@@ -127,17 +127,17 @@ def _print_readable(response: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from ragnotes.answers.passages import answer
+    from ragnotes.answers.passages import ask_response
+    from ragnotes.answers.requests import AskRequest
     from ragnotes.index.freshness import FileHashes
     from ragnotes.index.searcher import Searcher
-    from ragnotes.service.schemas import AskRequest
 
     try:
         request = AskRequest(question=args.question, k=args.k, mode=args.mode, source=args.source)
     except ValueError as exc:
         raise RagnotesError(_first_validation_message(exc)) from exc
     searcher = Searcher.load(settings.store(), settings.load_embedder())
-    response = answer(searcher, request, FileHashes())
+    response = ask_response(searcher, request, FileHashes())
     if args.json:
         print(response.model_dump_json(indent=2))
     else:
@@ -154,9 +154,9 @@ def cmd_tool(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from ragnotes.answers.answer_schemas import AnswerRequest
-    from ragnotes.answers.answer_text import print_answer
     from ragnotes.answers.answering import answer_question
+    from ragnotes.answers.printing import print_answer
+    from ragnotes.answers.requests import AnswerRequest
     from ragnotes.index.freshness import FileHashes
     from ragnotes.index.searcher import Searcher
 

@@ -24,9 +24,19 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, Generator
-from ragnotes.answers.answer_text import answer_lines
 from ragnotes.answers.answering import answer_question
+from ragnotes.answers.printing import answer_lines
+from ragnotes.answers.requests import (
+    AnswerRequest,
+    AskRequest,
+    Generator,
+    ModeField,
+    Question,
+    SourceFilter,
+    TagFilter,
+    TopK,
+)
+from ragnotes.answers.responses import AnswerResponse, AskResponse
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.errors import RagnotesError
 from ragnotes.service import mcp_tools
@@ -36,15 +46,6 @@ from ragnotes.service.limits import send_json_error
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.login import bearer_matches
 from ragnotes.service.mcp_tools import BuildStatus, FileText
-from ragnotes.service.schemas import (
-    AskRequest,
-    AskResponse,
-    ModeField,
-    Question,
-    SourceFilter,
-    TagFilter,
-    TopK,
-)
 from ragnotes.service.settings import Settings
 
 INSTRUCTIONS = (

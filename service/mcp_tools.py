@@ -1,7 +1,7 @@
 """What the MCP tools do, apart from any transport: search, read an indexed file, and status.
 
 Each tool returns a pydantic model (the structured content) and the same result as text an
-assistant can quote, citations down to the line. Search goes through `answer()`, the API's code
+assistant can quote, citations down to the line. Search goes through `ask_response()`, the API's code
 path. `get` serves only files the live build indexed, through the note viewer's path checks, so
 no argument reaches a file outside the notes folders and the synced READMEs.
 """
@@ -14,7 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ragnotes.answers.passages import answer, index_info, line_url
+from ragnotes.answers.passages import ask_response, index_info, line_url
+from ragnotes.answers.requests import AskRequest
+from ragnotes.answers.responses import AskResponse, IndexInfo
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.markdown import parse
 from ragnotes.errors import NotFoundError, RagnotesError
@@ -23,7 +25,6 @@ from ragnotes.service.admin import ChangeCounts, change_counts
 from ragnotes.service.index_status import ChangeCheck
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.notes_view import indexed_note, read_note
-from ragnotes.service.schemas import AskRequest, AskResponse, IndexInfo
 
 MAX_LINES = 400  # one `get` without a range; the text says how to read on
 MAX_NAMED = 10
@@ -74,7 +75,7 @@ def passages_text(response: AskResponse) -> str:
 
 
 def search(live: LiveIndex, request: AskRequest) -> AskResponse:
-    return answer(live.snapshot(), request, live.hashes)
+    return ask_response(live.snapshot(), request, live.hashes)
 
 
 def _doc(searcher: Searcher, path: str, source: str | None) -> DocInfo:

@@ -25,10 +25,11 @@ from pydantic import ValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ragnotes.answers.answer_schemas import AnswerRequest
 from ragnotes.answers.answering import answer_question
 from ragnotes.answers.llm import LLMConfig
 from ragnotes.answers.passages import README_SOURCES
+from ragnotes.answers.requests import AnswerRequest
+from ragnotes.answers.responses import Passage
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagnotesError
 from ragnotes.index.freshness import FileHashes
@@ -39,7 +40,6 @@ from ragnotes.service.live import LiveIndex
 from ragnotes.service.note_page import Render, install_note_viewer, note_links
 from ragnotes.service.notes_view import NoteLinks
 from ragnotes.service.render import passage_html
-from ragnotes.service.schemas import Passage
 from ragnotes.service.settings import Settings
 
 PAGE_K = 10

@@ -75,6 +75,58 @@ def test_no_product_module_imports_eval() -> None:
     assert offenders == {}, "eval/ is tooling: the product may not import it"
 
 
+# What the answer domain may import of ragnotes: the layers below it and the root's errors.
+ANSWERS_MAY_IMPORT = ("ragnotes.answers", "ragnotes.index", "ragnotes.corpus", "ragnotes.errors")
+
+
+def _ragnotes_imports(path: Path) -> set[str]:
+    imported = _imported(ast.parse(path.read_text(encoding="utf-8")))
+    return {n for n in imported if n.split(".")[0] in ("ragnotes", TOOLING_NAME)}
+
+
+def test_the_answer_domain_imports_only_the_layers_below_it() -> None:
+    """answers/ never reaches up into the transports (ragnotes.service) or into the tooling."""
+    offenders = {}
+    for path in _modules("answers"):
+        bad = sorted(
+            n
+            for n in _ragnotes_imports(path)
+            if not any(
+                n == allowed or n.startswith(allowed + ".") for allowed in ANSWERS_MAY_IMPORT
+            )
+        )
+        if bad:
+            offenders[path.name] = bad
+    assert offenders == {}, f"answers/ imports only {ANSWERS_MAY_IMPORT}"
+
+
+def _defined(path: Path) -> set[str]:
+    """The names a module defines at its top level (classes, functions, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def test_the_tooling_takes_the_answer_domain_from_ragnotes_answers() -> None:
+    """eval/ imports no name the answer domain defines from ragnotes.service (the transports)."""
+    domain = set().union(*(_defined(p) for p in _modules("answers")))
+    offenders = {}
+    for path in _modules(TOOLING):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "ragnotes.service"
+            ):
+                taken = sorted({a.name for a in node.names} & domain)
+                if taken:
+                    offenders[f"{path.name}: {node.module}"] = taken
+    assert offenders == {}, "eval/ takes the answer domain from ragnotes.answers"
+
+
 def test_the_tools_are_reached_by_entry_point_only() -> None:
     """`ragnotes eval|bench|load` name eval/ in pyproject's entry points, which the CLI looks up
     by name at run time; the console script itself is the product's."""

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ragnotes.answers.answer_schemas import AnswerRequest, AnswerResponse, AnswerSentence
 from ragnotes.answers.answering import extractive_answer, finish, retrieve
+from ragnotes.answers.requests import AnswerRequest
+from ragnotes.answers.responses import AnswerResponse, AnswerSentence
 from ragnotes.index.embedding import Embedder
 from ragnotes.index.searcher import Searcher
 from ragnotes.service.settings import Settings

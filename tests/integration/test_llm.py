@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ragnotes.answers.generated import Source, parse
+from ragnotes.answers.generated import parse
+from ragnotes.answers.responses import Passage
 from ragnotes.answers.support import is_supported
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.app import create_app
@@ -77,7 +78,7 @@ def test_generated_answer_streams_deltas_then_the_checked_answer(
     _check_citations(body)
     # The final sentences are the parse of exactly the text that was streamed.
     streamed = "".join(data["text"] for name, data in events if name == "delta")
-    shown = [Source(p["rank"], p["citation"]["heading"], p["text"]) for p in body["passages"]]
+    shown = [Passage.model_validate(p) for p in body["passages"]]
     parsed = [(c.text, list(c.citations)) for c in parse(streamed, shown)]
     assert parsed == [(s["text"], s["citations"]) for s in body["answer"]["sentences"]]
 

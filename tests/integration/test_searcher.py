@@ -33,6 +33,24 @@ def test_question_finds_the_passage_with_its_citation(searcher: Searcher, mode: 
     )
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_one_search_embeds_the_question_once_and_gives_every_hit_its_cosine(
+    searcher: Searcher, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer judges hits by their raw cosine, in bm25 mode too: the search gives it, running
+    the model once, so nothing has to search again."""
+    question = "nightly batch scoring"
+    cosines = {h.chunk.id: h.dense_score for h in searcher.search(question, 50, "dense")}
+    runs: list[str] = []
+    for name in ("embed_query", "embed_query_with_late_interaction"):
+        real = getattr(searcher.embedder, name)
+        monkeypatch.setattr(searcher.embedder, name, lambda q, real=real: runs.append(q) or real(q))
+    hits = searcher.search(question, 3, mode)  # type: ignore[arg-type]
+    assert runs == [question]
+    assert hits and [h.dense_score for h in hits] == [cosines[h.chunk.id] for h in hits]
+    assert all((h.dense_rank is None) == (mode == "bm25") for h in hits)
+
+
 def test_exact_term_found_by_hybrid(searcher: Searcher) -> None:
     top = searcher.search("PSI", 1)[0].chunk
     assert top.path == "monitoring.md" and top.heading == "Monitoring > Drift"

@@ -1,10 +1,11 @@
-"""An answer as the command line prints it: the sentences with their [n] (lists and tables as\nsuch), then the sources."""
+"""An answer as the command line and the MCP tools print it: the sentences with their [n] (lists
+and tables as such), then the passages it cites."""
 
 from __future__ import annotations
 
 import textwrap
 
-from ragnotes.answers.answer_schemas import AnswerResponse, AnswerSentence
+from ragnotes.answers.responses import AnswerResponse, AnswerSentence
 
 UNSUPPORTED = "(not backed by the cited passage)"
 
@@ -24,7 +25,7 @@ def _block_lines(s: AnswerSentence) -> list[str]:
 
 def answer_lines(response: AnswerResponse) -> list[str]:
     """The answer, one sentence a paragraph and lists and tables as such, unsupported ones
-    marked, then each cited source."""
+    marked, then each passage cited."""
     answer = response.answer
     how = answer.generator + (f", {answer.model}" if answer.model else "")
     lines = [f"{response.question}  [{how}, {response.took_ms:.0f} ms]", ""]

@@ -1,40 +1,93 @@
-"""Request and response models of /api/answer; /docs is generated from these."""
+"""What ragnotes answers: cited passages, and an answer citing them; the response models of
+/api/ask and /api/answer, also what the page, the MCP tools and the CLI show; /docs is generated
+from these."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ragnotes.answers.requests import Generator
 from ragnotes.index.searcher import Mode
-from ragnotes.service.schemas import AskRequest, IndexInfo, Passage
-
-Generator = Literal["extractive", "llm"]
 
 
-class AnswerRequest(AskRequest):
-    """A question to answer in a few cited sentences, with the passages they come from."""
+class Citation(BaseModel):
+    """Exactly where a passage comes from."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "question": "when should I prefer batch inference over online inference?",
-                    "k": 5,
-                    "generator": "extractive",
-                }
-            ]
-        }
+    source: str = Field(description='"notes", or the curated repo as "owner/name".')
+    path: str = Field(description="The file's path inside its notes folder or repo.")
+    title: str = Field(
+        description="The document's title (front matter, first heading, or file name)."
+    )
+    heading: str = Field(
+        description='Heading breadcrumb, e.g. "Batch vs online inference > When to prefer batch inference".'
+    )
+    start_line: int = Field(description="First cited line in the file, 1-based.")
+    end_line: int = Field(description="Last cited line in the file, 1-based, inclusive.")
+    url: str = Field(
+        description="READMEs: GitHub permalink pinned to the commit with line anchors. Notes: ragnotes' own /notes/ page with line anchors."
+    )
+    license: str | None = Field(
+        default=None, description="The curated repo's license; null for notes."
+    )
+    stale: bool = Field(
+        default=False, description="True when the source file changed after this index was built."
+    )
+    tags: list[str] = Field(
+        default_factory=list, description="The note's tags (front matter and inline #tags)."
     )
 
-    generator: Generator | None = Field(
+
+class Passage(BaseModel):
+    """One cited passage."""
+
+    rank: int = Field(description="1 for the best passage.")
+    score: float = Field(
+        description="Fused score (hybrid), cosine similarity (dense) or BM25 score (bm25); only comparable within one response."
+    )
+    text: str = Field(
+        description="The passage as a reader should see it (Markdown, without HTML or images)."
+    )
+    part: str | None = Field(
         default=None,
-        description="extractive: sentences taken verbatim from the passages (no model at all); llm: written by the OpenAI-compatible server at RAGNOTES_LLM_URL. "
-        "null: llm when RAGNOTES_LLM_URL is set, else extractive; when that server fails, the "
-        "extractive answer with a `notice` saying why. Asking for llm explicitly makes a failing "
-        "server an error instead: 502 (an error or a reply that is not a chat completion), 503 "
-        "(nothing answers at the URL), 504 (slower than RAGNOTES_LLM_TIMEOUT).",
+        description='Set when a code block or table was too large for one passage, e.g. "table, part 2 of 3".',
     )
+    citation: Citation = Field(
+        description="Where the passage comes from, with a link to its exact lines."
+    )
+    best_sentence: str | None = Field(
+        default=None,
+        description="The sentence of `text` that best answers the question (the most distinct question words, lightly stemmed), exactly as it appears in `text`; null when no sentence shares a word with the question.",
+    )
+    weak: bool = Field(
+        default=False,
+        description="True when the passage bears too little on the question to answer from (low raw similarity and few of the question's words); when every passage is weak, the notes do not answer the question.",
+    )
+
+
+class IndexInfo(BaseModel):
+    """Which build answered."""
+
+    build_id: str = Field(
+        description="Identifier of the build (time it was made plus a random suffix)."
+    )
+    built_at: str = Field(description="ISO 8601 time the build was made (UTC).")
+    model: str = Field(description="Embedding model the build was made with.")
+    files: int = Field(description="Source files in the build.")
+    chunks: int = Field(description="Passages in the build.")
+
+
+class AskResponse(BaseModel):
+    """Cited passages, best first."""
+
+    question: str = Field(
+        description="The question as understood (surrounding whitespace removed)."
+    )
+    mode: Mode = Field(description="The retrieval mode used.")
+    passages: list[Passage] = Field(description="Cited passages, best first.")
+    index: IndexInfo = Field(description="The build that answered.")
+    took_ms: float = Field(description="Time spent answering on the server, in milliseconds.")
 
 
 UnitKind = Literal["sentence", "list", "table"]
