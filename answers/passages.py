@@ -155,7 +155,7 @@ def search_passages(
     """Search one snapshot: the cited passages, best first, weak ones marked."""
     question, tagged = tag_filter(request, searcher)
     where = _both(source_filter(request.source, searcher), tagged)
-    hits = searcher.search(question, request.k, request.mode, where=where)
+    hits = searcher.search(question, request.k, request.mode, where=where, cosines=True)
     return to_passages(hits, searcher, hashes, request.question)
 
 

@@ -4,9 +4,9 @@
 vector (index/embedding.py, computed at most once) finds the dense candidates in FAISS, BM25
 (index/lexical.py) the lexical ones, both oversampled to `FusionParams.depth`; hybrid search fuses
 them (index/fusion.py) and re-ranks the fused top by late interaction (index/late_interaction.py).
-Every Hit comes back with each retriever's rank and raw score, whatever the mode: in bm25 mode the
-question's nearest chunks are looked up for their cosines alone, so an answer can judge a keyword
-hit on the model's scale without searching again. Candidates and Hits name chunks by their row,
+Every Hit comes back with each retriever's rank and raw score; in bm25 mode, asked for
+`cosines`, the question's nearest chunks are looked up for their cosines alone, so an answer can
+judge a keyword hit on the model's scale without searching again. Candidates and Hits name chunks by their row,
 which is the same in FAISS, BM25 and chunks.jsonl.
 
 A Searcher is a snapshot: it never changes after loading, so a request that took it keeps a
@@ -52,8 +52,9 @@ COSINE_DEPTH = 100
 class Hit:
     """One ranked chunk with its fused score and per-retriever ranks and raw scores.
 
-    None: not a candidate of that retriever (in bm25 mode, `dense_score` is the cosine when the
-    chunk is among the question's `COSINE_DEPTH` nearest, `dense_rank` stays None). The raw scores
+    None: not a candidate of that retriever (in bm25 mode asked for cosines, `dense_score` is
+    the cosine when the chunk is among the question's `COSINE_DEPTH` nearest; `dense_rank` stays
+    None). The raw scores
     (cosine, BM25) mean the same across questions, unlike the fused score, so answers judge from
     them whether anything answers.
     """
@@ -225,9 +226,10 @@ class Searcher:
         fusion: FusionParams = DEFAULT_FUSION,
         late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
         where: ChunkFilter | None = None,
+        cosines: bool = False,
     ) -> list[Hit]:
-        """The best `k` chunks for `query`, each with every score an answer judges it by; `where`
-        keeps only chunks it accepts.
+        """The best `k` chunks for `query`; `where` keeps only chunks it accepts. With `cosines`,
+        every hit has each score an answer judges it by, in bm25 mode too (`candidates`).
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
         depth the ranking is the same and `k` only says how much of it to return. Hybrid search
@@ -235,7 +237,7 @@ class Searcher:
         whatever `k` is, when the build holds its rows.
         """
         rows = self._late_interaction if mode == "hybrid" and late_interaction.depth > 0 else None
-        found = self.candidates(query, max(k, fusion.depth), mode, rows is not None, where)
+        found = self.candidates(query, max(k, fusion.depth), mode, rows is not None, where, cosines)
         if mode == "hybrid":
             ranked = fuse(found.dense, found.bm25, fusion)
         else:
@@ -245,12 +247,19 @@ class Searcher:
         return found.hits(self.chunks, ranked[:k])
 
     def candidates(
-        self, query: str, depth: int, mode: Mode, with_rows: bool, where: ChunkFilter | None
+        self,
+        query: str,
+        depth: int,
+        mode: Mode,
+        with_rows: bool,
+        where: ChunkFilter | None,
+        cosines: bool = False,
     ) -> Candidates:
         """The best `depth` chunks of each retriever `mode` uses; with `with_rows`, also the
-        question's late-interaction rows, from the same run of the model as its vector. In bm25
-        mode, when BM25 finds anything, the question's `COSINE_DEPTH` nearest chunks (whatever
-        `where` says) for their cosines: the question is embedded for those alone."""
+        question's late-interaction rows, from the same run of the model as its vector. With
+        `cosines`, in bm25 mode when BM25 finds anything, the question's `COSINE_DEPTH` nearest
+        chunks (whatever `where` says) for their cosines: the question is embedded for those
+        alone, so a search runs the model at most once."""
         allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
         query_rows = None
         dense: Ranking = []
@@ -261,10 +270,10 @@ class Searcher:
                 vector = self._embedder.embed_query(query)
             dense = self._dense_ranking(vector, depth, allowed)
         bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
-        cosines = None
-        if mode == "bm25" and bm25:
-            cosines = self.dense_ranking(query, COSINE_DEPTH, None)
-        return Candidates(dense, bm25, query_rows, cosines)
+        looked_up = None
+        if cosines and mode == "bm25" and bm25:
+            looked_up = self.dense_ranking(query, COSINE_DEPTH, None)
+        return Candidates(dense, bm25, query_rows, looked_up)
 
     def dense_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
         """The `depth` chunks nearest to the question's vector, among those `allowed`."""

@@ -45,10 +45,12 @@ def test_one_search_embeds_the_question_once_and_gives_every_hit_its_cosine(
     for name in ("embed_query", "embed_query_with_late_interaction"):
         real = getattr(searcher.embedder, name)
         monkeypatch.setattr(searcher.embedder, name, lambda q, real=real: runs.append(q) or real(q))
-    hits = searcher.search(question, 3, mode)  # type: ignore[arg-type]
+    hits = searcher.search(question, 3, mode, cosines=True)  # type: ignore[arg-type]
     assert runs == [question]
     assert hits and [h.dense_score for h in hits] == [cosines[h.chunk.id] for h in hits]
     assert all((h.dense_rank is None) == (mode == "bm25") for h in hits)
+    if mode == "bm25":  # ranking alone (the eval's latency) runs no model at all
+        assert searcher.search(question, 3, "bm25")[0].dense_score is None and len(runs) == 1
 
 
 def test_exact_term_found_by_hybrid(searcher: Searcher) -> None:
