@@ -44,10 +44,13 @@ class Retrieved:
 
     request: AnswerRequest
     generator: Generator
-    passages: list[Passage]
     response: AnswerResponse  # the response with an empty answer, to fill in
     started: float
     searcher: Searcher  # the snapshot searched: a passage's neighbouring chunks come from it
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.response.passages
 
     @property
     def answerable(self) -> bool:
@@ -87,7 +90,7 @@ def retrieve(
         index=index_info(searcher.manifest),
         took_ms=0.0,
     )
-    return Retrieved(request, generator, passages, response, started, searcher)
+    return Retrieved(request, generator, response, started, searcher)
 
 
 def finish(retrieved: Retrieved, answer: Answer) -> AnswerResponse:
