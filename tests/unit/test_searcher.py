@@ -33,3 +33,13 @@ def test_hits_carry_each_retrievers_rank_and_raw_score() -> None:
         Hit(chunks[3], 0.5, dense_rank=None, bm25_rank=2, dense_score=None, bm25_score=2.0),
         Hit(chunks[2], 0.4, dense_rank=1, bm25_rank=None, dense_score=0.9, bm25_score=None),
     ]
+
+
+def test_bm25_hits_take_cosines_from_the_nearest_chunks_without_a_dense_rank() -> None:
+    chunks = [Chunk(f"c{i}", "notes", "a.md", "A", "A", i, i, "t", "t") for i in range(4)]
+    found = Candidates(dense=[], bm25=[(0, 5.0), (3, 2.0)], cosines=[(3, 0.6), (1, 0.5)])
+    hits = found.hits(chunks, [(0, 5.0), (3, 2.0)])
+    assert hits == [
+        Hit(chunks[0], 5.0, dense_rank=None, bm25_rank=1, dense_score=None, bm25_score=5.0),
+        Hit(chunks[3], 2.0, dense_rank=None, bm25_rank=2, dense_score=0.6, bm25_score=2.0),
+    ]
