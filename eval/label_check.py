@@ -23,8 +23,7 @@ from typing import Literal
 
 from ragnotes.corpus.curated import load_curated
 from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Document, discover
-from ragnotes.corpus.sections import Section, parse_markdown
-from ragnotes.index.chunking import is_toc_heading
+from ragnotes.corpus.sections import Section, is_toc_heading, parse_markdown
 from ragnotes_eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
 
 COPY_WORDS = 7

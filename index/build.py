@@ -26,9 +26,10 @@ from typing import Any
 import faiss
 
 from ragnotes.corpus.documents import NOTES_SOURCE, Discovery, Document, Sources, fingerprint
+from ragnotes.corpus.sections import document_sections
 from ragnotes.errors import BuildFailed, ConfigError, RagnotesError
 from ragnotes.index.ann import APPROXIMATE_ABOVE, build_dense
-from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
+from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_sections
 from ragnotes.index.embedding import Embedder, Progress
 from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
 from ragnotes.index.lexical import LexicalIndex
@@ -155,8 +156,9 @@ def chunk_all(
             chunks.extend(known)
             reused += 1
         else:
+            sections = document_sections(doc)
             chunks.extend(
-                chunk_document(doc, embedder.count_tokens, embedder.max_tokens, target_tokens)
+                chunk_sections(sections, embedder.count_tokens, embedder.max_tokens, target_tokens)
             )
     return chunks, reused
 

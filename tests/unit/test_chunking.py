@@ -4,7 +4,8 @@ import hashlib
 from pathlib import Path
 
 from ragnotes.corpus.documents import Document
-from ragnotes.index.chunking import Chunk, chunk_document
+from ragnotes.corpus.sections import document_sections
+from ragnotes.index.chunking import Chunk, chunk_sections
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.render import note_blocks, passage_html
 
@@ -14,7 +15,8 @@ def _doc(text: str, path: str = "n.md") -> Document:
 
 
 def _chunks(embedder: Embedder, text: str, target: int = 200) -> list[Chunk]:
-    return chunk_document(_doc(text), embedder.count_tokens, embedder.max_tokens, target)
+    sections = document_sections(_doc(text))
+    return chunk_sections(sections, embedder.count_tokens, embedder.max_tokens, target)
 
 
 def _window(embedder: Embedder, chunk: Chunk) -> int:
