@@ -10,8 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ragnotes.answers.llm import MAX_TOKENS, LLMConfig, check_client
 from ragnotes.corpus.curated import load_curated
-from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Sources
 from ragnotes.corpus.notes_folders import NotesFolders, absolute
+from ragnotes.corpus.reading import MAX_FILE_BYTES
 from ragnotes.index.ann import APPROXIMATE_ABOVE
 from ragnotes.index.build import BuildOptions
 from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS
