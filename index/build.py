@@ -38,7 +38,7 @@ class BuildOptions:
 
     target_tokens: int = DEFAULT_TARGET_TOKENS  # chunk size the packer aims for
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
-    late_interaction: bool = True  # keep every chunk's rows, for re-ranking by late interaction
+    late_interaction: bool = True  # keep every chunk's, to re-rank the hybrid top by it
     full: bool = False  # re-chunk and re-embed everything, reusing no previous build or cache
 
 
@@ -211,7 +211,7 @@ def _embed_all(
     path = store.data_dir / "cache" / "vectors.sqlite"
     texts = [c.embed_text for c in chunks]
     try:
-        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
+        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.late_interaction_dim)
         try:
             return embed_with_cache(
                 texts,

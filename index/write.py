@@ -46,18 +46,18 @@ def write_build(
 ) -> Manifest:
     """Every file of a build, manifest last, all flushed to disk; the manifest as written.
 
-    With late-interaction rows in `embedded` (chunk i's), the build can re-rank by late
+    With late-interaction vectors in `embedded` (chunk i's), the build can re-rank by late
     interaction. A source file inside `data_dir` (the synced READMEs) is recorded relative to
     it, any other by its absolute path, so the build reads the same from every directory.
     """
     index, spec = build_dense(embedded.vectors, approximate_above)
-    rows = embedded.late_interaction
-    version = LATE_INTERACTION_VERSION if rows is not None else None
+    late = embedded.late_interaction
+    version = LATE_INTERACTION_VERSION if late is not None else None
     manifest = replace(manifest, dense_index=spec, late_interaction=version)
     faiss.write_index(index, str(folder / "vectors.faiss"))
     written = [folder / "vectors.faiss"]
-    if rows is not None:
-        written += LateInteractionIndex.pack(rows, embedded.vectors.shape[1]).save(folder)
+    if late is not None:
+        written += LateInteractionIndex.pack(late, embedded.vectors.shape[1]).save(folder)
     LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
     # Flat records: vars() is asdict without the deep copy.
     _write_jsonl(folder / "chunks.jsonl", [vars(c) for c in chunks])
