@@ -155,16 +155,7 @@ def embed_with_cache(
     by_key = dict(zip(keys, texts, strict=True))
     # Similar lengths share a batch, so little time goes into padding.
     missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress("embed", done, len(missing))
-
-    if progress is not None:
-        progress("embed", 0, len(missing))
+    tick = _ticker(progress, len(missing))
     missing_texts = [by_key[k] for k in missing]
     parts = (
         _in_process(missing_texts, embedder, late_interaction, tick)
@@ -178,6 +169,21 @@ def embed_with_cache(
         len(missing),
         [known_late[k] for k in keys] if late_interaction else None,
     )
+
+
+def _ticker(progress: Progress | None, total: int) -> Callable[[int], None]:
+    """Counts texts as they are embedded into `progress` ("embed", done, total), from 0."""
+    done = 0
+    if progress is not None:
+        progress("embed", 0, total)
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("embed", done, total)
+
+    return tick
 
 
 def _keep(
