@@ -7,7 +7,7 @@ back as they finish, saving them to the cache and counting progress (`embed_with
 
 The int8 encoder runs one text at a time (index/onnx_backend.py), so a text's vector does not
 depend on which worker or batch it went through: the build is the one a local `ragnotes index`
-makes, byte for byte in its vectors. Vectors and late-interaction vectors come back as float32
+makes, byte for byte in its vectors. Dense and late-interaction vectors come back as float32
 bytes, never re-encoded on the way.
 """
 
