@@ -1,4 +1,4 @@
-"""Every error ragnotes raises on purpose, in one hierarchy.
+"""The errors ragnotes raises on purpose: the shared base here, the layer-bound ones with their layer.
 
     RagnotesError            a problem the user can fix; its message says how
     ├── ConfigError          a setting or argument is wrong (bad notes folder, unknown model)
@@ -9,16 +9,17 @@
     ├── ReindexRunning       a re-index is already under way
     ├── BuildFailed          a build could not be written (disk full, permissions); live index untouched
     ├── NotFoundError        a requested document or job does not exist
-    ├── Unauthorized         an admin request without the right bearer token
-    ├── AdminDisabled        an admin request while no admin token is configured
-    └── LLMError             the LLM server behind generated answers failed; names its URL
-        ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
-        ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
-        └── LLMBadReply      it answered with an error or something not OpenAI-shaped (HTTP 502)
+    ├── LLMError             (answers/llm.py) the LLM server behind generated answers failed; names its URL
+    │   ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
+    │   ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
+    │   └── LLMBadReply      it answered with an error or something not OpenAI-shaped (HTTP 502)
+    ├── Unauthorized         (service/http_errors.py) an admin request without the right bearer token
+    └── AdminDisabled        (service/http_errors.py) an admin request while no admin token is configured
 
-The HTTP layer maps these to status codes in one handler (service/app.py) and the CLI
-prints them as one line (service/cli.py). Anything else is a bug and may show a traceback.
-This module sits in `corpus/`, the bottom layer, so every package can import it.
+The errors here are raised by more than one layer; the LLM's belong to the answer domain and the
+admin routes' to HTTP, so they are defined there. The HTTP layer maps them all to status codes
+in one handler (service/http_errors.py) and the CLI prints them as one line (service/cli.py).
+Anything else is a bug and may show a traceback.
 """
 
 from __future__ import annotations
@@ -58,27 +59,3 @@ class BuildFailed(RagnotesError):
 
 class NotFoundError(RagnotesError):
     """A requested document or job does not exist."""
-
-
-class Unauthorized(RagnotesError):
-    """An admin request without the right bearer token."""
-
-
-class AdminDisabled(RagnotesError):
-    """An admin request while no admin token is configured."""
-
-
-class LLMError(RagnotesError):
-    """The LLM server behind generated answers failed; the message names its URL."""
-
-
-class LLMUnreachable(LLMError):
-    """Nothing answers at the configured LLM URL."""
-
-
-class LLMTimeout(LLMError):
-    """The LLM server did not answer in time."""
-
-
-class LLMBadReply(LLMError):
-    """The LLM server answered with an error status or a body that is not a chat completion."""

@@ -6,15 +6,7 @@ import importlib.util
 
 import pytest
 
-from ragnotes.service.cli import _sizes, main
-
-
-def test_sizes_are_parsed_or_refused() -> None:
-    assert _sizes("100_000,1000000") == (100_000, 1_000_000)
-    assert _sizes("0") == (0,)
-    for bad in ("ten", "-5"):
-        with pytest.raises(Exception, match="chunk counts"):
-            _sizes(bad)
+from ragnotes.service.cli import main
 
 
 @pytest.mark.parametrize("command", [["index", "--ray"], ["serve", "--ray", "--replicas", "2"]])
