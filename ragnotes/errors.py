@@ -2,13 +2,13 @@
 
     RagnotesError            a problem the user can fix; its message says how
     ├── ConfigError          a setting or argument is wrong (bad notes folder, unknown model)
-    ├── SyncError            curated READMEs could not be fetched or copied
     ├── IndexNotFound        no index has been built yet
     ├── IndexMismatch        the index was built with another model or chunker version
     ├── IndexCorrupt         the published build is unreadable
     ├── ReindexRunning       a re-index is already under way
     ├── BuildFailed          a build could not be written (disk full, permissions); live index untouched
     ├── NotFoundError        a requested document or job does not exist
+    ├── SyncError            (corpus/sync.py) curated READMEs could not be fetched or copied
     ├── LLMError             (answers/llm.py) the LLM server behind generated answers failed; names its URL
     │   ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
     │   ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
@@ -16,8 +16,9 @@
     ├── Unauthorized         (service/http_errors.py) an admin request without the right bearer token
     └── AdminDisabled        (service/http_errors.py) an admin request while no admin token is configured
 
-The errors here are raised by more than one layer; the LLM's belong to the answer domain and the
-admin routes' to HTTP, so they are defined there. The HTTP layer maps them all to status codes
+The errors defined here are raised or answered by more than one layer; those of one layer only
+are defined in it: the README sync's in the corpus, the LLM's in the answer domain, the admin
+routes' in HTTP. The HTTP layer maps them all to status codes
 in one handler (service/http_errors.py) and the CLI prints them as one line (service/cli.py).
 Anything else is a bug and may show a traceback.
 """
@@ -31,10 +32,6 @@ class RagnotesError(Exception):
 
 class ConfigError(RagnotesError):
     """A setting or command-line argument is wrong."""
-
-
-class SyncError(RagnotesError):
-    """Curated READMEs could not be fetched or copied."""
 
 
 class IndexNotFound(RagnotesError):
