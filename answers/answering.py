@@ -20,12 +20,12 @@ from anyio import to_thread
 from ragnotes.answers import generated, llm
 from ragnotes.answers.context import around
 from ragnotes.answers.extractive import DEFAULT_SELECTION, Selection, extract
-from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.llm import LLMConfig, LLMError
 from ragnotes.answers.passages import index_info, search_passages
 from ragnotes.answers.quoting import quoted
 from ragnotes.answers.requests import AnswerRequest, Generator
 from ragnotes.answers.responses import Answer, AnswerResponse, AnswerSentence, Passage
-from ragnotes.errors import ConfigError, LLMError
+from ragnotes.errors import ConfigError
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.searcher import Searcher
 

@@ -28,7 +28,7 @@ from ragnotes.answers.answering import (
     retrieve,
     stream_generated,
 )
-from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.llm import LLMConfig, LLMError
 from ragnotes.answers.requests import (
     AnswerRequest,
     Generator,
@@ -39,7 +39,6 @@ from ragnotes.answers.requests import (
     TopK,
 )
 from ragnotes.answers.responses import AnswerResponse
-from ragnotes.errors import LLMError
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.schemas import error_responses
 

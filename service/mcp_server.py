@@ -44,8 +44,8 @@ from ragnotes.service.guards import foreign_origin
 from ragnotes.service.index_status import ChangeCheck
 from ragnotes.service.limits import send_json_error
 from ragnotes.service.live import LiveIndex
-from ragnotes.service.login import bearer_matches
 from ragnotes.service.mcp_tools import BuildStatus, FileText
+from ragnotes.service.security import bearer_matches
 from ragnotes.service.settings import Settings
 
 INSTRUCTIONS = (
@@ -211,7 +211,7 @@ class McpGate:
             )
             await send_json_error(send, 403, detail)
             return
-        if not bearer_matches(headers, self.tokens):
+        if not bearer_matches(headers.get("authorization"), self.tokens):
             detail = (
                 "MCP over HTTP needs 'Authorization: Bearer <token>' with RAGNOTES_API_TOKEN "
                 "or RAGNOTES_ADMIN_TOKEN"
