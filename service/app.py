@@ -35,6 +35,7 @@ from ragnotes.errors import (
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.admin import admin_router
 from ragnotes.service.answer_api import answer_router
+from ragnotes.service.cpu_work import CpuWork
 from ragnotes.service.guards import CrossSiteCheck, HostCheck
 from ragnotes.service.limits import install_limits
 from ragnotes.service.live import LiveIndex
@@ -119,14 +120,18 @@ def _json(response: AskResponse) -> Response:
 def search_router(live: LiveIndex) -> APIRouter:
     """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`."""
     router = APIRouter(tags=["search"])
+    work = CpuWork()
+
+    async def respond(request: AskRequest) -> Response:
+        return _json(await work.run(lambda: answer(live.snapshot(), request, live.hashes)))
 
     @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
-    def ask(request: AskRequest) -> Response:
+    async def ask(request: AskRequest) -> Response:
         """Answer a question with the best cited passages."""
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return await respond(request)
 
     @router.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS)
-    def search(
+    async def search(
         q: Annotated[Question, Query(description="The question.")],
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
@@ -134,8 +139,7 @@ def search_router(live: LiveIndex) -> APIRouter:
         tag: Annotated[TagFilter, Query()] = None,
     ) -> Response:
         """The same as POST /api/ask, as a URL."""
-        request = AskRequest(question=q, k=k, mode=mode, source=source, tag=tag)
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return await respond(AskRequest(question=q, k=k, mode=mode, source=source, tag=tag))
 
     return router
 
