@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from ragnotes.service.cpu_work import CpuWork
 
 
@@ -35,10 +37,8 @@ def test_an_error_reaches_the_caller_and_the_count_goes_back_down() -> None:
 
     async def main() -> int:
         work = CpuWork()
-        try:
+        with pytest.raises(ValueError, match="no"):
             await work.run(fail)
-        except ValueError:
-            pass
         return work.running
 
     assert asyncio.run(main()) == 0
