@@ -6,6 +6,7 @@ that name the field; nothing a client sends produces a 500.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -183,6 +184,11 @@ def create_app(
         blas = threadpool_limits(1, user_api="blas")
         to_thread.current_default_thread_limiter().total_tokens = request_threads
         live.refresh()
+        # What is loaded by now (modules, schemas, the build) lives as long as the server: left
+        # to the collector, each full collection walked all of it, a pause of 66-108 ms every
+        # few hundred requests (eval/BENCHMARKS.md). Frozen, a collection walks only what
+        # requests made since.
+        gc.freeze()
         live.start_watching()
         if jobs is None and (settings.admin_token or watcher is not None):
             worker.start()  # the model loads in the worker now, not on the first re-index
@@ -196,6 +202,7 @@ def create_app(
         worker.close()
         live.stop()
         blas.restore_original_limits()
+        gc.unfreeze()  # collectable again: a process that makes another app (tests) frees this
 
     app = FastAPI(
         title="ragnotes",
