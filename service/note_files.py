@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from ragnotes.corpus.documents import MARKDOWN_SUFFIXES, read_markdown
 from ragnotes.corpus.notes_folders import folder_of
+from ragnotes.corpus.reading import MARKDOWN_SUFFIXES, read_markdown
 from ragnotes.errors import NotFoundError
 
 

@@ -15,7 +15,6 @@ from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.links import FileNames
 from ragnotes.corpus.notes_folders import folder_of
 from ragnotes.corpus.obsidian import BLOCK_ID, WikiLink
-from ragnotes.corpus.reading import MARKDOWN_SUFFIXES, read_markdown
 from ragnotes.errors import NotFoundError
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.searcher import Searcher
