@@ -81,13 +81,18 @@ def test_the_verdict_is_kept_per_cpu_and_read_on_the_next_start(
     opened: list[Path] = []
     probed: list[Path] = []
 
+    def open_session(path: Path) -> Path:
+        opened.append(path)
+        return path
+
+    def probe(session: Path) -> np.ndarray:
+        probed.append(session)
+        return outputs[session]
+
     def start() -> str:
         opened.clear()
         probed.clear()
-        _, form = choose(
-            unsigned, lambda p: opened.append(p) or p, lambda p: probed.append(p) or outputs[p]
-        )
-        return form
+        return choose(unsigned, open_session, probe)[1]
 
     expected = "s8" if same else "u8"
     assert start() == expected and len(probed) == 2 and len(opened) == 2
