@@ -44,6 +44,7 @@ def stem(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=1 << 10)  # a question's terms are asked for once per passage
 def query_terms(question: str) -> tuple[str, ...]:
     """Stems of the question's words worth marking: two letters or more, not stop words."""
     words = _WORD.findall(question)
