@@ -6,7 +6,8 @@ process; then the app over that build under real uvicorn on loopback, asked `POS
 `POST /api/answer` (extractive) and `GET /results`. Each is run once to warm up (imports, the
 model, the build loaded), then again with every profiled thread recording the module of each
 Python function that starts: a module counts when any of its code runs, middleware and error
-handlers included, module-level code (an import) not. Before the recorded run the bounded
+handlers included, or when a library runs a method for one of its classes (pydantic validating
+or writing out a model it defines); module-level code (an import) does not count. Before the recorded run the bounded
 `functools.lru_cache`s of the product are emptied, so the request is one the server has not
 seen yet (a cached per-passage result would hide the code that computes it); singletons
 (`functools.cache`: the Markdown parser, the HTML cleaner) stay built. The index watcher's
@@ -16,6 +17,7 @@ thread, which polls `CURRENT` whatever the requests do, is not recorded.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import shutil
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -78,8 +81,14 @@ class Tracer:
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
         if not self.recording or event != "call":
             return
+        code = frame.f_code
         name = frame.f_globals.get("__name__", "")
-        if not _product(name) or frame.f_code.co_name == "<module>":
+        if not _product(name) and code.co_argcount and code.co_varnames[0] in ("self", "cls"):
+            # a library's method run for one of our classes (a pydantic model validated or
+            # written out): the class's module takes part
+            owner = frame.f_locals.get(code.co_varnames[0])
+            name = getattr(owner if isinstance(owner, type) else type(owner), "__module__", "")
+        if not _product(name) or code.co_name == "<module>":
             return  # not ours, or an import running a module's top level
         if threading.get_ident() not in self.ignored:
             self.seen.add(name)
@@ -126,9 +135,16 @@ def _environment(data: Path) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _index(notes: Path) -> None:
-    from ragnotes.service.cli import main
+def _cli() -> Callable[[list[str]], int]:
+    """The `ragnotes` console script's function, as pyproject.toml names it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    module, function = project["scripts"]["ragnotes"].split(":")
+    main: Callable[[list[str]], int] = getattr(importlib.import_module(module), function)
+    return main
 
+
+def _index(notes: Path) -> None:
+    main = _cli()
     args = ["index", "--notes", str(notes), "--no-bundled", "--no-readmes"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
@@ -168,7 +184,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any], Callable[[httpx.Response], o
 def _send(base: str, flow: str) -> None:
     method, path, kwargs, answered = REQUESTS[flow]
     reply = httpx.request(method, base + path, timeout=120, **kwargs)
-    if reply.status_code != 200 or not answered(reply):
+    try:
+        ok = reply.status_code == 200 and bool(answered(reply))
+    except (KeyError, TypeError, ValueError):  # another shape than the one checked
+        ok = False
+    if not ok:
         raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:500]}")
 
 
@@ -181,10 +201,10 @@ def trace_requests(tracer: Tracer, work: Path, notes: Path) -> dict[str, set[str
     found: dict[str, set[str]] = {}
     with _environment(work / "data"):
         settings = Settings(notes_dir=str(notes), bundled_notes=False, readmes=False)
-        app = create_app(settings)
-        threading.setprofile(tracer.profile)  # every thread the server starts from here on
+        # Every thread started from here on: the server's, its request threads, the model's pool.
+        threading.setprofile(tracer.profile)
         try:
-            with served(app) as base:
+            with served(create_app(settings)) as base:
                 for flow in REQUESTS:
                     _send(base, flow)  # the warm-up
                     with tracer.record() as seen:
