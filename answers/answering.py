@@ -27,10 +27,10 @@ from ragnotes.answers.answer_schemas import (
 )
 from ragnotes.answers.context import around
 from ragnotes.answers.extractive import DEFAULT_SELECTION, Drawn, Selection, extract
-from ragnotes.answers.llm import LLMConfig
+from ragnotes.answers.llm import LLMConfig, LLMError
 from ragnotes.answers.passages import index_info, search_passages
 from ragnotes.answers.quoting import quoted
-from ragnotes.errors import ConfigError, LLMError
+from ragnotes.errors import ConfigError
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.searcher import Searcher
 from ragnotes.service.schemas import Passage

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ragnotes.errors import ConfigError, LLMBadReply, LLMTimeout, LLMUnreachable
+from ragnotes.errors import ConfigError, RagnotesError
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +30,23 @@ if TYPE_CHECKING:
 Messages = list[dict[str, str]]
 _TOTAL_FACTOR = 4  # a streamed reply may run this many timeouts in all
 MAX_TOKENS = 400
+
+
+class LLMError(RagnotesError):
+    """The LLM server behind generated answers failed; the message names its URL."""
+
+
+class LLMUnreachable(LLMError):
+    """Nothing answers at the configured LLM URL (HTTP 503)."""
+
+
+class LLMTimeout(LLMError):
+    """The LLM server did not answer in time (HTTP 504)."""
+
+
+class LLMBadReply(LLMError):
+    """The LLM server answered with an error status or a body that is not a chat completion
+    (HTTP 502)."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Discover source documents: notes folders and synced curated READMEs.
 
-A Document is one Markdown file as read from disk. Files that cannot be indexed (binary,
-not UTF-8, empty, too large, not Markdown) become `Skipped` records naming the reason, so
-one bad file never stops the rest from being indexed. What a notes folder holds besides notes
-and is meant to (an Obsidian vault's images, PDFs and canvases, hidden folders such as
-`.obsidian/`), and what the user leaves out (gitignore patterns in the folder's
+A Document is one Markdown file as read from disk (corpus/reading.py). Files that cannot be
+indexed (binary, not UTF-8, empty, too large, not Markdown) become `Skipped` records naming the
+reason, so one bad file never stops the rest from being indexed. What a notes folder holds
+besides notes and is meant to (an Obsidian vault's images, PDFs and canvases, hidden folders
+such as `.obsidian/`), and what the user leaves out (gitignore patterns in the folder's
 `.ragnotesignore` and in RAGNOTES_EXCLUDE), is passed over quietly: counted, never listed.
 """
 
@@ -21,12 +21,17 @@ from pathlib import Path
 import pathspec
 
 from ragnotes.corpus.curated import CuratedRepo
+from ragnotes.corpus.reading import (
+    MARKDOWN_SUFFIXES,
+    MAX_FILE_BYTES,
+    Skipped,
+    read_markdown,
+    unreadable,
+)
 from ragnotes.errors import ConfigError
 
 NOTES_SOURCE = "notes"
 BUNDLED_NOTES_DIR = Path(__file__).resolve().parent / "notes"
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-MAX_FILE_BYTES = 2_000_000  # RAGNOTES_MAX_FILE_MB; a file is read whole, so this bounds memory
 IGNORE_FILE = ".ragnotesignore"
 # What a vault holds besides notes: attachments and Obsidian's canvases, left out quietly.
 ATTACHMENT_SUFFIXES = frozenset({
@@ -47,14 +52,6 @@ class Document:
     sha256: str
     commit: str | None = None  # curated READMEs: the pinned commit
     license: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not indexed, and why."""
-
-    file: Path
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -91,45 +88,6 @@ class Sources:
     def files(self) -> list[tuple[str, str, Path]]:
         """(source, path, file) of every Markdown file `discover` would consider, unread."""
         return source_files(self.notes_roots, self.readmes_dir, self.repos, self.exclude)
-
-
-def _too_large(file: Path, size: int, max_bytes: int) -> Skipped:
-    return Skipped(
-        file,
-        f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB: "
-        "raise RAGNOTES_MAX_FILE_MB to index it)",
-    )
-
-
-def _unreadable(file: Path, exc: OSError) -> Skipped:
-    if exc.errno == errno.ENOENT:
-        return Skipped(file, "deleted while indexing; it is left out of this build")
-    if exc.errno == errno.ELOOP:
-        return Skipped(file, "symlink loop (the link leads back to itself); fix or remove it")
-    return Skipped(file, f"unreadable ({exc.strerror or exc}); check its permissions")
-
-
-def read_markdown(file: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
-    """Read a Markdown file as text, or say why it cannot be indexed."""
-    try:
-        with open(file, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            # Read at most one byte past the limit: a file that grows after the size check
-            # still never costs more memory than the limit.
-            raw = handle.read(max_bytes + 1) if size <= max_bytes else b""
-    except OSError as exc:
-        return _unreadable(file, exc)
-    if size > max_bytes or len(raw) > max_bytes:
-        return _too_large(file, max(size, len(raw)), max_bytes)
-    if b"\x00" in raw:
-        return Skipped(file, "binary file (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return Skipped(file, f"not UTF-8 (invalid byte at offset {exc.start}); save it as UTF-8")
-    if not text.strip():
-        return Skipped(file, "empty file")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _sha256(text: str) -> str:
@@ -180,9 +138,9 @@ def _note_entry(file: Path, real_root: Path) -> Path | Skipped | None:
     except FileNotFoundError:
         return Skipped(file, "broken symlink (what it points to does not exist)")
     except OSError as exc:
-        return _unreadable(file, exc)
+        return unreadable(file, exc)
     except RuntimeError:  # Python 3.11 reports a symlink loop this way from resolve()
-        return _unreadable(file, OSError(errno.ELOOP, "symlink loop"))
+        return unreadable(file, OSError(errno.ELOOP, "symlink loop"))
     return file if file.is_file() or not file.exists() else None
 
 

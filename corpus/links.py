@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-from ragnotes.corpus.documents import MARKDOWN_SUFFIXES
+from ragnotes.corpus.reading import MARKDOWN_SUFFIXES
 
 
 def _folder(path: str) -> str:

@@ -4,6 +4,10 @@ What each line is comes from the Markdown model (corpus/markdown.py): front matt
 its title and tags and never indexed; code blocks and tables are kept whole as single blocks;
 each run of prose lines is one block. From prose, raw HTML, HTML comments, images and badges
 are dropped; the text that is left keeps the line it came from, so citations point at real lines.
+
+`document_sections` is the build's one call into this layer: a document's title, aliases, tags
+and sections (a table of contents left out), each line with the plain words that are embedded,
+ready for the chunker (index/chunking.py) to pack.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from ragnotes.corpus.documents import NOTES_SOURCE, Document
 from ragnotes.corpus.markdown import MarkdownFile, Part, PartKind, parse
 from ragnotes.corpus.obsidian import link_words, tags_only
 
@@ -34,15 +39,37 @@ _SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
 _DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){9,}")
 # A callout's title line ("> [!tip]- Title"): the type is kept as a word, the marks dropped.
 _CALLOUT_MARK = re.compile(r"^[ \t]*(?:>[ \t]*)+\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
+_TOC_HEADING = re.compile(r"^\W*(table of contents|contents|toc)\W*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Block:
-    """A run of prose lines (as indexed text), a whole code block, or a whole table."""
+    """A run of prose lines (as indexed text), a whole code block, or a whole table.
+
+    `words` holds each line's plain words, as embedded: a prose line's `plain_text` ("" when
+    only markup was there), a code or table line as it is.
+    """
 
     kind: PartKind  # "prose", "code" or "table"
     lines: tuple[NumberedLine, ...]
+    words: tuple[str, ...]
     markers: frozenset[int] = frozenset()  # a fenced code block's fence lines
+
+    @classmethod
+    def of(
+        cls, kind: PartKind, lines: tuple[NumberedLine, ...], markers: frozenset[int] = frozenset()
+    ) -> Block:
+        """The block of these lines, with their plain words."""
+        if kind == "prose":
+            return cls(kind, lines, tuple(plain_text(text) for _, text in lines), markers)
+        return cls(kind, lines, tuple(text for _, text in lines), markers)
+
+    @property
+    def plain(self) -> str:
+        """The block's plain words, a line each; a prose line with no words is left out."""
+        if self.kind == "prose":
+            return "\n".join(w for w in self.words if w)
+        return "\n".join(self.words)
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,19 @@ class ParsedMarkdown:
     tags: tuple[str, ...]
     sections: tuple[Section, ...]
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentSections:
+    """One document as the chunker packs it: where it is, its title (never empty), aliases and
+    tags, and its sections in file order, a table of contents left out."""
+
+    source: str
+    path: str
+    title: str
+    aliases: tuple[str, ...]
+    tags: tuple[str, ...]
+    sections: tuple[Section, ...]
 
 
 def plain_text(markdown: str) -> str:
@@ -95,7 +135,7 @@ class _Builder:
 
     def flush_para(self) -> None:
         if self.para:
-            self.blocks.append(Block("prose", tuple(self.para)))
+            self.blocks.append(Block.of("prose", tuple(self.para)))
             self.para = []
 
     def add_block(self, block: Block) -> None:
@@ -157,7 +197,7 @@ def parse_markdown(text: str, note: bool = True) -> ParsedMarkdown:
         elif part.kind == "heading":
             b.heading(part.level, part.text)
         elif part.kind in ("code", "table"):
-            b.add_block(Block(part.kind, md.numbered(part), part.markers))
+            b.add_block(Block.of(part.kind, md.numbered(part), part.markers))
         elif part.kind in ("prose", "callout"):
             if not in_comment and previous != "callout":
                 b.flush_para()  # a callout's body goes on from its title line
@@ -169,3 +209,28 @@ def parse_markdown(text: str, note: bool = True) -> ParsedMarkdown:
     b.flush_section()
     tags = md.tags if note else ()
     return ParsedMarkdown(md.title or b.first_h1, tags, tuple(b.sections), md.aliases)
+
+
+def is_toc_heading(heading: str) -> bool:
+    """Whether a section under this heading is a table of contents (never indexed)."""
+    return _TOC_HEADING.match(heading) is not None
+
+
+def document_title(doc: Document, parsed_title: str | None) -> str:
+    """Front matter title, else the first H1, else a name derived from the path."""
+    if parsed_title:
+        return parsed_title
+    stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if doc.source == NOTES_SOURCE:
+        name = stem.replace("-", " ").replace("_", " ").strip()
+        return name[:1].upper() + name[1:]  # an Obsidian note's name is its title, as written
+    return doc.source if stem.lower() == "readme" else f"{doc.source}: {doc.path}"
+
+
+def document_sections(doc: Document) -> DocumentSections:
+    """A document's sections as the chunker packs them: a table of contents repeats the
+    headings as links and answers nothing, so it is left out."""
+    parsed = parse_markdown(doc.text, note=doc.source == NOTES_SOURCE)
+    kept = tuple(s for s in parsed.sections if not (s.headings and is_toc_heading(s.headings[-1])))
+    title = document_title(doc, parsed.title)
+    return DocumentSections(doc.source, doc.path, title, parsed.aliases, parsed.tags, kept)

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragnotes.corpus.curated import CuratedRepo
-from ragnotes.errors import SyncError
+from ragnotes.errors import RagnotesError
 
 RAW_URL = "https://raw.githubusercontent.com/{name}/{commit}/{path}"
 Fetch = Callable[[CuratedRepo, str], bytes]
+
+
+class SyncError(RagnotesError):
+    """Curated READMEs could not be fetched or copied."""
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,10 @@ def whole_doc_searcher(
         for d, text in zip(dataset.docs, texts, strict=True)
     ]
     cache = VectorCache(
-        data_dir / "cache" / "vectors.sqlite", embedder.vectors_id, embedder.dim, embedder.token_dim
+        data_dir / "cache" / "vectors.sqlite",
+        embedder.vectors_id,
+        embedder.dim,
+        embedder.late_interaction_dim,
     )
     try:
         embedded = embed_with_cache(texts, embedder, cache, progress, late_interaction=True)

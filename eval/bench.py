@@ -198,7 +198,7 @@ def format_speed(real: dict[str, Any]) -> list[str]:
 
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:
-    """`ragnotes bench`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    """`ragnotes bench`, as the CLI parsed it (`BENCH` in ragnotes_eval.tools declares the flags)."""
     if args.clients < 1 or args.seconds <= 0 or args.rounds < 1:
         raise ConfigError("--clients and --rounds must be at least 1, and --seconds above 0")
     options = BenchOptions(args.out, args.sizes, args.rounds, args.clients, args.seconds)

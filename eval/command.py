@@ -159,7 +159,7 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
 
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:
-    """`ragnotes eval`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    """`ragnotes eval`, as the CLI parsed it (`EVAL` in ragnotes_eval.tools declares the flags)."""
     if args.answers:
         from ragnotes_eval.answers_command import cli as answers_cli
 

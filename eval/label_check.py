@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from ragnotes.corpus.curated import load_curated
-from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Document, discover
-from ragnotes.corpus.sections import Section, parse_markdown
-from ragnotes.index.chunking import is_toc_heading
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, NOTES_SOURCE, Document, discover
+from ragnotes.corpus.sections import Section, is_toc_heading, parse_markdown
 from ragnotes_eval.questions import SPLITS, Label, Question, load_questions, normalize, split_dir
 
 COPY_WORDS = 7
@@ -72,7 +71,9 @@ def _file(doc: Document) -> _File:
     code: list[str] = []
     toc: list[str] = []
     headings: set[str] = set()
-    sections: tuple[Section, ...] = parse_markdown(doc.text).sections
+    sections: tuple[Section, ...] = parse_markdown(
+        doc.text, note=doc.source == NOTES_SOURCE
+    ).sections
     for section in sections:
         headings.update(normalize(h) for h in section.headings)
         toc_section = bool(section.headings) and is_toc_heading(section.headings[-1])

@@ -33,6 +33,7 @@ from ragnotes.service.settings import Settings
 from ragnotes_eval.load_server import Server, serve_copy
 from ragnotes_eval.metrics import percentile
 from ragnotes_eval.questions import load_questions
+from ragnotes_eval.tools import load_arguments
 
 NOTE = "load-test-canary.md"
 
@@ -212,16 +213,14 @@ def run_load(data_dir: Path, args: argparse.Namespace) -> int:
 
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:
-    """`ragnotes load`, as the CLI parsed it (the `ragnotes.tools` entry point)."""
+    """`ragnotes load`, as the CLI parsed it (`LOAD` in ragnotes_eval.tools declares the flags)."""
     return run_load(settings.data_dir, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ragnotes.service.cli import add_load_arguments
-
     parser = argparse.ArgumentParser(prog="python -m ragnotes_eval.load", description=__doc__)
     parser.add_argument("--data", type=Path, help="data directory (default RAGNOTES_DATA_DIR)")
-    add_load_arguments(parser)
+    load_arguments(parser)
     args = parser.parse_args(argv)
     try:
         return run_load(args.data or Settings().data_dir, args)

@@ -1,7 +1,7 @@
 """What the ranking study (eval/rank_study.py) works from: every eval question's signals.
 
 For each question of both splits, against the live build: its dense cosine and BM25 score for
-every chunk (and BM25 over the breadcrumb and the body apart), its late-interaction rows, and
+every chunk (and BM25 over the breadcrumb and the body apart), its late-interaction vectors, and
 the shipped hybrid ranking rebuilt from them (`hybrid`), with any part replaceable.
 """
 
@@ -34,7 +34,7 @@ class Query:
     question: Question
     split: str
     vector: np.ndarray
-    rows: np.ndarray  # late-interaction rows of the question
+    rows: np.ndarray  # late-interaction vectors of the question
     idf: np.ndarray  # rarity of each of those word pieces in the corpus
     cos: np.ndarray
     bm25: np.ndarray

@@ -1,40 +1,32 @@
 """Build an index from source folders and publish it atomically.
 
-Flow (`index_sources`): discover the documents → chunk every document → look up vectors by
-content hash, embed only the missing texts → FAISS row i and BM25 doc i are chunk i → write
-everything into a temporary build folder → manifest last → rename into place → replace the
-CURRENT pointer → prune old builds. Every build is computed from all documents, with vectors
-reused from the cache, so an incremental build and a full rebuild give the same chunks, ids and
-results.
+Flow (`index_sources`): discover the documents (corpus/documents.py) → each one's sections
+(corpus/sections.py) packed into chunks (index/chunking.py) → look up vectors by content hash,
+embed only the missing texts (index/vector_cache.py) → write the build folder beside the live
+one, manifest last, and flip the CURRENT pointer (index/write.py) → prune old builds. Every
+build is computed from all documents, with vectors reused from the cache, so an incremental
+build and a full rebuild give the same chunks, ids and results.
 """
 
 from __future__ import annotations
 
-import errno
-import json
-import os
-import shutil
 import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-import faiss
 
 from ragnotes.corpus.documents import NOTES_SOURCE, Discovery, Document, Sources, fingerprint
+from ragnotes.corpus.sections import document_sections
 from ragnotes.errors import BuildFailed, ConfigError, RagnotesError
-from ragnotes.index.ann import APPROXIMATE_ABOVE, build_dense
-from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_document
+from ragnotes.index.ann import APPROXIMATE_ABOVE
+from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS, Chunk, chunk_sections
 from ragnotes.index.embedding import Embedder, Progress
-from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, LateInteractionIndex
-from ragnotes.index.lexical import LexicalIndex
 from ragnotes.index.manifest import Manifest
-from ragnotes.index.store import BuildStore, fsync_path, read_jsonl
+from ragnotes.index.store import BuildStore, read_jsonl
 from ragnotes.index.vector_cache import Embedded, FanOut, VectorCache, embed_with_cache
+from ragnotes.index.write import write_and_publish
 
 KEEP_BUILDS = 3
 ChunkKey = tuple[str, str, str]  # (source, path, sha256 of the text)
@@ -46,7 +38,7 @@ class BuildOptions:
 
     target_tokens: int = DEFAULT_TARGET_TOKENS  # chunk size the packer aims for
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
-    late_interaction: bool = True  # keep every chunk's rows, for re-ranking by late interaction
+    late_interaction: bool = True  # keep every chunk's, to re-rank the hybrid top by it
     full: bool = False  # re-chunk and re-embed everything, reusing no previous build or cache
 
 
@@ -123,7 +115,9 @@ def build_index(
             fingerprint=fingerprint(documents),
             sources=tuple(sorted({d.source for d in documents})),
         )
-        manifest = _write_and_publish(store, manifest, chunks, embedded, documents, options)
+        manifest = write_and_publish(
+            store, manifest, chunks, embedded, documents, options.approximate_above
+        )
         _stage(progress, "write", 1)
         store.prune(KEEP_BUILDS)
     seconds = time.perf_counter() - started
@@ -155,8 +149,9 @@ def chunk_all(
             chunks.extend(known)
             reused += 1
         else:
+            sections = document_sections(doc)
             chunks.extend(
-                chunk_document(doc, embedder.count_tokens, embedder.max_tokens, target_tokens)
+                chunk_sections(sections, embedder.count_tokens, embedder.max_tokens, target_tokens)
             )
     return chunks, reused
 
@@ -216,7 +211,7 @@ def _embed_all(
     path = store.data_dir / "cache" / "vectors.sqlite"
     texts = [c.embed_text for c in chunks]
     try:
-        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.token_dim)
+        cache = VectorCache(path, embedder.vectors_id, embedder.dim, embedder.late_interaction_dim)
         try:
             return embed_with_cache(
                 texts,
@@ -239,83 +234,3 @@ def _embed_all(
 def new_build_id() -> str:
     """Sortable by time, unique across processes."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
-
-
-def write_build(
-    folder: Path,
-    manifest: Manifest,
-    chunks: Sequence[Chunk],
-    embedded: Embedded,
-    documents: Sequence[Document],
-    approximate_above: int = APPROXIMATE_ABOVE,
-    data_dir: Path | None = None,
-) -> Manifest:
-    """Every file of a build, manifest last, all flushed to disk; the manifest as written.
-
-    With late-interaction rows in `embedded` (chunk i's), the build can re-rank by late
-    interaction. A source file inside `data_dir` (the synced READMEs) is recorded relative to
-    it, any other by its absolute path, so the build reads the same from every directory.
-    """
-    index, spec = build_dense(embedded.vectors, approximate_above)
-    rows = embedded.late_interaction
-    version = LATE_INTERACTION_VERSION if rows is not None else None
-    manifest = replace(manifest, dense_index=spec, late_interaction=version)
-    faiss.write_index(index, str(folder / "vectors.faiss"))
-    written = [folder / "vectors.faiss"]
-    if rows is not None:
-        written += LateInteractionIndex.pack(rows, embedded.vectors.shape[1]).save(folder)
-    LexicalIndex.build([c.embed_text for c in chunks]).save(folder / "bm25")
-    # Flat records: vars() is asdict without the deep copy.
-    _write_jsonl(folder / "chunks.jsonl", [vars(c) for c in chunks])
-    _write_jsonl(folder / "docs.jsonl", [_doc_row(d, data_dir) for d in documents])
-    for path in [*written, *(folder / "bm25").iterdir()]:
-        fsync_path(path)
-    manifest.write(folder)
-    return manifest
-
-
-def _write_and_publish(
-    store: BuildStore,
-    manifest: Manifest,
-    chunks: Sequence[Chunk],
-    embedded: Embedded,
-    documents: Sequence[Document],
-    options: BuildOptions,
-) -> Manifest:
-    """Write the build beside the live one and flip the pointer; on failure leave no trace."""
-    tmp = store.new_tmp_dir(manifest.build_id)
-    try:
-        written = write_build(
-            tmp, manifest, chunks, embedded, documents, options.approximate_above, store.data_dir
-        )
-        store.commit(tmp, manifest.build_id)
-        return written
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        why = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise BuildFailed(
-            f"could not write the new build ({why}); the live index is untouched. "
-            "Free some space or fix the data directory, then run `ragnotes index` again"
-        ) from exc
-
-
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _doc_row(doc: Document, data_dir: Path | None) -> dict[str, Any]:
-    file = doc.file.absolute()
-    if data_dir is not None and file.is_relative_to(data_dir.absolute()):
-        file = file.relative_to(data_dir.absolute())
-    return {
-        "source": doc.source,
-        "path": doc.path,
-        "file": str(file),
-        "sha256": doc.sha256,
-        "commit": doc.commit,
-        "license": doc.license,
-    }

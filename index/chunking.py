@@ -1,4 +1,9 @@
-"""Pack Markdown sections into chunks that fit the embedding model's window.
+"""Pack a document's sections into chunks that fit the embedding model's window.
+
+The sections come from the corpus layer (corpus/sections.py `document_sections`), each line
+with the plain words that are embedded; this module only packs them. The one thing it asks of
+that layer on the way is `plain_text` of a piece of a line too long for the window, since the
+plain words of a piece are not a piece of the line's plain words (a link may be cut in two).
 
 Contract: a chunk never spans two sections; code blocks and tables are never cut unless one
 alone exceeds the window, and then only at line boundaries, with `part` saying which piece it
@@ -18,8 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ragnotes.corpus.documents import NOTES_SOURCE, Document
-from ragnotes.corpus.sections import Block, NumberedLine, Section, parse_markdown, plain_text
+from ragnotes.corpus.sections import Block, DocumentSections, NumberedLine, Section, plain_text
 
 # 7: lines are what the Markdown model (markdown-it-py) says they are; indented code is code.
 # 8: Obsidian: a callout's title line starts a block of prose, its "[!type]" mark not indexed;
@@ -30,7 +34,6 @@ CHUNKER_VERSION = "8"
 DEFAULT_TARGET_TOKENS = 256
 TokenCounter = Callable[[str], int]
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
-_TOC_HEADING = re.compile(r"^\W*(table of contents|contents|toc)\W*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # A line longer than this many windows is cut by its own characters per token, one count per
 # piece: growing a piece word by word costs a tokenizer call per word, minutes for a 1 MB line.
@@ -62,28 +65,6 @@ class _Unit:
     words: str  # the plain words that are embedded
     tokens: int
     part: str | None = None
-
-
-def is_toc_heading(heading: str) -> bool:
-    """Whether a section under this heading is a table of contents (never indexed)."""
-    return _TOC_HEADING.match(heading) is not None
-
-
-def document_title(doc: Document, parsed_title: str | None) -> str:
-    """Front matter title, else the first H1, else a name derived from the path."""
-    if parsed_title:
-        return parsed_title
-    stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    if doc.source == NOTES_SOURCE:
-        name = stem.replace("-", " ").replace("_", " ").strip()
-        return name[:1].upper() + name[1:]  # an Obsidian note's name is its title, as written
-    return doc.source if stem.lower() == "readme" else f"{doc.source}: {doc.path}"
-
-
-def _words(kind: str, lines: tuple[NumberedLine, ...]) -> str:
-    if kind == "prose":
-        return "\n".join(w for w in (plain_text(t) for _, t in lines) if w)
-    return "\n".join(t for _, t in lines)
 
 
 def _split_line(number: int, text: str, budget: int, count: TokenCounter) -> Iterator[_Unit]:
@@ -144,17 +125,16 @@ def _cut_long_line(
 
 def _block_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
     """Whole block when it fits; otherwise lines (prose) or labelled line-boundary pieces."""
-    words = _words(block.kind, block.lines)
+    words = block.plain
     tokens = count(words)
     if tokens <= budget:
         return [_Unit(block.lines, words, tokens)]
     units: list[_Unit] = []
-    lines = block.lines
+    lines = list(zip(block.lines, block.words, strict=True))
     if block.kind == "code":
         # Pieces carry code lines only: a fence line alone would make an empty passage.
-        lines = tuple(line for line in lines if line[0] not in block.markers)
-    for number, text in lines:
-        line_words = _words(block.kind, ((number, text),))
+        lines = [line for line in lines if line[0][0] not in block.markers]
+    for (number, text), line_words in lines:
         line_tokens = count(line_words)
         if line_tokens <= budget:
             units.append(_Unit(((number, text),), line_words, line_tokens))
@@ -191,7 +171,7 @@ def _label_pieces(kind: str, pieces: list[_Unit]) -> list[_Unit]:
 
 
 def _section_chunks(
-    section: Section, crumb: str, budget: int, target: int, count: TokenCounter
+    section: Section, budget: int, target: int, count: TokenCounter
 ) -> Iterator[tuple[_Unit, str | None]]:
     """Units of one section packed up to `target`; labelled pieces always stand alone."""
     current: list[_Unit] = []
@@ -226,44 +206,51 @@ def _merge(units: list[_Unit]) -> _Unit:
     return _Unit(lines, "\n".join(u.words for u in units), sum(u.tokens for u in units))
 
 
-def chunk_document(
-    doc: Document, count: TokenCounter, max_tokens: int, target_tokens: int = DEFAULT_TARGET_TOKENS
+def chunk_sections(
+    doc: DocumentSections,
+    count: TokenCounter,
+    max_tokens: int,
+    target_tokens: int = DEFAULT_TARGET_TOKENS,
 ) -> list[Chunk]:
     """Every chunk of one document, in file order."""
-    parsed = parse_markdown(doc.text, note=doc.source == NOTES_SOURCE)
-    title = document_title(doc, parsed.title)
     chunks: list[Chunk] = []
     seen: Counter[tuple[str, str]] = Counter()
-    for section in parsed.sections:
-        if section.headings and is_toc_heading(section.headings[-1]):
-            continue  # a table of contents repeats the headings as links: it answers nothing
-        crumb = " > ".join(section.headings) or title
-        prefix = crumb if crumb.startswith(title) else f"{title} > {crumb}"
-        if parsed.aliases:  # a note's other names find it as its title does
-            prefix = f"{title} (also {', '.join(parsed.aliases)}){prefix[len(title) :]}"
+    for section in doc.sections:
+        crumb = " > ".join(section.headings) or doc.title
+        prefix = crumb if crumb.startswith(doc.title) else f"{doc.title} > {crumb}"
+        if doc.aliases:  # a note's other names find it as its title does
+            prefix = f"{doc.title} (also {', '.join(doc.aliases)}){prefix[len(doc.title) :]}"
         budget = max_tokens - _SPECIAL_TOKENS - count(prefix) - 1
-        for unit, part in _section_chunks(
-            section, crumb, budget, min(target_tokens, budget), count
-        ):
+        for unit, part in _section_chunks(section, budget, min(target_tokens, budget), count):
             if not unit.words.strip():
                 continue  # only a bare link or markup: nothing to read or match but the heading
             text = _text(unit.lines)
             ordinal = seen[(crumb, text)]
             seen[(crumb, text)] += 1
-            key = "\0".join((doc.source, doc.path, crumb, text, str(ordinal)))
-            chunks.append(
-                Chunk(
-                    id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
-                    source=doc.source,
-                    path=doc.path,
-                    title=title,
-                    heading=crumb,
-                    start_line=unit.lines[0][0],
-                    end_line=unit.lines[-1][0],
-                    text=text,
-                    embed_text=f"{prefix}\n{unit.words}",
-                    part=part,
-                    tags=parsed.tags,
-                )
-            )
+            chunks.append(_chunk(doc, crumb, prefix, unit, part, text, ordinal))
     return chunks
+
+
+def _chunk(
+    doc: DocumentSections,
+    crumb: str,
+    prefix: str,
+    unit: _Unit,
+    part: str | None,
+    text: str,
+    ordinal: int,
+) -> Chunk:
+    key = "\0".join((doc.source, doc.path, crumb, text, str(ordinal)))
+    return Chunk(
+        id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
+        source=doc.source,
+        path=doc.path,
+        title=doc.title,
+        heading=crumb,
+        start_line=unit.lines[0][0],
+        end_line=unit.lines[-1][0],
+        text=text,
+        embed_text=f"{prefix}\n{unit.words}",
+        part=part,
+        tags=doc.tags,
+    )

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from ragnotes.errors import ConfigError
-from ragnotes.index.late_interaction import content_rows
+from ragnotes.index.late_interaction import content_vectors
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
@@ -51,7 +51,8 @@ class Encoder(Protocol):
     """What a backend provides: its window and dimension, token counts, and vectors."""
 
     dim: int
-    token_dim: int  # the width of late-interaction rows: `dim`, unless a Dense layer follows
+    # the width of late-interaction vectors: `dim`, unless a Dense layer follows
+    late_interaction_dim: int
     max_tokens: int
     tag: str  # names the vectors this backend makes, for the cache; "" for fp32 PyTorch
     form: str  # what runs the model here, e.g. "int8 s8" (index/int8_forms.py); not the vectors'
@@ -79,7 +80,9 @@ class TorchEncoder:
         self.tag = ""
         self.form = "fp32"
         self._special = frozenset(model.tokenizer.all_special_tokens)
-        self.token_dim = int(self.encode_with_late_interaction(["probe"], 1)[1][0].shape[1])
+        self.late_interaction_dim = int(
+            self.encode_with_late_interaction(["probe"], 1)[1][0].shape[1]
+        )
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens."""
@@ -110,7 +113,7 @@ class TorchEncoder:
             vectors[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
             tokens = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].tolist())
             hidden = out["token_embeddings"].float().numpy()[: len(tokens)]
-            rows.append(content_rows(hidden, tokens[: len(hidden)], self._special))
+            rows.append(content_vectors(hidden, tokens[: len(hidden)], self._special))
         return vectors, rows
 
     def encode_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +133,7 @@ class Embedder:
         self.backend = backend
         self._encoder = encoder
         self.dim = encoder.dim
-        self.token_dim = encoder.token_dim
+        self.late_interaction_dim = encoder.late_interaction_dim
         self.max_tokens = encoder.max_tokens
 
     @property
@@ -168,7 +171,7 @@ class Embedder:
     def embed_with_late_interaction(
         self, texts: Sequence[str], batch_size: int = 16, progress: ProgressCallback | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`embed`, plus each text's late-interaction rows, from the same run."""
+        """`embed`, plus each text's late-interaction vectors, from the same run."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[np.ndarray] = []
         for start in range(0, len(texts), batch_size):
@@ -181,7 +184,7 @@ class Embedder:
         return out, rows
 
     def embed_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The query vector, shaped (1, dim), and its late-interaction rows."""
+        """The query vector, shaped (1, dim), and its late-interaction vectors."""
         return self._encoder.encode_query_with_late_interaction(text)
 
 

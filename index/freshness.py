@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragnotes.corpus.documents import read_markdown
+from ragnotes.corpus.reading import read_markdown
 
 _Stamp = tuple[int, int]  # (mtime_ns, size)
 

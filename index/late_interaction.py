@@ -2,8 +2,11 @@
 
 The model's token vectors (the transformer's output before mean pooling) are kept for the
 content words of every chunk: special tokens, English stop words and punctuation are dropped,
-and a word piece that comes back later in the chunk keeps only its first row. These rows are
-a build's late-interaction index, the third beside the dense and the BM25 ones.
+and a word piece that comes back later in the chunk keeps only its first vector. These are the
+chunk's late-interaction vectors, and all of them a build's late-interaction index, the third
+beside the dense and the BM25 ones. One name in code and docs: late interaction. The setting a
+user turns it off with is RAGNOTES_RERANK (and `ragnotes eval --no-rerank`), named for what it
+does to them; on disk its files keep the names they had before (`CODES_FILE` is tokens.npy).
 A chunk's late-interaction score for a query is the mean, over the query's content tokens, of
 the best cosine to any of the chunk's rows (MaxSim). Mean pooling blurs a chunk into one point,
 so a question whose words each have a close match somewhere in a passage can sit below passages
@@ -29,10 +32,10 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-# Bump when the kept tokens or the storage change: builds and cached rows must be remade.
+# Bump when the kept tokens or the storage change: builds and cached vectors must be remade.
 LATE_INTERACTION_VERSION = 2
 # File names from before the idea had one name; builds on disk keep them so they still load.
-ROWS_FILE = "tokens.npy"
+CODES_FILE = "tokens.npy"
 SCALES_FILE = "token_scales.npy"
 OFFSETS_FILE = "token_offsets.npy"
 
@@ -68,7 +71,7 @@ def content_positions(tokens: Sequence[str], special: Collection[str] = BERT_SPE
     return list(first.values())
 
 
-def content_rows(
+def content_vectors(
     hidden: np.ndarray, tokens: Sequence[str], special: Collection[str] = BERT_SPECIAL
 ) -> np.ndarray:
     """The unit-length float32 rows of `hidden` at the content positions of `tokens`."""
@@ -128,7 +131,8 @@ def mix_late_interaction(
 
 
 class LateInteractionIndex:
-    """Every chunk's content-token rows, int8 with per-row scales, memory-mapped from a build."""
+    """Every chunk's late-interaction vectors, int8 with per-row scales, memory-mapped from a
+    build."""
 
     def __init__(self, codes: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
         # Plain arrays over the same memory: numpy.memmap's indexing adds Python work per call.
@@ -187,20 +191,21 @@ class LateInteractionIndex:
 
     def save(self, folder: Path) -> list[Path]:
         """Write the three arrays into a build folder; the files written."""
-        np.save(folder / ROWS_FILE, self._codes)
+        np.save(folder / CODES_FILE, self._codes)
         np.save(folder / SCALES_FILE, self._scales)
         np.save(folder / OFFSETS_FILE, self._offsets)
-        return [folder / name for name in (ROWS_FILE, SCALES_FILE, OFFSETS_FILE)]
+        return [folder / name for name in (CODES_FILE, SCALES_FILE, OFFSETS_FILE)]
 
     @classmethod
     def load(cls, folder: Path, chunks: int) -> LateInteractionIndex:
-        """Open a build's token rows; a mismatch with the chunk count is a ValueError."""
-        codes = np.load(folder / ROWS_FILE, mmap_mode="r")
+        """Open a build's late-interaction vectors; a mismatch with the chunk count is a
+        ValueError."""
+        codes = np.load(folder / CODES_FILE, mmap_mode="r")
         scales = np.load(folder / SCALES_FILE, mmap_mode="r")
         offsets = np.load(folder / OFFSETS_FILE)
         if len(offsets) != chunks + 1 or not int(offsets[-1]) == len(codes) == len(scales):
             raise ValueError(
-                f"token rows for {len(offsets) - 1} chunks ({len(codes)} rows), "
+                f"late-interaction vectors for {len(offsets) - 1} chunks ({len(codes)} rows), "
                 f"expected {chunks} chunks"
             )
         return cls(codes, scales, offsets)

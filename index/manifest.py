@@ -87,7 +87,7 @@ class Manifest:
     fingerprint: str  # corpus.documents.fingerprint of the documents built from
     sources: tuple[str, ...]
     dense_index: DenseSpec | None = None  # None only in builds older than the IVF index
-    late_interaction: int | None = None  # LATE_INTERACTION_VERSION when the build keeps rows
+    late_interaction: int | None = None  # LATE_INTERACTION_VERSION when the build keeps it
 
     @classmethod
     def new(
@@ -102,7 +102,7 @@ class Manifest:
         fingerprint: str = "",
         sources: tuple[str, ...] = (),
     ) -> Manifest:
-        """The manifest of a build made now by `embedder` (dense index and token rows to come)."""
+        """The manifest of a build made now by `embedder` (dense index and late-interaction vectors to come)."""
         return cls(
             build_id=build_id,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -182,7 +182,7 @@ class Manifest:
         """The first setting in which this build differs from what `embedder` makes, else None.
 
         With `target_tokens`, the chunks must have been packed to that size; with
-        `late_interaction`, the build must hold rows of the current late-interaction format.
+        `late_interaction`, the build must hold late interaction in its current format.
         """
         expected: dict[str, object] = {
             "format": FORMAT_VERSION,

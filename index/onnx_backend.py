@@ -28,7 +28,7 @@ import numpy as np
 
 from ragnotes.errors import ConfigError
 from ragnotes.index.int8_forms import PROBE, choose, write_signed
-from ragnotes.index.late_interaction import content_rows
+from ragnotes.index.late_interaction import content_vectors
 from ragnotes.index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class OnnxEncoder:
         workers = threads or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ragnotes-embed")
         self.dim = int(self.encode_query("probe").shape[1])
-        self.token_dim = self.dim  # mean pooling keeps the token vectors' width
+        self.late_interaction_dim = self.dim  # mean pooling keeps the token vectors' width
         self.tag = f"onnx-int8.{EXPORT_VERSION}"
 
     def count_tokens(self, text: str) -> int:
@@ -213,7 +213,7 @@ class OnnxEncoder:
     def encode_with_late_interaction(
         self, texts: Sequence[str], batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`encode`, plus each text's late-interaction rows from the same run."""
+        """`encode`, plus each text's late-interaction vectors from the same run."""
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[np.ndarray] = []
@@ -222,7 +222,7 @@ class OnnxEncoder:
         )
         for i, (encoding, hidden) in enumerate(zip(encodings, hiddens, strict=True)):
             out[i] = _mean(hidden)
-            rows.append(content_rows(hidden, encoding.tokens, self._special))
+            rows.append(content_vectors(hidden, encoding.tokens, self._special))
         return out, rows
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -231,10 +231,10 @@ class OnnxEncoder:
         return _mean(hidden)[None, :]
 
     def encode_query_with_late_interaction(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """`encode_query`, plus the query's late-interaction rows from the same run."""
+        """`encode_query`, plus the query's late-interaction vectors from the same run."""
         encoding = self._tokenizer.encode(text)
         hidden = _hidden(self._session, self._inputs, encoding.ids)
-        return _mean(hidden)[None, :], content_rows(hidden, encoding.tokens, self._special)
+        return _mean(hidden)[None, :], content_vectors(hidden, encoding.tokens, self._special)
 
 
 def _hidden(session: Any, inputs: Sequence[str], ids: Sequence[int]) -> np.ndarray:
@@ -247,7 +247,7 @@ def _hidden(session: Any, inputs: Sequence[str], ids: Sequence[int]) -> np.ndarr
 
 
 def _mean(hidden: np.ndarray) -> np.ndarray:
-    """Mean of the token rows, normalized."""
+    """Mean of the late-interaction vectors, normalized."""
     mean = hidden.mean(axis=0)
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     return np.asarray(mean, dtype=np.float32)

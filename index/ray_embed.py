@@ -7,7 +7,7 @@ back as they finish, saving them to the cache and counting progress (`embed_with
 
 The int8 encoder runs one text at a time (index/onnx_backend.py), so a text's vector does not
 depend on which worker or batch it went through: the build is the one a local `ragnotes index`
-makes, byte for byte in its vectors. Vectors and late-interaction rows come back as float32
+makes, byte for byte in its vectors. Dense and late-interaction vectors come back as float32
 bytes, never re-encoded on the way.
 """
 
@@ -47,14 +47,14 @@ class _Encode:
         if self._late:
             vectors, rows = self._embedder.embed_with_late_interaction(texts)
         else:
-            empty = np.zeros((0, self._embedder.token_dim), np.float32)
+            empty = np.zeros((0, self._embedder.late_interaction_dim), np.float32)
             vectors, rows = self._embedder.embed(texts), [empty] * len(texts)
         return {
             "position": batch["position"],
             "vector": np.array([v.tobytes() for v in vectors], dtype=object),
             "rows": np.array([np.asarray(r, np.float32).tobytes() for r in rows], dtype=object),
             "row_count": np.array([len(r) for r in rows], dtype=np.int64),
-            "row_width": np.full(len(texts), self._embedder.token_dim, dtype=np.int64),
+            "row_width": np.full(len(texts), self._embedder.late_interaction_dim, dtype=np.int64),
         }
 
 

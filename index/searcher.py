@@ -26,9 +26,9 @@ from ragnotes.index.chunking import Chunk
 from ragnotes.index.embedding import Embedder
 from ragnotes.index.fusion import DEFAULT_FUSION, FusionParams, fuse
 from ragnotes.index.late_interaction import (
+    CODES_FILE,
     DEFAULT_LATE_INTERACTION,
     LATE_INTERACTION_VERSION,
-    ROWS_FILE,
     LateInteractionIndex,
     LateInteractionParams,
     apply_late_interaction,
@@ -201,7 +201,7 @@ class Searcher:
                 f"vectors, but the manifest says {manifest.chunk_count}",
             )
         late_interaction = (
-            load_part(folder, ROWS_FILE, lambda _: LateInteractionIndex.load(folder, len(chunks)))
+            load_part(folder, CODES_FILE, lambda _: LateInteractionIndex.load(folder, len(chunks)))
             if manifest.late_interaction == LATE_INTERACTION_VERSION
             else None
         )

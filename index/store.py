@@ -1,6 +1,6 @@
 """Where builds live on disk, and the pointer that says which one is live.
 
-    DATA_DIR/builds/<build id>/   chunks.jsonl, docs.jsonl, vectors.faiss, bm25/, manifest.json
+    DATA_DIR/builds/<build id>/   one build's files (index/write.py), manifest.json last
     DATA_DIR/builds/.tmp-*        builds in progress (never read; swept by the next build)
     DATA_DIR/CURRENT              the live build id, replaced atomically with os.replace
 

@@ -2,7 +2,7 @@
 
 Keys are (model name, sha256 of the embedded text): a renamed or moved chunk with the same
 text reuses its vector, and vectors from different models never mix. A second table holds each
-text's late-interaction rows (int8 codes and per-row scales, index/late_interaction.py).
+text's late-interaction vectors (int8 codes and per-row scales, index/late_interaction.py).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import numpy as np
 from ragnotes.index.embedding import Embedder, Progress
 from ragnotes.index.late_interaction import LATE_INTERACTION_VERSION, quantize
 
-RowCodes = tuple[np.ndarray, np.ndarray]  # late-interaction rows: int8 codes, float32 scales
-# Texts embedded elsewhere (index/ray_embed.py): given the texts and whether rows are wanted, it
-# yields, in any order, (positions in the texts, their vectors, their rows or None).
+LateCodes = tuple[np.ndarray, np.ndarray]  # late-interaction vectors: int8 codes, float32 scales
+# Texts embedded elsewhere (index/ray_embed.py): given the texts and whether late interaction is
+# wanted, it yields, in any order, (positions in the texts, their vectors, their late-interaction
+# vectors or None).
 FannedOut = Iterator[tuple[Sequence[int], np.ndarray, list[np.ndarray] | None]]
 FanOut = Callable[[Sequence[str], bool], FannedOut]
 
@@ -34,7 +35,9 @@ def text_key(text: str) -> str:
 class VectorCache:
     """A small SQLite table of vectors; safe to share between processes."""
 
-    def __init__(self, path: Path, model: str, dim: int, token_dim: int | None = None) -> None:
+    def __init__(
+        self, path: Path, model: str, dim: int, late_interaction_dim: int | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -42,22 +45,24 @@ class VectorCache:
             "CREATE TABLE IF NOT EXISTS vectors "
             "(model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))"
         )
-        # The table and the "+late" tag are the names cached rows were written under: renaming
+        # The table and the "+late" tag are the names cached vectors were written under: renaming
         # them would throw every cached row away.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS tokens "
             "(model TEXT, key TEXT, codes BLOB, scales BLOB, PRIMARY KEY (model, key))"
         )
         self._model = model
-        self._rows_model = f"{model}+late{LATE_INTERACTION_VERSION}"  # rows change with it
+        self._late_model = f"{model}+late{LATE_INTERACTION_VERSION}"  # they change with it
         self._dim = dim
-        self._token_dim = token_dim or dim  # rows are wider when a Dense layer follows
+        self._late_interaction_dim = (
+            late_interaction_dim or dim
+        )  # wider than `dim` when a Dense layer follows
         # Rows this model made under an earlier format (the first one carried no "+late" tag)
-        # can never be read again: drop them, and new rows reuse their pages.
+        # can never be read again: drop them, and new ones reuse their pages.
         with self._db:
             self._db.execute(
                 "DELETE FROM tokens WHERE (model = ? OR substr(model, 1, ?) = ?) AND model != ?",
-                (model, len(model) + 5, f"{model}+late", self._rows_model),
+                (model, len(model) + 5, f"{model}+late", self._late_model),
             )
 
     def _select(
@@ -80,22 +85,22 @@ class VectorCache:
                 found[key] = vector
         return found
 
-    def get_rows_many(self, keys: Sequence[str]) -> dict[str, RowCodes]:
-        """The cached late-interaction rows among `keys`, as (int8 codes, float32 scales)."""
-        found: dict[str, RowCodes] = {}
+    def get_late_interaction_many(self, keys: Sequence[str]) -> dict[str, LateCodes]:
+        """The cached late-interaction vectors among `keys`, as (int8 codes, float32 scales)."""
+        found: dict[str, LateCodes] = {}
         for key, codes_blob, scales_blob in self._select(
-            "codes, scales", "tokens", self._rows_model, keys
+            "codes, scales", "tokens", self._late_model, keys
         ):
             scales = np.frombuffer(scales_blob, dtype=np.float32)
             codes = np.frombuffer(codes_blob, dtype=np.int8)
-            if codes.size == scales.size * self._token_dim:
-                found[key] = (codes.reshape(scales.size, self._token_dim), scales)
+            if codes.size == scales.size * self._late_interaction_dim:
+                found[key] = (codes.reshape(scales.size, self._late_interaction_dim), scales)
         return found
 
     def put_many(
-        self, items: dict[str, np.ndarray], rows: dict[str, RowCodes] | None = None
+        self, items: dict[str, np.ndarray], late: dict[str, LateCodes] | None = None
     ) -> None:
-        """Store vectors (float32), and any late-interaction rows, under their keys."""
+        """Store vectors (float32), and any late-interaction vectors, under their keys."""
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
@@ -105,12 +110,12 @@ class VectorCache:
                 "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
                 [
                     (
-                        self._rows_model,
+                        self._late_model,
                         k,
                         np.asarray(c, np.int8).tobytes(),
                         np.asarray(s, np.float32).tobytes(),
                     )
-                    for k, (c, s) in (rows or {}).items()
+                    for k, (c, s) in (late or {}).items()
                 ],
             )
 
@@ -124,7 +129,7 @@ class Embedded:
 
     vectors: np.ndarray
     computed: int
-    late_interaction: list[RowCodes] | None = None  # rows of text i, when asked for
+    late_interaction: list[LateCodes] | None = None  # text i's, when asked for
 
 
 def embed_with_cache(
@@ -136,42 +141,49 @@ def embed_with_cache(
     late_interaction: bool = False,
     fan_out: FanOut | None = None,
 ) -> Embedded:
-    """Vectors for `texts` through the cache, and with `late_interaction` their rows for it.
+    """Vectors for `texts` through the cache, and with `late_interaction` their vectors for it.
 
-    With `late_interaction`, a text counts as cached only when both its vector and rows are.
+    With `late_interaction`, a text counts as cached only when its vector and its late
+    interaction both are.
     With `fan_out`, the missing texts are embedded by it (on a cluster) instead of `embedder`.
     """
     keys = [text_key(t) for t in texts]
     known = cache.get_many(keys) if reuse else {}
-    known_rows = cache.get_rows_many(keys) if reuse and late_interaction else {}
+    known_late = cache.get_late_interaction_many(keys) if reuse and late_interaction else {}
     if late_interaction:
-        known = {k: v for k, v in known.items() if k in known_rows}
+        known = {k: v for k, v in known.items() if k in known_late}
     by_key = dict(zip(keys, texts, strict=True))
     # Similar lengths share a batch, so little time goes into padding.
     missing = sorted(dict.fromkeys(k for k in keys if k not in known), key=lambda k: len(by_key[k]))
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress("embed", done, len(missing))
-
-    if progress is not None:
-        progress("embed", 0, len(missing))
+    tick = _ticker(progress, len(missing))
     missing_texts = [by_key[k] for k in missing]
     parts = (
         _in_process(missing_texts, embedder, late_interaction, tick)
         if fan_out is None
         else _counted(fan_out(missing_texts, late_interaction), tick)
     )
-    _keep(parts, missing, cache, known, known_rows)
+    _keep(parts, missing, cache, known, known_late)
     matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return Embedded(
         matrix.astype(np.float32),
         len(missing),
-        [known_rows[k] for k in keys] if late_interaction else None,
+        [known_late[k] for k in keys] if late_interaction else None,
     )
+
+
+def _ticker(progress: Progress | None, total: int) -> Callable[[int], None]:
+    """Counts texts as they are embedded into `progress` ("embed", done, total), from 0."""
+    done = 0
+    if progress is not None:
+        progress("embed", 0, total)
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("embed", done, total)
+
+    return tick
 
 
 def _keep(
@@ -179,17 +191,17 @@ def _keep(
     keys: Sequence[str],
     cache: VectorCache,
     known: dict[str, np.ndarray],
-    known_rows: dict[str, RowCodes],
+    known_late: dict[str, LateCodes],
 ) -> None:
-    """Each part's vectors (and rows) into `known` and the cache, as the part arrives."""
-    for positions, vectors, rows in parts:
+    """Each part's vectors (and late interaction) into `known` and the cache, as it arrives."""
+    for positions, vectors, late in parts:
         part = [keys[i] for i in positions]
-        fresh_rows = (
-            {} if rows is None else {k: quantize(r) for k, r in zip(part, rows, strict=True)}
+        fresh_late = (
+            {} if late is None else {k: quantize(r) for k, r in zip(part, late, strict=True)}
         )
-        known_rows.update(fresh_rows)
+        known_late.update(fresh_late)
         fresh = dict(zip(part, vectors, strict=True))
-        cache.put_many(fresh, fresh_rows)  # saved as we go, so a crash mid-way keeps finished work
+        cache.put_many(fresh, fresh_late)  # saved as we go, so a crash mid-way keeps finished work
         known.update(fresh)
 
 
@@ -201,13 +213,13 @@ def _in_process(
         part = texts[start : start + 128]
         positions = range(start, start + len(part))
         if late_interaction:
-            vectors, rows = embedder.embed_with_late_interaction(part, progress=tick)
-            yield positions, vectors, rows
+            vectors, late = embedder.embed_with_late_interaction(part, progress=tick)
+            yield positions, vectors, late
         else:
             yield positions, embedder.embed(part, progress=tick), None
 
 
 def _counted(parts: FannedOut, tick: Callable[[int], None]) -> FannedOut:
-    for positions, vectors, rows in parts:
+    for positions, vectors, late in parts:
         tick(len(positions))
-        yield positions, vectors, rows
+        yield positions, vectors, late

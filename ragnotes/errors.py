@@ -1,24 +1,26 @@
-"""Every error ragnotes raises on purpose, in one hierarchy.
+"""The errors ragnotes raises on purpose: the shared base here, the layer-bound ones with their layer.
 
     RagnotesError            a problem the user can fix; its message says how
     ├── ConfigError          a setting or argument is wrong (bad notes folder, unknown model)
-    ├── SyncError            curated READMEs could not be fetched or copied
     ├── IndexNotFound        no index has been built yet
     ├── IndexMismatch        the index was built with another model or chunker version
     ├── IndexCorrupt         the published build is unreadable
     ├── ReindexRunning       a re-index is already under way
     ├── BuildFailed          a build could not be written (disk full, permissions); live index untouched
     ├── NotFoundError        a requested document or job does not exist
-    ├── Unauthorized         an admin request without the right bearer token
-    ├── AdminDisabled        an admin request while no admin token is configured
-    └── LLMError             the LLM server behind generated answers failed; names its URL
-        ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
-        ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
-        └── LLMBadReply      it answered with an error or something not OpenAI-shaped (HTTP 502)
+    ├── SyncError            (corpus/sync.py) curated READMEs could not be fetched or copied
+    ├── LLMError             (answers/llm.py) the LLM server behind generated answers failed; names its URL
+    │   ├── LLMUnreachable   nothing answers at RAGNOTES_LLM_URL (HTTP 503)
+    │   ├── LLMTimeout       it did not answer within RAGNOTES_LLM_TIMEOUT (HTTP 504)
+    │   └── LLMBadReply      it answered with an error or something not OpenAI-shaped (HTTP 502)
+    ├── Unauthorized         (service/http_errors.py) an admin request without the right bearer token
+    └── AdminDisabled        (service/http_errors.py) an admin request while no admin token is configured
 
-The HTTP layer maps these to status codes in one handler (service/app.py) and the CLI
-prints them as one line (service/cli.py). Anything else is a bug and may show a traceback.
-This module sits in `corpus/`, the bottom layer, so every package can import it.
+The errors defined here are raised or answered by more than one layer; those of one layer only
+are defined in it: the README sync's in the corpus, the LLM's in the answer domain, the admin
+routes' in HTTP. The HTTP layer maps them all to status codes
+in one handler (service/http_errors.py) and the CLI prints them as one line (service/cli.py).
+Anything else is a bug and may show a traceback.
 """
 
 from __future__ import annotations
@@ -30,10 +32,6 @@ class RagnotesError(Exception):
 
 class ConfigError(RagnotesError):
     """A setting or command-line argument is wrong."""
-
-
-class SyncError(RagnotesError):
-    """Curated READMEs could not be fetched or copied."""
 
 
 class IndexNotFound(RagnotesError):
@@ -58,27 +56,3 @@ class BuildFailed(RagnotesError):
 
 class NotFoundError(RagnotesError):
     """A requested document or job does not exist."""
-
-
-class Unauthorized(RagnotesError):
-    """An admin request without the right bearer token."""
-
-
-class AdminDisabled(RagnotesError):
-    """An admin request while no admin token is configured."""
-
-
-class LLMError(RagnotesError):
-    """The LLM server behind generated answers failed; the message names its URL."""
-
-
-class LLMUnreachable(LLMError):
-    """Nothing answers at the configured LLM URL."""
-
-
-class LLMTimeout(LLMError):
-    """The LLM server did not answer in time."""
-
-
-class LLMBadReply(LLMError):
-    """The LLM server answered with an error status or a body that is not a chat completion."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import asdict
 from typing import Annotated
 
@@ -10,12 +9,12 @@ from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
 from ragnotes.answers.passages import index_info
-from ragnotes.errors import AdminDisabled, Unauthorized
-from ragnotes.index.freshness import Changes
-from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.http_errors import AdminDisabled, Unauthorized
+from ragnotes.service.index_status import ChangeCheck, ChangeCounts, change_counts
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.reindex import JobStatus, ReindexJobs
 from ragnotes.service.schemas import IndexInfo, error_responses
+from ragnotes.service.security import bearer_matches
 from ragnotes.service.settings import Settings
 
 
@@ -40,21 +39,6 @@ class JobInfo(BaseModel):
     )
     error: str | None = Field(
         default=None, description="Why it failed; the live index kept serving."
-    )
-
-
-class ChangeCounts(BaseModel):
-    """Source files that differ from the live build."""
-
-    modified: int = Field(description="Indexed files whose text changed.")
-    deleted: int = Field(description="Indexed files that are gone.")
-    added: int = Field(description="New files not in the build.")
-
-
-def change_counts(changes: Changes) -> ChangeCounts:
-    """`changes` counted by kind."""
-    return ChangeCounts(
-        modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
     )
 
 
@@ -88,10 +72,7 @@ def check_admin(token: str | None, authorization: str | None) -> None:
         raise AdminDisabled(
             "re-indexing over HTTP is disabled; set RAGNOTES_ADMIN_TOKEN on the server to enable it"
         )
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    ):
+    if not bearer_matches(authorization, [token]):
         raise Unauthorized("send the admin token as 'Authorization: Bearer <RAGNOTES_ADMIN_TOKEN>'")
 
 

@@ -29,8 +29,7 @@ from ragnotes.answers.answering import (
     retrieve,
     stream_generated,
 )
-from ragnotes.answers.llm import LLMConfig
-from ragnotes.errors import LLMError
+from ragnotes.answers.llm import LLMConfig, LLMError
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.schemas import (
     ModeField,

@@ -1,7 +1,7 @@
 """The FastAPI application: built by `create_app`, with no state outside it.
 
-Domain errors become HTTP responses in one place (`_status_for`); validation problems are 422s
-that name the field; nothing a client sends produces a 500.
+Domain errors become HTTP responses in one place (service/http_errors.py); validation problems
+are 422s that name the field; nothing a client sends produces a 500.
 """
 
 from __future__ import annotations
@@ -12,35 +12,22 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Query, Response
 from threadpoolctl import threadpool_limits
 
 from ragnotes.answers.passages import answer, index_info
-from ragnotes.errors import (
-    AdminDisabled,
-    ConfigError,
-    IndexCorrupt,
-    IndexMismatch,
-    IndexNotFound,
-    LLMBadReply,
-    LLMTimeout,
-    LLMUnreachable,
-    NotFoundError,
-    RagnotesError,
-    ReindexRunning,
-    Unauthorized,
-)
+from ragnotes.errors import IndexNotFound, RagnotesError
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.admin import admin_router
 from ragnotes.service.answer_api import answer_router
+from ragnotes.service.build_worker import BuildWorker
 from ragnotes.service.guards import CrossSiteCheck, HostCheck
+from ragnotes.service.http_errors import install_error_handlers
 from ragnotes.service.limits import install_limits
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.login import install_read_token
 from ragnotes.service.mcp_server import mount_mcp
-from ragnotes.service.reindex import BuildWorker, Reindexer, ReindexJobs
+from ragnotes.service.reindex import Reindexer, ReindexJobs
 from ragnotes.service.schemas import (
     AskRequest,
     AskResponse,
@@ -56,58 +43,12 @@ from ragnotes.service.settings import Settings
 from ragnotes.service.watch import NotesWatcher
 from ragnotes.service.web import install_page
 
-_STATUS: list[tuple[type[RagnotesError], int]] = [
-    (IndexNotFound, 503),
-    (IndexMismatch, 503),
-    (IndexCorrupt, 503),
-    (ReindexRunning, 409),
-    (Unauthorized, 401),
-    (AdminDisabled, 403),
-    (NotFoundError, 404),
-    (LLMUnreachable, 503),
-    (LLMTimeout, 504),
-    (LLMBadReply, 502),
-    (ConfigError, 400),
-]
 # Worker threads for requests (see lifespan): the cores this process may run on.
 REQUEST_THREADS = max(
     2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 )
 _ASK_ERRORS = error_responses(400, 403, 413, 415, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
-
-
-def _status_for(exc: RagnotesError) -> int:
-    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-
-
-def _field_messages(exc: RequestValidationError) -> list[str]:
-    messages = []
-    for error in exc.errors():
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
-        where = ".".join(loc) or "body"
-        msg = str(error.get("msg", "invalid"))
-        if error.get("type") == "json_invalid":
-            where, msg = (
-                "body",
-                'is not valid JSON; send {"question": "...", "k": 5, "mode": "hybrid"}',
-            )
-        messages.append(f"{where}: {msg}")
-    return messages
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RagnotesError)
-    async def domain_error(_: Request, exc: RagnotesError) -> JSONResponse:
-        status = _status_for(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        messages = _field_messages(exc)
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(messages), "errors": errors}, status_code=422)
 
 
 def _json(response: AskResponse) -> Response:

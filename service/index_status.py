@@ -1,7 +1,8 @@
 """The live build's status: its manifest, the source files changed since it, and any problem.
 
 One record, `LiveStatus`, made by `ChangeCheck.status`; the page, GET /api/index
-(service/admin.py) and the MCP `status` tool each show it in their own shape.
+(service/admin.py) and the MCP `status` tool each show it in their own shape, the last two with
+the same `ChangeCounts`.
 Modified and deleted files are checked on every call (FileHashes re-reads a file only when its
 size or mtime moved); the listing of files on disk, needed only to spot added files, is
 refreshed at most every `ttl` seconds.
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from pydantic import BaseModel, Field
 
 from ragnotes.corpus.documents import NOTES_SOURCE, Sources
 from ragnotes.errors import RagnotesError
@@ -44,6 +47,21 @@ class LiveStatus:
         """The first `limit` changed files, by name."""
         c = self.changes
         return (c.modified + c.added + c.deleted)[:limit]
+
+
+class ChangeCounts(BaseModel):
+    """Source files that differ from the live build."""
+
+    modified: int = Field(description="Indexed files whose text changed.")
+    deleted: int = Field(description="Indexed files that are gone.")
+    added: int = Field(description="New files not in the build.")
+
+
+def change_counts(changes: Changes) -> ChangeCounts:
+    """`changes` counted by kind."""
+    return ChangeCounts(
+        modified=len(changes.modified), deleted=len(changes.deleted), added=len(changes.added)
+    )
 
 
 def file_key(source: str, path: str) -> str:

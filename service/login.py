@@ -20,8 +20,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ragnotes.service.limits import send_json_error
+from ragnotes.service.security import CSP, bearer_matches, same
 from ragnotes.service.settings import Settings
-from ragnotes.service.web import CSP
 
 COOKIE = "ragnotes_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600
@@ -39,16 +39,6 @@ _API_HINT = (
 def session_value(token: str) -> str:
     """What the cookie holds: derived from the token, so the token itself never sits in it."""
     return hmac.new(token.encode(), b"ragnotes read session", hashlib.sha256).hexdigest()
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def bearer_matches(headers: Headers, tokens: list[str]) -> bool:
-    """True when `Authorization: Bearer <token>` carries one of `tokens`."""
-    scheme, _, given = headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and any(_same(given.strip(), t) for t in tokens)
 
 
 def _cookie(headers: Headers, name: str) -> str:
@@ -78,7 +68,10 @@ class ReadToken:
         self.session = session_value(token)
 
     def allowed(self, headers: Headers) -> bool:
-        return bearer_matches(headers, self.tokens) or _same(_cookie(headers, COOKIE), self.session)
+        authorization = headers.get("authorization")
+        return bearer_matches(authorization, self.tokens) or same(
+            _cookie(headers, COOKIE), self.session
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -118,7 +111,7 @@ def install_read_token(app: FastAPI, settings: Settings) -> None:
         """Check the token and set the session cookie; a wrong token shows the form again."""
         fields = parse_qs((await request.body()).decode("utf-8", "replace"))
         given, next_url = fields.get("token", [""])[0], fields.get("next", ["/"])[0]
-        if not _same(given.strip(), token):
+        if not same(given.strip(), token):
             return login_form(next_url, "That is not this server's read token.", 401)
         response = RedirectResponse(safe_next(next_url), 303)
         response.set_cookie(

@@ -34,7 +34,6 @@ from ragnotes.service.guards import foreign_origin
 from ragnotes.service.index_status import ChangeCheck
 from ragnotes.service.limits import send_json_error
 from ragnotes.service.live import LiveIndex
-from ragnotes.service.login import bearer_matches
 from ragnotes.service.mcp_tools import BuildStatus, FileText
 from ragnotes.service.schemas import (
     AskRequest,
@@ -45,6 +44,7 @@ from ragnotes.service.schemas import (
     TagFilter,
     TopK,
 )
+from ragnotes.service.security import bearer_matches
 from ragnotes.service.settings import Settings
 
 INSTRUCTIONS = (
@@ -210,7 +210,7 @@ class McpGate:
             )
             await send_json_error(send, 403, detail)
             return
-        if not bearer_matches(headers, self.tokens):
+        if not bearer_matches(headers.get("authorization"), self.tokens):
             detail = (
                 "MCP over HTTP needs 'Authorization: Bearer <token>' with RAGNOTES_API_TOKEN "
                 "or RAGNOTES_ADMIN_TOKEN"

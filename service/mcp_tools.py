@@ -2,8 +2,9 @@
 
 Each tool returns a pydantic model (the structured content) and the same result as text an
 assistant can quote, citations down to the line. Search goes through `answer()`, the API's code
-path. `get` serves only files the live build indexed, through the note viewer's path checks, so
-no argument reaches a file outside the notes folders and the synced READMEs.
+path. `get` serves only files the live build indexed, through the path checks of
+service/note_files.py, so no argument reaches a file outside the notes folders and the synced
+READMEs.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.markdown import parse
 from ragnotes.errors import NotFoundError, RagnotesError
 from ragnotes.index.searcher import DocInfo, Searcher
-from ragnotes.service.admin import ChangeCounts, change_counts
-from ragnotes.service.index_status import ChangeCheck
+from ragnotes.service.index_status import ChangeCheck, ChangeCounts, change_counts
 from ragnotes.service.live import LiveIndex
-from ragnotes.service.notes_view import indexed_note, read_note
+from ragnotes.service.note_files import indexed_note, read_note
 from ragnotes.service.schemas import AskRequest, AskResponse, IndexInfo
 
 MAX_LINES = 400  # one `get` without a range; the text says how to read on
@@ -99,7 +99,7 @@ def _doc(searcher: Searcher, path: str, source: str | None) -> DocInfo:
 
 
 def indexed_file(doc: DocInfo) -> Path:
-    """Where an indexed document is on disk, through the note viewer's checks."""
+    """Where an indexed document is on disk, through the path checks of service/note_files.py."""
     return indexed_note(doc.file, doc.path)
 
 

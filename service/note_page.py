@@ -20,14 +20,8 @@ from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.errors import NotFoundError, RagnotesError
 from ragnotes.index.searcher import Searcher
 from ragnotes.service.live import LiveIndex
-from ragnotes.service.notes_view import (
-    SERVED_IMAGES,
-    NoteLinks,
-    block_groups,
-    indexed_note,
-    read_note,
-    resolve_note,
-)
+from ragnotes.service.note_files import indexed_note, read_note, resolve_note
+from ragnotes.service.notes_view import SERVED_IMAGES, NoteLinks, block_groups
 from ragnotes.service.render import NoteBlock, note_blocks
 from ragnotes.service.settings import Settings
 

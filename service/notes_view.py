@@ -1,9 +1,6 @@
-"""The /notes/<path> page's model: which file a URL may open, and its blocks grouped by citation.
+"""The /notes/<path> page's model: a note's blocks grouped by citation, and where its wikilinks go.
 
-Only Markdown files inside the indexed notes folders are served. A path is refused before it
-touches the disk when it is absolute or has a `..`, hidden or empty part, and after it is
-resolved (symlinks followed) when it lands outside its folder; every refusal is the same
-NotFoundError, so a 404 says nothing about what exists elsewhere.
+Which file a path may open is service/note_files.py's to say, for the page and the MCP tools alike.
 """
 
 from __future__ import annotations
@@ -11,16 +8,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import quote
 
-from ragnotes.corpus.documents import MARKDOWN_SUFFIXES, NOTES_SOURCE, read_markdown
+from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.links import FileNames
 from ragnotes.corpus.notes_folders import folder_of
 from ragnotes.corpus.obsidian import BLOCK_ID, WikiLink
 from ragnotes.errors import NotFoundError
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.searcher import Searcher
+from ragnotes.service.note_files import indexed_note, read_note
 from ragnotes.service.render import NoteBlock
 
 # Images a note may embed that /notes/ serves from a notes folder (SVG is left out: it can
@@ -36,48 +34,6 @@ class BlockGroup:
 
     anchor: str | None
     blocks: tuple[NoteBlock, ...]
-
-
-def _safe_parts(path: str, suffixes: frozenset[str] = MARKDOWN_SUFFIXES) -> tuple[str, ...]:
-    pure = PurePosixPath(path)
-    bad = (
-        not path
-        or "\x00" in path
-        or "\\" in path
-        or pure.is_absolute()
-        or any(p in ("", ".", "..") or p.startswith(".") for p in path.split("/"))
-        or pure.suffix.lower() not in suffixes
-    )
-    if bad:
-        raise NotFoundError(f"no note at {path!r}")
-    return pure.parts
-
-
-def resolve_note(
-    roots: Sequence[Path], path: str, suffixes: frozenset[str] = MARKDOWN_SUFFIXES
-) -> Path:
-    """The file a /notes/ URL names: the first notes folder holding it, as discovery does."""
-    parts = _safe_parts(path, suffixes)
-    for root in roots:
-        base = root.resolve()
-        file = base.joinpath(*parts).resolve()
-        if file.is_relative_to(base) and file.is_file():
-            return file
-    raise NotFoundError(f"no note at {path!r}")
-
-
-def indexed_note(file: str, path: str) -> Path:
-    """Where a build's note is on disk: its folder as the build found it (the file less the
-    path), and the path through the checks above (no `..`, no hidden parts, no symlink out)."""
-    return resolve_note([folder_of(file, path)], path)
-
-
-def read_note(file: Path) -> str:
-    """The note's text as the indexer reads it; an unreadable note is not found."""
-    text = read_markdown(file)
-    if not isinstance(text, str):
-        raise NotFoundError(f"cannot show {file.name}: {text.reason}")
-    return text
 
 
 def block_groups(blocks: Sequence[NoteBlock], spans: Iterable[tuple[int, int]]) -> list[BlockGroup]:

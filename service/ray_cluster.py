@@ -20,6 +20,16 @@ from ragnotes.service.settings import Settings
 RAY_EXTRA = "pip install 'ragnotes[ray]'"
 
 
+def add_ray_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--ray` and `--address`, for `serve` and `index`, which read them here."""
+    parser.add_argument("--ray", action="store_true", help=what)
+    parser.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--ray: the cluster's address, host:port (default: RAY_ADDRESS, else a local one)",
+    )
+
+
 def require_ray() -> None:
     """Refuse `--ray` in one line when Ray is not installed."""
     if importlib.util.find_spec("ray") is None or importlib.util.find_spec("ray.serve") is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ragnotes.answers.llm import MAX_TOKENS, LLMConfig, check_client
 from ragnotes.corpus.curated import load_curated
-from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, MAX_FILE_BYTES, Sources
+from ragnotes.corpus.documents import BUNDLED_NOTES_DIR, Sources
 from ragnotes.corpus.notes_folders import NotesFolders, absolute
+from ragnotes.corpus.reading import MAX_FILE_BYTES
 from ragnotes.index.ann import APPROXIMATE_ABOVE
 from ragnotes.index.build import BuildOptions
 from ragnotes.index.chunking import DEFAULT_TARGET_TOKENS
@@ -57,9 +58,11 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""  # Host names besides localhost, 127.0.0.1, [::1]; separated by ","
     target_tokens: int = DEFAULT_TARGET_TOKENS
     approximate_above: int = APPROXIMATE_ABOVE  # more chunks than this: an IVF dense index
-    # Late interaction: keep its rows and re-rank the hybrid top by it. Named for what it does
-    # to a user, as RAGNOTES_RERANK, the variable they set.
-    rerank: bool = True
+    # Keep every chunk's late interaction and re-rank the hybrid top by it. The variable a user
+    # sets is named for what it does to them: RAGNOTES_RERANK.
+    late_interaction: bool = Field(
+        default=True, validation_alias=AliasChoices("late_interaction", "RAGNOTES_RERANK")
+    )
     cors_origins: str = ""  # origins allowed to call the API from a browser, separated by ","
     rate_limit: int = Field(default=0, ge=0)  # requests a minute per client IP; 0 is no limit
     # Generated answers: an OpenAI-compatible server's base URL (".../v1"); unset: extractive only
@@ -121,7 +124,7 @@ class Settings(BaseSettings):
         return BuildOptions(
             target_tokens=self.target_tokens,
             approximate_above=self.approximate_above,
-            late_interaction=self.rerank,
+            late_interaction=self.late_interaction,
             full=full,
         )
 

@@ -40,13 +40,10 @@ from ragnotes.service.note_page import Render, install_note_viewer, note_links
 from ragnotes.service.notes_view import NoteLinks
 from ragnotes.service.render import passage_html
 from ragnotes.service.schemas import Passage
+from ragnotes.service.security import CSP
 from ragnotes.service.settings import Settings
 
 PAGE_K = 10
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 _HERE = Path(__file__).resolve().parent
 _INDEX_ERRORS = (IndexNotFound, IndexMismatch, IndexCorrupt)
 

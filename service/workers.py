@@ -4,7 +4,7 @@ One process answers from one interpreter: its request threads share the interpre
 Python half of every request (HTTP, BM25, fusion, passages, JSON) runs on one core at a time
 however many there are, and only the model's runs overlap. Each worker is a whole app (model,
 snapshot of the build, page) in its own process; uvicorn hands each new connection to one of
-them. The build's files are memory-mapped where they are large (the late-interaction rows), so
+them. The build's files are memory-mapped where they are large (the late-interaction vectors), so
 the page cache holds them once for all workers, and every worker follows `CURRENT` on its own,
 so a build published by `ragnotes index` reaches them all.
 

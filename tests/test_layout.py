@@ -1,5 +1,6 @@
-"""The repository keeps its shape: the product never imports the tooling, and tests sit where
-their names say (ARCHITECTURE.md, "Product and tooling").
+"""The repository keeps its shape: the product never imports the tooling, transports never
+import each other (ARCHITECTURE.md, "service/: transports and what they share"), and tests sit
+where their names say (ARCHITECTURE.md, "Product and tooling").
 
 Read from the sources with `ast`, so a lazy import inside a function counts as much as one at the
 top of a module, and nothing is imported to find out.
@@ -61,6 +62,77 @@ def _imported(tree: ast.AST) -> set[str]:
                 first = node.args[0]
                 names.add(str(first.value) if isinstance(first, ast.Constant) else "<computed>")
     return names
+
+
+# service/: each module belongs to one transport, or to what they share (ARCHITECTURE.md).
+TRANSPORTS = {
+    "http": {"app", "admin", "answer_api", "http_errors"},
+    "page": {"web", "answer_view", "note_page", "notes_view", "render", "mark_best", "login"},
+    "mcp": {"mcp_server", "mcp_tools"},
+    "cli": {"cli", "index_cli", "serve_cli", "ask_cli", "notes_cli"},
+}
+SHARED = {
+    "settings", "schemas", "live", "index_status", "note_files", "limits", "guards", "security",
+    "bind", "reindex", "build_worker", "watch", "workers", "ray_cluster", "ray_jobs", "ray_serve",
+}  # fmt: skip
+# The composition roots, the only imports across: the app is built from each transport's
+# installer, and `ragnotes serve` / `mcp` (and the ways of running the app in several processes
+# or on Ray) start what the other transports built. Only these names cross.
+COMPOSITION = {
+    ("app", "web"): {"install_page"},
+    ("app", "login"): {"install_read_token"},
+    ("app", "mcp_server"): {"mount_mcp"},
+    ("serve_cli", "app"): {"create_app"},
+    ("serve_cli", "mcp_server"): {"run_stdio"},
+    ("workers", "app"): {"create_app"},
+    ("ray_serve", "app"): {"create_app"},
+}
+SERVICE = PRODUCT["service"] + "."
+
+
+def _service_imports(tree: ast.AST) -> dict[str, set[str]]:
+    """Each service/ module a module imports, with the names it takes ("*": the whole module)."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(SERVICE):
+                    found.setdefault(alias.name.removeprefix(SERVICE), set()).add("*")
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if node.module == SERVICE[:-1]:  # from ragnotes.service import web
+                for alias in node.names:
+                    found.setdefault(alias.name, set()).add("*")
+            elif node.module.startswith(SERVICE):
+                names = found.setdefault(node.module.removeprefix(SERVICE), set())
+                names.update(alias.name for alias in node.names)
+    return found
+
+
+def _group(module: str) -> str:
+    return next((g for g, members in TRANSPORTS.items() if module in members), "shared")
+
+
+def test_every_service_module_is_a_transports_or_shared() -> None:
+    """A new module of service/ says where it belongs, here and in ARCHITECTURE.md."""
+    modules = {p.stem for p in _modules("service")}
+    placed = [m for members in TRANSPORTS.values() for m in members] + sorted(SHARED)
+    assert sorted(placed) == sorted(set(placed)), "a module is placed twice"
+    assert modules == set(placed)
+
+
+def test_transports_do_not_import_each_other() -> None:
+    """A transport imports its own group's modules and the shared ones; what is shared imports
+    no transport. Only the composition roots' few names cross (COMPOSITION)."""
+    crossings = []
+    for path in _modules("service"):
+        importer = path.stem
+        imported = _service_imports(ast.parse(path.read_text(encoding="utf-8")))
+        for module, names in imported.items():
+            if _group(module) in ("shared", _group(importer)):
+                continue
+            if not names <= COMPOSITION.get((importer, module), set()):
+                crossings.append(f"{importer} -> {module}: {', '.join(sorted(names))}")
+    assert crossings == [], "move what both need into a shared module (ARCHITECTURE.md)"
 
 
 MODULE_NAMES = {p.stem for package in (*PRODUCT, TOOLING) for p in _modules(package)}

@@ -96,14 +96,18 @@ def test_tools_needing_the_extra_say_which_in_one_line(
 
 
 def test_the_product_never_imports_the_tooling(installed: tuple[Path, dict[str, str]]) -> None:
+    """The CLI and the app load nothing of the tooling; the command line's parser loads only the
+    tools' flags (ragnotes_eval.tools, through the entry points), and never httpx."""
     ragnotes, env = installed
     python = ragnotes.parent / "python"
     probe = (
         "import sys, ragnotes.service.cli, ragnotes.service.app; "
-        "ragnotes.service.cli.build_parser(); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ragnotes_eval', 'httpx')))"
+        "seen = lambda: sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('ragnotes_eval', 'httpx')); "
+        "print(seen()); ragnotes.service.cli.build_parser(); print(seen())"
     )
-    assert _run([str(python), "-c", probe], ragnotes.parent, env).stdout.strip() == "[]"
+    printed = _run([str(python), "-c", probe], ragnotes.parent, env).stdout.split("\n")
+    assert printed[:2] == ["[]", "['ragnotes_eval', 'ragnotes_eval.tools']"]
 
 
 def test_the_wheel_adds_one_import_name_and_its_tooling(

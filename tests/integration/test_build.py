@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from ragnotes.corpus.documents import Sources
 from ragnotes.errors import BuildFailed
 from ragnotes.index import build as build_module
+from ragnotes.index import write as write_module
 from ragnotes.index.build import BuildOptions, BuildResult, index_sources
 from ragnotes.index.embedding import Embedder
 from ragnotes.index.searcher import Searcher
@@ -168,7 +169,7 @@ def test_disk_full_while_writing_leaves_no_trace(
     def disk_full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(build_module.faiss, "write_index", disk_full)
+    monkeypatch.setattr(write_module.faiss, "write_index", disk_full)
     with pytest.raises(BuildFailed, match="no space left on device"):
         index_sources(_sources(notes), embedder, store)
     monkeypatch.undo()

@@ -15,7 +15,7 @@ from ragnotes.errors import BuildFailed
 from ragnotes.index import vector_cache
 from ragnotes.index.build import index_sources
 from ragnotes.index.embedding import Embedder
-from ragnotes.index.late_interaction import ROWS_FILE
+from ragnotes.index.late_interaction import CODES_FILE
 from ragnotes.index.searcher import Searcher
 from ragnotes.service.app import create_app
 from ragnotes.service.settings import Settings
@@ -52,9 +52,9 @@ def _garbage_vectors(folder: Path) -> str:
 
 
 def _truncated_late_interaction_rows(folder: Path) -> str:
-    path = folder / ROWS_FILE
+    path = folder / CODES_FILE
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    return ROWS_FILE
+    return CODES_FILE
 
 
 def _no_manifest(folder: Path) -> str:
@@ -71,7 +71,7 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
     "truncated chunks.jsonl": _truncate_mid_line,
     "chunks.jsonl cut at a line": _truncate_whole_lines,
     "garbage vectors.faiss": _garbage_vectors,
-    "truncated token rows": _truncated_late_interaction_rows,
+    "truncated late-interaction vectors": _truncated_late_interaction_rows,
     "missing manifest.json": _no_manifest,
     "CURRENT names a missing build": _pointer_to_nowhere,
 }

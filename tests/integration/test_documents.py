@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 import ragnotes.corpus.documents as documents
-from ragnotes.corpus.documents import MAX_FILE_BYTES, Skipped, Sources, discover_notes
+from ragnotes.corpus.documents import Sources, discover_notes
+from ragnotes.corpus.reading import MAX_FILE_BYTES, Skipped
 from ragnotes.index.build import index_sources
 from ragnotes.index.embedding import Embedder
 from ragnotes.index.searcher import Searcher
@@ -186,7 +187,7 @@ def test_a_file_deleted_between_discovery_and_reading_is_named(
     gone = hostile / "vanishing.md"
     saved = gone.read_text()
 
-    def delete_then_read(file: Path, max_bytes: int = documents.MAX_FILE_BYTES) -> str | Skipped:
+    def delete_then_read(file: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
         if file == gone:  # listed already; now it disappears just before it is opened
             file.unlink()
         return real_read(file, max_bytes)

@@ -11,10 +11,10 @@ import pytest
 
 from ragnotes.index.embedding import Embedder, load_embedder
 from ragnotes.index.late_interaction import (
+    CODES_FILE,
     DEFAULT_LATE_INTERACTION,
     LATE_INTERACTION_VERSION,
     NO_LATE_INTERACTION,
-    ROWS_FILE,
     LateInteractionIndex,
     maxsim,
     mix_late_interaction,
@@ -82,27 +82,27 @@ def test_rows_come_from_the_cache_on_a_rebuild(
 ) -> None:
     settings = built_settings.model_copy(update={"data_dir": tmp_path})
     first, _ = build_configured(settings, embedder)
-    rows = (settings.store().live_dir() / ROWS_FILE).read_bytes()
+    rows = (settings.store().live_dir() / CODES_FILE).read_bytes()
     shutil.rmtree(tmp_path / "builds")
     (tmp_path / "CURRENT").unlink()
     again, _ = build_configured(settings, embedder)
     assert first.embedded == first.chunks and again.embedded == 0
-    assert (settings.store().live_dir() / ROWS_FILE).read_bytes() == rows
+    assert (settings.store().live_dir() / CODES_FILE).read_bytes() == rows
 
 
 def test_without_late_interaction_no_rows_are_kept_and_turning_it_on_rebuilds(
     built_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
-    settings = built_settings.model_copy(update={"data_dir": tmp_path, "rerank": False})
+    settings = built_settings.model_copy(update={"data_dir": tmp_path, "late_interaction": False})
     build_configured(settings, embedder)
     folder = settings.store().live_dir()
     assert json.loads((folder / "manifest.json").read_text())["late_interaction"] is None
-    assert not (folder / ROWS_FILE).exists()
+    assert not (folder / CODES_FILE).exists()
     plain = Searcher.load(settings.store(), embedder)
     assert plain.late_interaction is None
     assert plain.search(QUESTION, 1)[0].chunk.path == "serving.md"
 
-    result, _ = build_configured(settings.model_copy(update={"rerank": True}), embedder)
+    result, _ = build_configured(settings.model_copy(update={"late_interaction": True}), embedder)
     assert result.full_reason == f"late_interaction changed (None -> {LATE_INTERACTION_VERSION})"
     assert Searcher.load(settings.store(), embedder).late_interaction is not None
 

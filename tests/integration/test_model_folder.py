@@ -4,7 +4,7 @@ The models are built here, offline, with random weights: a tokenizer trained on 
 notes (WordPiece for BERT and MPNet, byte-level BPE for RoBERTa), a one-layer transformer of
 a small width and window, saved as sentence-transformers saves a model. MPNet's forward takes
 no `token_type_ids`; RoBERTa's tokens mark word starts with "Ġ". Random weights rank poorly,
-so these tests check the plumbing (dimension, window, inputs, token rows, one-line refusals),
+so these tests check the plumbing (dimension, window, inputs, late-interaction vectors, one-line refusals),
 not retrieval quality.
 """
 

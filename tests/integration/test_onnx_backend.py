@@ -4,9 +4,10 @@ ONNX Runtime picks its int8 kernels by CPU: AVX-512 VNNI, AVX-VNNI or plain AVX2
 picks one of the export's two forms by CPU (index/int8_forms.py). The test runs the same texts
 through the same export in a second process that user-mode QEMU presents as a Haswell CPU (AVX2,
 FMA, no AVX-512, no VNNI: the instruction sets of the AMD cores CI may get), and compares its
-vectors and token rows with this process's. Emulation is slow, so a handful of texts is enough;
-what it checks is that no kernel path, and neither form, changes the arithmetic. On a VNNI CPU a
-second test runs both forms here and requires the same output, bit for bit.
+dense and late-interaction vectors with this process's. Emulation is slow, so a handful of
+texts is enough; what it checks is that no kernel path, and neither form, changes the
+arithmetic. On a VNNI CPU a second test runs both forms here and requires the same output, bit
+for bit.
 """
 
 from __future__ import annotations

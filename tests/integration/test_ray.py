@@ -31,7 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from ragnotes.index.build import index_sources
 from ragnotes.index.embedding import Embedder
-from ragnotes.index.late_interaction import OFFSETS_FILE, ROWS_FILE, SCALES_FILE
+from ragnotes.index.late_interaction import CODES_FILE, OFFSETS_FILE, SCALES_FILE
 from ragnotes.service.app import create_app
 from ragnotes.service.settings import Settings
 from ragnotes_eval.local_ray import (
@@ -123,7 +123,7 @@ def _vectors(settings: Settings) -> dict[str, bytes]:
     folder = settings.store().live_dir()
     dense = faiss.read_index(str(folder / "vectors.faiss"))
     found = {"dense": dense.reconstruct_n(0, dense.ntotal).tobytes()}
-    for name in (ROWS_FILE, SCALES_FILE, OFFSETS_FILE):
+    for name in (CODES_FILE, SCALES_FILE, OFFSETS_FILE):
         found[name] = np.load(folder / name).tobytes()
     return found
 

@@ -15,8 +15,8 @@ from ragnotes.corpus.curated import CuratedRepo
 from ragnotes.index.build import index_sources
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.app import create_app
+from ragnotes.service.security import CSP
 from ragnotes.service.settings import Settings
-from ragnotes.service.web import CSP
 from tests.conftest import FIXTURES, fixture_settings
 
 BATCH_SENTENCE = (

@@ -4,7 +4,8 @@ import hashlib
 from pathlib import Path
 
 from ragnotes.corpus.documents import Document
-from ragnotes.index.chunking import Chunk, chunk_document
+from ragnotes.corpus.sections import document_sections
+from ragnotes.index.chunking import CHUNKER_VERSION, Chunk, chunk_sections
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.render import note_blocks, passage_html
 
@@ -14,7 +15,8 @@ def _doc(text: str, path: str = "n.md") -> Document:
 
 
 def _chunks(embedder: Embedder, text: str, target: int = 200) -> list[Chunk]:
-    return chunk_document(_doc(text), embedder.count_tokens, embedder.max_tokens, target)
+    sections = document_sections(_doc(text))
+    return chunk_sections(sections, embedder.count_tokens, embedder.max_tokens, target)
 
 
 def _window(embedder: Embedder, chunk: Chunk) -> int:
@@ -155,3 +157,57 @@ def test_pieces_of_a_long_outer_fence_keep_the_inner_fence_lines(embedder: Embed
     assert chunks[0].text.startswith("```python\n") and chunks[-1].text.endswith("\n```")
     assert not any("````" in c.text for c in chunks)
     assert (chunks[0].start_line, chunks[-1].end_line) == (4, 125)
+
+
+# Texts that take every path of the chunker: a line many windows long, sentences and words too
+# long for one, code and tables cut into labelled parts, a table of contents, front matter with
+# aliases and tags, a callout, a comment hiding blocks, repeated text, a README's title.
+# begin chunker texts
+_SENTENCE = "Throughput stays steady under load. "
+CHUNKER_TEXTS = {
+    "long-line.md": f"# Long line\n\n{_SENTENCE * 600}The quetzal sentinel. {_SENTENCE * 600}\n",
+    "long-sentence.md": "# S\n\n"
+    + " ".join(f"w{i}" for i in range(900))
+    + ". A [link a. b](u) end.\n",
+    "punctuation.md": "# P\n\n" + "ab-cd," * 1500 + "\n\nmid " + "q.r;" * 300 + " tail\n",
+    "code.md": "# C\n\n```python\n"
+    + "\n".join(f"value_{i} = compute({i}) + other_{i}" for i in range(150))
+    + "\n\n"
+    + "f(x)+g(y);" * 900
+    + "\n```\n",
+    "table.md": "# T\n\n| a | b |\n| - | - |\n"
+    + "\n".join(f"| row {i} text | more {i} words here |" for i in range(120))
+    + "\n",
+    "note.md": "---\ntitle: Fancy\naliases: [F1, F2]\ntags: [x]\n---\n# Fancy\n\n## Contents\n\n"
+    "- [A](#a)\n\n## A\n\ntext #tag [[Other note|shown]]\n\n> [!tip]- Title\n> body\n\n"
+    "<!-- c\n\nhidden -->\nafter\n\n## A\n\ntext #tag [[Other note|shown]]\n",
+}
+# end chunker texts
+# The chunks of CHUNKER_TEXTS under each chunker version (sha256 of their records, in order).
+CHUNKS_DIGEST = {"8": "918a35a1f057c01bb9d743d05d5dbbb082f0bb23684577d65f8c9c0c2f0a02f5"}
+
+
+def _record(c: Chunk) -> str:
+    fields = (c.id, c.source, c.path, c.title, c.heading, c.start_line, c.end_line, c.text)
+    return repr((*fields, c.embed_text, c.part, c.tags))
+
+
+def chunks_digest(embedder: Embedder) -> str:
+    digest = hashlib.sha256()
+    for target in (256, 64):
+        for path, text in CHUNKER_TEXTS.items():
+            for source in ("notes", "owner/repo"):
+                doc = Document(source, path, text, Path(path), "")
+                for c in chunk_sections(
+                    document_sections(doc), embedder.count_tokens, embedder.max_tokens, target
+                ):
+                    digest.update(_record(c).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def test_chunks_change_only_with_the_chunker_version(embedder: Embedder) -> None:
+    """Builds reuse chunks of the same CHUNKER_VERSION: a change to what comes out needs a new
+    version (and its digest here), and a version bump needs the chunks to differ."""
+    assert chunks_digest(embedder) == CHUNKS_DIGEST.get(CHUNKER_VERSION), (
+        "the chunks changed: bump CHUNKER_VERSION in index/chunking.py and record the new digest"
+    )

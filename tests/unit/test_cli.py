@@ -6,15 +6,7 @@ import importlib.util
 
 import pytest
 
-from ragnotes.service.cli import _sizes, main
-
-
-def test_sizes_are_parsed_or_refused() -> None:
-    assert _sizes("100_000,1000000") == (100_000, 1_000_000)
-    assert _sizes("0") == (0,)
-    for bad in ("ten", "-5"):
-        with pytest.raises(Exception, match="chunk counts"):
-            _sizes(bad)
+from ragnotes.service.cli import main
 
 
 @pytest.mark.parametrize("command", [["index", "--ray"], ["serve", "--ray", "--replicas", "2"]])
@@ -53,3 +45,20 @@ def test_a_ray_address_nothing_answers_on_is_refused_at_once(
     assert main(["index", "--ray", "--address", address]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and said in lines[0]
+
+
+def test_a_tool_that_cannot_load_leaves_the_rest_working(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from ragnotes.service import cli
+
+    broken = EntryPoint("broken", "ragnotes_eval.no_such_module:TOOL", cli.TOOLS_GROUP)
+    monkeypatch.setattr(cli, "entry_points", lambda group: [broken])
+    assert main(["broken"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "`ragnotes broken` cannot be loaded" in lines[0]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "serve" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from ragnotes.index.late_interaction import (
     LateInteractionParams,
     apply_late_interaction,
     content_positions,
-    content_rows,
+    content_vectors,
     dequantize,
     maxsim,
     mix_late_interaction,
@@ -36,7 +36,7 @@ def test_content_positions_read_other_tokenizers_word_marks_and_special_tokens()
 
 def test_content_rows_are_kept_at_unit_length() -> None:
     hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
-    rows = content_rows(hidden, ["[CLS]", "drift", "the", "psi"])
+    rows = content_vectors(hidden, ["[CLS]", "drift", "the", "psi"])
     assert rows.dtype == np.float32
     assert np.allclose(rows, [[0.6, 0.8], [0.0, 1.0]])
 

@@ -117,7 +117,7 @@ def test_the_first_setting_that_differs_is_named(
     assert mismatch.reason() == f"{setting} changed ({change[setting]!r} -> {mismatch.now!r})"
 
 
-def test_chunk_size_and_token_rows_matter_only_when_asked(embedder: Embedder) -> None:
+def test_chunk_size_and_late_interaction_matter_only_when_asked(embedder: Embedder) -> None:
     built = replace(_current(embedder), target_tokens=120, late_interaction=None)
     assert built.compatible_with(embedder) is None  # a server reads any chunk size, any rows
 

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from ragnotes.corpus.sections import clean_prose_line, parse_markdown, plain_text
+import hashlib
+from pathlib import Path
+
+from ragnotes.corpus.documents import Document
+from ragnotes.corpus.sections import (
+    clean_prose_line,
+    document_sections,
+    parse_markdown,
+    plain_text,
+)
 
 
 def _lines(text: str) -> list[str]:
@@ -95,3 +104,30 @@ def test_a_line_of_tags_is_a_notes_tags_and_a_readmes_text() -> None:
     assert [line for b in note.sections[0].blocks for line in b.lines] == [(3, "Body text.")]
     assert note.tags == ("ml", "serving") and readme.tags == ()
     assert (4, "#ml #serving") in readme.sections[0].blocks[0].lines
+
+
+def _doc(source: str, path: str, text: str) -> Document:
+    return Document(source, path, text, Path(path), hashlib.sha256(text.encode()).hexdigest())
+
+
+def test_a_documents_sections_leave_out_its_table_of_contents() -> None:
+    text = "# Guide\n\n## Table of contents\n\n- [Setup](#setup)\n\n## Setup\n\nRun it.\n"
+    doc = document_sections(_doc("owner/repo", "README.md", text))
+    assert [s.headings for s in doc.sections] == [("Guide", "Setup")]
+    assert (doc.source, doc.path, doc.title) == ("owner/repo", "README.md", "Guide")
+
+
+def test_a_document_without_a_title_is_named_from_its_path() -> None:
+    note = document_sections(_doc("notes", "ml/feature-stores_101.md", "Body.\n"))
+    readme = document_sections(_doc("owner/repo", "docs/README.md", "Body.\n"))
+    other = document_sections(_doc("owner/repo", "docs/serving.md", "Body.\n"))
+    assert note.title == "Feature stores 101"
+    assert (readme.title, other.title) == ("owner/repo", "owner/repo: docs/serving.md")
+
+
+def test_each_line_carries_the_words_that_are_embedded() -> None:
+    text = "# T\n\nSee [Feast](https://feast.dev) **now**.\n![pic](a.png)\n\n```\n`x`\n```\n"
+    prose, code = parse_markdown(text).sections[0].blocks
+    assert prose.words == ("See Feast now.",)
+    assert code.words == ("```", "`x`", "```")  # code is embedded as written
+    assert prose.plain == "See Feast now." and code.plain == "```\n`x`\n```"

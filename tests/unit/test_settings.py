@@ -1,4 +1,5 @@
-"""Settings turn RAGNOTES_* values into what the server uses: here, the Host names it answers to."""
+"""Settings turn RAGNOTES_* values into what the server uses: the Host names it answers to, and
+whether builds keep late interaction."""
 
 from __future__ import annotations
 
@@ -20,3 +21,18 @@ from ragnotes.service.settings import Settings
 def test_allowed_hosts_are_names_without_ports(entries: str, names: list[str]) -> None:
     allowed = Settings(allowed_hosts=entries).allowed_host_list()
     assert allowed == ["localhost", "127.0.0.1", "[::1]", *names]
+
+
+@pytest.mark.parametrize(("value", "kept"), [("false", False), ("0", False), ("true", True)])
+def test_rerank_is_the_variable_that_turns_late_interaction_off(
+    value: str, kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGNOTES_RERANK", value)
+    settings = Settings()
+    assert settings.late_interaction is kept
+    assert settings.build_options().late_interaction is kept
+
+
+def test_late_interaction_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAGNOTES_RERANK", raising=False)
+    assert Settings().late_interaction and not Settings(late_interaction=False).late_interaction

@@ -39,7 +39,9 @@ def test_rows_of_an_earlier_format_are_dropped_for_the_opening_model_only(
         f"other+late{LATE_INTERACTION_VERSION - 1}",
         f"other+late{LATE_INTERACTION_VERSION}",
     }
-    assert set(cache.get_rows_many(["k"])) == {"k"} and set(cache.get_many(["k"])) == {"k"}
+    assert set(cache.get_late_interaction_many(["k"])) == {"k"} and set(cache.get_many(["k"])) == {
+        "k"
+    }
     cache.close()
 
 
