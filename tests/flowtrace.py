@@ -165,7 +165,7 @@ def trace_build(tracer: Tracer, work: Path, notes: Path) -> set[str]:
                 _index(notes)
         finally:
             sys.setprofile(None)
-            threading.setprofile(None)  # type: ignore[arg-type]
+            threading.setprofile(None)
     return set(seen)
 
 
@@ -212,7 +212,7 @@ def trace_requests(tracer: Tracer, work: Path, notes: Path) -> dict[str, set[str
                         time.sleep(SETTLE_SECONDS)
                     found[flow] = set(seen)
         finally:
-            threading.setprofile(None)  # type: ignore[arg-type]
+            threading.setprofile(None)
     return found
 
 
