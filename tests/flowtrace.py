@@ -4,14 +4,14 @@
 A flow is run for real: `ragnotes index` of the fixture notes through the CLI's `main`, in this
 process; then the app over that build under real uvicorn on loopback, asked `POST /api/ask`,
 `POST /api/answer` (extractive) and `GET /results`. Each is run once to warm up (imports, the
-model, the build loaded), then again with every profiled thread recording the module of each
-Python function that starts: a module counts when any of its code runs, middleware and error
-handlers included, or when a library runs a method for one of its classes (pydantic validating
-or writing out a model it defines); module-level code (an import) does not count. Before the recorded run the bounded
-`functools.lru_cache`s of the product are emptied, so the request is one the server has not
+model, the build loaded), then again with every profiled thread recording the module of each Python
+function that starts: a module counts when any of its code runs, middleware and error handlers
+included, or when a library runs a method for one of its classes (pydantic validating or writing
+out a model it defines); module-level code (an import) does not count. Before the recorded run the
+bounded `functools.lru_cache`s of the product are emptied, so the request is one the server has not
 seen yet (a cached per-passage result would hide the code that computes it); singletons
-(`functools.cache`: the Markdown parser, the HTML cleaner) stay built. The index watcher's
-thread, which polls `CURRENT` whatever the requests do, is not recorded.
+(`functools.cache`: the Markdown parser, the HTML cleaner) stay built. The index watcher's thread,
+which polls `CURRENT` whatever the requests do, is not recorded.
 """
 
 from __future__ import annotations
