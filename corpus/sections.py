@@ -47,12 +47,15 @@ class Block:
     """A run of prose lines (as indexed text), a whole code block, or a whole table.
 
     `words` holds each line's plain words, as embedded: a prose line's `plain_text` ("" when
-    only markup was there), a code or table line as it is.
+    only markup was there), a code or table line as it is. `plain` is the block's, a line each,
+    a prose line with no words left out. Both are worked out once, here, so the chunker only
+    reads them.
     """
 
     kind: PartKind  # "prose", "code" or "table"
     lines: tuple[NumberedLine, ...]
     words: tuple[str, ...]
+    plain: str
     markers: frozenset[int] = frozenset()  # a fenced code block's fence lines
 
     @classmethod
@@ -61,15 +64,10 @@ class Block:
     ) -> Block:
         """The block of these lines, with their plain words."""
         if kind == "prose":
-            return cls(kind, lines, tuple(plain_text(text) for _, text in lines), markers)
-        return cls(kind, lines, tuple(text for _, text in lines), markers)
-
-    @property
-    def plain(self) -> str:
-        """The block's plain words, a line each; a prose line with no words is left out."""
-        if self.kind == "prose":
-            return "\n".join(w for w in self.words if w)
-        return "\n".join(self.words)
+            words = tuple(plain_text(text) for _, text in lines)
+            return cls(kind, lines, words, "\n".join(w for w in words if w), markers)
+        words = tuple(text for _, text in lines)
+        return cls(kind, lines, words, "\n".join(words), markers)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,8 @@ class LateInteractionIndex:
         return len(self._offsets) - 1
 
     @property
-    def rows(self) -> int:
+    def vector_count(self) -> int:
+        """How many late-interaction vectors all chunks keep together."""
         return int(self._offsets[-1])
 
     def chunk(self, i: int) -> np.ndarray:

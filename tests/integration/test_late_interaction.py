@@ -1,4 +1,4 @@
-"""Late interaction on a real build: its rows stored, aligned, cached and used to re-rank."""
+"""Late interaction on a real build: its vectors stored, aligned, cached and used to re-rank."""
 
 from __future__ import annotations
 
@@ -107,7 +107,9 @@ def test_without_late_interaction_no_rows_are_kept_and_turning_it_on_rebuilds(
     assert Searcher.load(settings.store(), embedder).late_interaction is not None
 
 
-def test_torch_backend_gives_the_same_rows(embedder: Embedder, tmp_path: Path) -> None:
+def test_torch_backend_gives_the_same_late_interaction_vectors(
+    embedder: Embedder, tmp_path: Path
+) -> None:
     torch_embedder = load_embedder(backend="torch", cache_dir=tmp_path)
     text = "Batch scoring: a nightly job writes every user's top items to a key-value store."
     vector, rows = torch_embedder.embed_query_with_late_interaction(text)

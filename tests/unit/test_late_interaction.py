@@ -34,7 +34,7 @@ def test_content_positions_read_other_tokenizers_word_marks_and_special_tokens()
     assert content_positions(tokens, {"<s>", "</s>", "<pad>"}) == [1, 4, 5]
 
 
-def test_content_rows_are_kept_at_unit_length() -> None:
+def test_content_vectors_are_kept_at_unit_length() -> None:
     hidden = np.array([[9.0, 9.0], [3.0, 4.0], [1.0, 1.0], [0.0, 2.0]])
     rows = content_vectors(hidden, ["[CLS]", "drift", "the", "psi"])
     assert rows.dtype == np.float32
@@ -107,7 +107,7 @@ def test_index_scores_are_maxsim_of_each_chunk(tmp_path: Path) -> None:
 
     index.save(tmp_path)
     loaded = LateInteractionIndex.load(tmp_path, 4)
-    assert len(loaded) == 4 and loaded.rows == 18
+    assert len(loaded) == 4 and loaded.vector_count == 18
     assert loaded.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
 
 
