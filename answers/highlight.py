@@ -9,10 +9,12 @@ quotes, headings, table rows and runs of code lines.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ragnotes.corpus.markdown import MarkdownFile, Part, PartKind, parse
 
@@ -42,6 +44,7 @@ def stem(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=1 << 10)  # a question's terms are asked for once per passage
 def query_terms(question: str) -> tuple[str, ...]:
     """Stems of the question's words worth marking: two letters or more, not stop words."""
     words = _WORD.findall(question)
@@ -115,38 +118,56 @@ def sentence_spans(text: str, part: str | None = None) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
-@functools.lru_cache(maxsize=1 << 12)  # the same for every question a passage answers
-def _sentence_stems(text: str, part: str | None) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
-    """Each sentence's span and the stems of its words, in order."""
-    return tuple(
-        (start, end, tuple(stem(w) for w in _WORD.findall(text, start, end)))
-        for start, end in sentence_spans(text, part)
-    )
+@dataclass(frozen=True)
+class _Words:
+    """A passage's sentences, and where each word stem occurs in them: what `best_sentence`
+    needs, the same for every question the passage answers."""
+
+    spans: tuple[tuple[int, int], ...]  # each sentence's characters
+    where: dict[str, tuple[tuple[int, int], ...]]  # stem -> (sentence, its words with the stem)
+    stems: tuple[str, ...]  # the distinct stems, sorted: those a term starts are consecutive
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _words(text: str, part: str | None) -> _Words:
+    spans = tuple(sentence_spans(text, part))
+    counts: dict[str, dict[int, int]] = {}
+    for i, (start, end) in enumerate(spans):
+        for word in _WORD.findall(text, start, end):
+            in_sentence = counts.setdefault(stem(word), {})
+            in_sentence[i] = in_sentence.get(i, 0) + 1
+    where = {s: tuple(n.items()) for s, n in counts.items()}
+    return _Words(spans, where, tuple(sorted(counts)))
+
+
+def _answering(words: _Words, term: str) -> list[str]:
+    """The passage's stems that answer `term` (`matches`), found without a look at the rest."""
+    if len(term) < _MIN_STEM:
+        return [term] if term in words.where else []
+    first = last = bisect.bisect_left(words.stems, term)
+    while last < len(words.stems) and words.stems[last].startswith(term):
+        last += 1
+    return list(words.stems[first:last])
 
 
 def best_sentence(text: str, question: str, part: str | None = None) -> str | None:
-    """The sentence of `text` with the most distinct query terms (then most marked words); None
-    when none has any. `part` is the passage's piece label, when it is a piece of a long block."""
-    terms = query_terms(question)
-    # Most words answer no term; one C-level test tells so before any per-term work.
-    prefixes = tuple(t for t in terms if len(t) >= _MIN_STEM)
-    whole = frozenset(t for t in terms if len(t) < _MIN_STEM)
-    best, best_key = None, (0, 0)
-    terms_of: dict[str, frozenset[str]] = {}  # a word's stem -> the query terms it answers
-    for start, end, stems in _sentence_stems(text, part):
-        found: set[str] = set()
-        marked = 0
-        for word_stem in stems:
-            if word_stem not in whole and not word_stem.startswith(prefixes):
-                continue
-            answered = terms_of.get(word_stem)
-            if answered is None:
-                answered = terms_of[word_stem] = frozenset(
-                    t for t in terms if matches(word_stem, t)
-                )
-            if answered:
-                marked += 1
-                found |= answered
-        if (len(found), marked) > best_key:  # strictly better: ties go to the earlier sentence
-            best, best_key = text[start:end], (len(found), marked)
-    return best
+    """The sentence of `text` with the most distinct query terms (then most marked words, then
+    the earliest); None when none has any. `part` is the passage's piece label, when it is a
+    piece of a long block."""
+    words = _words(text, part)
+    found: dict[int, set[str]] = {}  # sentence -> the query terms its words answer
+    answering: set[str] = set()
+    for term in query_terms(question):
+        for word_stem in _answering(words, term):
+            answering.add(word_stem)
+            for sentence, _ in words.where[word_stem]:
+                found.setdefault(sentence, set()).add(term)
+    if not found:
+        return None
+    marked = dict.fromkeys(found, 0)  # sentence -> its words that answer some term
+    for word_stem in answering:
+        for sentence, count in words.where[word_stem]:
+            marked[sentence] += count
+    best = min(found, key=lambda i: (-len(found[i]), -marked[i], i))
+    start, end = words.spans[best]
+    return text[start:end]

@@ -12,13 +12,18 @@ into 32-bit integers without saturating, so the sums are the same integers as th
 form's and the outputs are identical, bit for bit. Without VNNI that product runs on
 `vpmaddubsw`, whose 16-bit sums saturate, which is why the signed form is only ever used where
 the CPU has VNNI *and* a probe text gives exactly the unsigned form's output: the choice is
-checked on every CPU that makes it, not assumed.
+checked on every CPU that makes it, not assumed. The verdict is kept beside the export, keyed by
+what decides the kernels (the CPU's instruction sets and model, ONNX Runtime's version), so a
+later start on the same CPU opens one form instead of two, and another CPU checks again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +79,17 @@ def write_signed(unsigned: Path) -> Path | None:
     return target
 
 
+def _cpu_features() -> dict[str, bool]:
+    """The instruction sets numpy found by asking the CPU itself (CPUID)."""
+    import importlib
+
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # numpy 1.x
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    return dict(getattr(umath, "__cpu_features__", {}))
+
+
 def has_vnni() -> bool:
     """Whether this CPU has AVX-512 VNNI, asked of the CPU itself (CPUID, through numpy).
 
@@ -81,14 +97,50 @@ def has_vnni() -> bool:
     describes. CPUs with only the AVX form of VNNI are not told apart by numpy; they keep the
     unsigned form, which is correct, only slower.
     """
-    import importlib
+    return bool(_cpu_features().get("AVX512VNNI", False))
 
+
+def _cpu_model() -> str:
     try:
-        umath = importlib.import_module("numpy._core._multiarray_umath")
-    except ImportError:  # numpy 1.x
-        umath = importlib.import_module("numpy.core._multiarray_umath")
-    features = getattr(umath, "__cpu_features__", {})
-    return bool(features.get("AVX512VNNI", False))
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = (line.partition(":")[2].strip() for line in f if line.startswith("model name"))
+            return next(names, platform.processor())
+    except OSError:
+        return platform.processor()
+
+
+def cpu_key(*files: Path) -> str:
+    """What decides whether the two forms agree here: the CPU's instruction sets (CPUID) and
+    model, ONNX Runtime's version, and the forms' files (their sizes)."""
+    import onnxruntime
+
+    features = sorted(name for name, on in _cpu_features().items() if on)
+    sizes = [f.stat().st_size for f in files]
+    parts = [features, _cpu_model(), platform.machine(), onnxruntime.__version__, sizes]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def verdicts_path(unsigned: Path) -> Path:
+    """Where the probe's verdicts are kept, per `cpu_key`."""
+    return unsigned.with_name(unsigned.stem + "-forms.json")
+
+
+def _verdicts(unsigned: Path) -> dict[str, str]:
+    try:
+        found = json.loads(verdicts_path(unsigned).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _record(unsigned: Path, key: str, form: str) -> None:
+    target = verdicts_path(unsigned)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    try:
+        partial.write_text(json.dumps({**_verdicts(unsigned), key: form}), encoding="utf-8")
+        os.replace(partial, target)
+    except OSError:  # a read-only model cache: the probe runs at every start
+        partial.unlink(missing_ok=True)
 
 
 Session = Any
@@ -99,13 +151,19 @@ def choose(
     unsigned: Path, open_session: Callable[[Path], Session], probe: Probe
 ) -> tuple[Session, str]:
     """A session of the signed form ("s8") where this CPU gives it exactly the unsigned form's
-    output on the probe, else of the unsigned form ("u8"); `probe` runs PROBE through a session."""
-    base = open_session(unsigned)
+    output on the probe, else of the unsigned form ("u8"); `probe` runs PROBE through a session.
+    The probe runs once per `cpu_key`; later starts read its verdict."""
     signed = signed_path(unsigned)
     if not has_vnni() or not signed.is_file():
-        return base, "u8"
-    fast = open_session(signed)
-    if np.array_equal(probe(base), probe(fast)):
+        return open_session(unsigned), "u8"
+    key = cpu_key(unsigned, signed)
+    known = _verdicts(unsigned).get(key)
+    if known in ("s8", "u8"):
+        return open_session(signed if known == "s8" else unsigned), known
+    base, fast = open_session(unsigned), open_session(signed)
+    same = np.array_equal(probe(base), probe(fast))
+    _record(unsigned, key, "s8" if same else "u8")
+    if same:
         return fast, "s8"
     log.warning("the signed int8 form differs from the unsigned one on this CPU; not using it")
     return base, "u8"

@@ -6,6 +6,7 @@ are 422s that name the field; nothing a client sends produces a 500.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from ragnotes.index.embedding import Embedder
 from ragnotes.service.admin import admin_router
 from ragnotes.service.answer_api import answer_router
 from ragnotes.service.build_worker import BuildWorker
+from ragnotes.service.cpu_work import CpuWork
 from ragnotes.service.guards import CrossSiteCheck, HostCheck
 from ragnotes.service.http_errors import install_error_handlers
 from ragnotes.service.limits import install_limits
@@ -60,14 +62,18 @@ def _json(response: AskResponse) -> Response:
 def search_router(live: LiveIndex) -> APIRouter:
     """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`."""
     router = APIRouter(tags=["search"])
+    work = CpuWork()
+
+    async def respond(request: AskRequest) -> Response:
+        return _json(await work.run(lambda: answer(live.snapshot(), request, live.hashes)))
 
     @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
-    def ask(request: AskRequest) -> Response:
+    async def ask(request: AskRequest) -> Response:
         """Answer a question with the best cited passages."""
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return await respond(request)
 
     @router.get("/api/search", response_model=AskResponse, responses=_SEARCH_ERRORS)
-    def search(
+    async def search(
         q: Annotated[Question, Query(description="The question.")],
         k: Annotated[TopK, Query()] = 5,
         mode: Annotated[ModeField, Query()] = "hybrid",
@@ -75,8 +81,7 @@ def search_router(live: LiveIndex) -> APIRouter:
         tag: Annotated[TagFilter, Query()] = None,
     ) -> Response:
         """The same as POST /api/ask, as a URL."""
-        request = AskRequest(question=q, k=k, mode=mode, source=source, tag=tag)
-        return _json(answer(live.snapshot(), request, live.hashes))
+        return await respond(AskRequest(question=q, k=k, mode=mode, source=source, tag=tag))
 
     return router
 
@@ -120,6 +125,11 @@ def create_app(
         blas = threadpool_limits(1, user_api="blas")
         to_thread.current_default_thread_limiter().total_tokens = request_threads
         live.refresh()
+        # What is loaded by now (modules, schemas, the build) lives as long as the server: left
+        # to the collector, each full collection walked all of it, a pause of 66-108 ms every
+        # few hundred requests (eval/BENCHMARKS.md). Frozen, a collection walks only what
+        # requests made since.
+        gc.freeze()
         live.start_watching()
         if jobs is None and (settings.admin_token or watcher is not None):
             worker.start()  # the model loads in the worker now, not on the first re-index
@@ -133,6 +143,7 @@ def create_app(
         worker.close()
         live.stop()
         blas.restore_original_limits()
+        gc.unfreeze()  # collectable again: a process that makes another app (tests) frees this
 
     app = FastAPI(
         title="ragnotes",

@@ -67,3 +67,36 @@ def test_the_signed_form_only_where_it_gives_the_same_output(
     session, form = choose(unsigned, lambda path: path, lambda path: outputs[path])
     assert form == chosen
     assert session == (signed_path(unsigned) if chosen == "s8" else unsigned)
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_the_verdict_is_kept_per_cpu_and_read_on_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same: bool
+) -> None:
+    unsigned = tmp_path / "model-int8.onnx"
+    unsigned.touch()
+    signed_path(unsigned).touch()
+    monkeypatch.setattr(int8_forms, "has_vnni", lambda: True)
+    outputs = {unsigned: np.ones(3), signed_path(unsigned): np.ones(3) * (1 if same else 1.01)}
+    opened: list[Path] = []
+    probed: list[Path] = []
+
+    def open_session(path: Path) -> Path:
+        opened.append(path)
+        return path
+
+    def probe(session: Path) -> np.ndarray:
+        probed.append(session)
+        return outputs[session]
+
+    def start() -> str:
+        opened.clear()
+        probed.clear()
+        return choose(unsigned, open_session, probe)[1]
+
+    expected = "s8" if same else "u8"
+    assert start() == expected and len(probed) == 2 and len(opened) == 2
+    assert start() == expected  # the same CPU: one form opened, no probe
+    assert probed == [] and opened == [signed_path(unsigned) if same else unsigned]
+    monkeypatch.setattr(int8_forms, "_cpu_model", lambda: "another CPU")
+    assert start() == expected and len(probed) == 2  # another CPU checks again

@@ -1,0 +1,38 @@
+"""Where a request's CPU work runs: in the event loop's own thread when it is the only request
+being answered, else on a worker thread.
+
+Handing work to a thread and back costs two thread wake-ups, about 0.13-0.27 ms of one client's
+5 ms request on two cores (eval/BENCHMARKS.md). When other requests are in flight, threads are
+what lets their model runs overlap, so they still go to the threads; a request that is alone
+runs in place, and the loop takes new connections again when it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from anyio import to_thread
+
+T = TypeVar("T")
+
+
+class CpuWork:
+    """Runs CPU-bound request work (`run`), in place when no other request is running it."""
+
+    def __init__(self) -> None:
+        self.running = 0  # requests inside `run`, counted in the event loop's thread
+
+    async def run(self, work: Callable[[], T]) -> T:
+        self.running += 1
+        try:
+            if self.running == 1:
+                # Requests that arrived with this one reach `run` before it goes on, so it
+                # sees them and leaves the loop free for them.
+                await asyncio.sleep(0)
+                if self.running == 1:
+                    return work()
+            return await to_thread.run_sync(work)
+        finally:
+            self.running -= 1

@@ -1,0 +1,44 @@
+"""Where request work runs: in the loop's thread when alone, on worker threads when not."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from ragnotes.service.cpu_work import CpuWork
+
+
+def test_a_lone_request_runs_in_the_loops_thread() -> None:
+    async def main() -> tuple[int, int]:
+        work = CpuWork()
+        ran_in = await work.run(threading.get_ident)
+        return ran_in, threading.get_ident()
+
+    ran_in, loop_thread = asyncio.run(main())
+    assert ran_in == loop_thread
+
+
+def test_requests_that_arrive_together_go_to_worker_threads() -> None:
+    async def main() -> tuple[list[int], int]:
+        work = CpuWork()
+        ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
+        assert work.running == 0
+        return list(ran_in), threading.get_ident()
+
+    ran_in, loop_thread = asyncio.run(main())
+    assert loop_thread not in ran_in
+
+
+def test_an_error_reaches_the_caller_and_the_count_goes_back_down() -> None:
+    def fail() -> None:
+        raise ValueError("no")
+
+    async def main() -> int:
+        work = CpuWork()
+        with pytest.raises(ValueError, match="no"):
+            await work.run(fail)
+        return work.running
+
+    assert asyncio.run(main()) == 0
