@@ -13,10 +13,12 @@ def test_architecture_lists_every_module_each_flow_runs() -> None:
     assert sorted(found) == sorted(FLOWS)
     assert all(found.values()), "a flow ran no product code: the profiler saw nothing"
     problems = flowmap.differences(found, flowmap.DOC.read_text(encoding="utf-8"))
-    assert problems == [], f"ARCHITECTURE.md's lists are stale: run `{flowmap.REGENERATE}`"
+    stale = "\n".join(problems)
+    assert not problems, f"ARCHITECTURE.md's lists are stale:\n{stale}\nrun `{flowmap.REGENERATE}`"
 
 
 def test_architecture_prose_states_only_counts_it_can_show() -> None:
     """ "Ten files" must be the section's ten steps, "25 modules" one of its lists' counts."""
     problems = flowmap.prose_counts(flowmap.DOC.read_text(encoding="utf-8"))
-    assert problems == [], f"fix the prose, or run `{flowmap.REGENERATE}` if a list changed"
+    wrong = "\n".join(problems)
+    assert not problems, f"{wrong}\nfix the prose, or run `{flowmap.REGENERATE}` if a list changed"
