@@ -96,3 +96,8 @@ def weak_flags(hits: Sequence[Hit], question: str) -> list[bool]:
     """`is_weak` for each hit."""
     terms = query_terms(question)
     return [is_weak(evidence(hit, terms)) for hit in hits]
+
+
+def prepare(text: str) -> None:
+    """Stem a passage's words ahead of any question (what `coverage` then reads from its cache)."""
+    _stems(text)

@@ -171,3 +171,11 @@ def best_sentence(text: str, question: str, part: str | None = None) -> str | No
     best = min(found, key=lambda i: (-len(found[i]), -marked[i], i))
     start, end = words.spans[best]
     return text[start:end]
+
+
+def prepare(text: str, part: str | None = None) -> None:
+    """Parse a passage ahead of any question (what `best_sentence` then reads from its cache)."""
+    _words(text, part)
+
+
+PREPARED = _words.cache_info().maxsize or 0  # how many passages stay parsed

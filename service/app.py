@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Query, Response
 from threadpoolctl import threadpool_limits
 
 from ragnotes.answers.passages import answer, index_info
+from ragnotes.answers.warm import prepare_passages
 from ragnotes.errors import IndexNotFound, RagnotesError
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.admin import admin_router
@@ -101,7 +102,11 @@ def create_app(
     default this app runs its own, in a `BuildWorker` child process.
     """
     settings = settings or Settings()
-    live = LiveIndex(settings.store(), embedder or settings.load_embedder())
+    live = LiveIndex(
+        settings.store(),
+        embedder or settings.load_embedder(),
+        prepare=lambda searcher, stop: prepare_passages(searcher.chunks, stop),
+    )
     worker = BuildWorker(settings)
     reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)
     watcher = (

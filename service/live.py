@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ragnotes.errors import IndexNotFound, RagnotesError
@@ -21,6 +22,9 @@ from ragnotes.index.store import BuildStore
 log = logging.getLogger(__name__)
 _BUILD_FILES = ("manifest.json", "chunks.jsonl", "docs.jsonl", "vectors.faiss")
 FileStamps = dict[str, tuple[int, int] | None]
+# Work on a newly loaded searcher, in a background thread, until the event is set (a newer build
+# was loaded, or the server stops): `answers/warm.py` `prepare_passages`.
+Prepare = Callable[[Searcher, threading.Event], object]
 
 
 def _stamps(folder: Path) -> FileStamps:
@@ -38,9 +42,13 @@ def _stamps(folder: Path) -> FileStamps:
 class LiveIndex:
     """Holds the current Searcher and reloads it when the pointer moves."""
 
-    def __init__(self, store: BuildStore, embedder: Embedder) -> None:
+    def __init__(
+        self, store: BuildStore, embedder: Embedder, prepare: Prepare | None = None
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self._prepare = prepare
+        self._prepared = threading.Event()  # set: the loaded searcher's preparing is to stop
         self.hashes = FileHashes()
         self._searcher: Searcher | None = None
         self._error: RagnotesError | None = None
@@ -105,7 +113,23 @@ class LiveIndex:
             self._searcher, self._stamps = searcher, stamps
             self._error = self._problem = None
             log.info("serving build %s", build_id)
+            self._start_preparing(searcher)
             return True
+
+    def _start_preparing(self, searcher: Searcher) -> None:
+        self._prepared.set()  # the previous build's, if still going
+        if self._prepare is None:
+            return
+        stop = self._prepared = threading.Event()
+        prepare = self._prepare
+
+        def run() -> None:
+            try:
+                prepare(searcher, stop)
+            except Exception:  # only a head start: requests prepare what they need anyway
+                log.exception("preparing build %s's passages failed", searcher.build_id)
+
+        threading.Thread(target=run, name="ragnotes-prepare", daemon=True).start()
 
     def start_watching(self, interval: float = 0.5) -> None:
         """Poll the pointer in a daemon thread."""
@@ -122,5 +146,6 @@ class LiveIndex:
 
     def stop(self) -> None:
         self._stop.set()
+        self._prepared.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
