@@ -10,8 +10,9 @@ included, or when a library runs a method for one of its classes (pydantic valid
 out a model it defines); module-level code (an import) does not count. Before the recorded run the
 bounded `functools.lru_cache`s of the product are emptied, so the request is one the server has not
 seen yet (a cached per-passage result would hide the code that computes it); singletons
-(`functools.cache`: the Markdown parser, the HTML cleaner) stay built. The index watcher's thread,
-which polls `CURRENT` whatever the requests do, is not recorded.
+(`functools.cache`: the Markdown parser, the HTML cleaner) stay built. The server's own threads
+that no request starts (the index watcher, which polls `CURRENT`, and the one that prepares a
+loaded build's passages, waited for first) are not recorded.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ FLOWS = {
     "results": "`GET /results`, the page's answer and passages,",
 }
 QUESTION = "when is batch scoring the right call?"
-WATCH_THREAD = "ragnotes-index-watch"  # service/live.py: polls CURRENT, not part of a request
+# Threads of the server's own that no request starts (service/live.py): not recorded. The one
+# that prepares a loaded build's passages is waited for first, so that it fills no cache the
+# recorded request would otherwise fill itself.
+POLLING_THREAD = "ragnotes-index-watch"  # polls CURRENT
+ONE_OFF_THREAD = "ragnotes-prepare"
 SETTLE_SECONDS = 0.3  # after the response, for the server to finish the request's own code
 
 
@@ -95,10 +100,12 @@ class Tracer:
 
     @contextlib.contextmanager
     def record(self) -> Iterator[set[str]]:
+        for thread in threading.enumerate():
+            if thread.name == ONE_OFF_THREAD:
+                thread.join(timeout=120)
         _empty_data_caches()
-        self.ignored = {
-            t.ident for t in threading.enumerate() if t.name == WATCH_THREAD and t.ident
-        }
+        background = (POLLING_THREAD, ONE_OFF_THREAD)
+        self.ignored = {t.ident for t in threading.enumerate() if t.name in background and t.ident}
         self.seen = set()
         self.recording = True
         try:
