@@ -34,6 +34,7 @@ FLOWS = {
     "api_fuzz": "every API operation fuzzed from the OpenAPI schema",
     "damaged_build": "a damaged live build: 503s naming it, the loaded copy kept, recovery",
     "eval_gate": "ragnotes eval on the full index holds the baseline",
+    "flowmap": "ARCHITECTURE.md's lists of the modules each flow runs, checked by running them",
     "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
     "ray": "a two-node Ray cluster: index --ray, serve --ray replicas, re-index, a replica killed",
     "serve": "`ragnotes serve` as a process, over real HTTP",

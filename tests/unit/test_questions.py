@@ -14,13 +14,12 @@ from ragnotes_eval.questions import (
     SPLITS,
     Label,
     Question,
+    Split,
     is_relevant,
     load_questions,
     normalize,
     split_dir,
 )
-
-QUESTIONS = [q for split in SPLITS for q in load_questions(split_dir(split))]
 
 
 def _file(label: Label, mirror: Path) -> Path:
@@ -47,17 +46,42 @@ def test_the_test_split_has_the_promised_shape() -> None:
     assert not {q.id for q in test} & {q.id for q in load_questions(split_dir("dev"))}
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
-def test_every_anchor_is_in_its_file(question: Question, request: pytest.FixtureRequest) -> None:
-    for label in question.labels:
-        mirror = (
-            request.getfixturevalue("readme_mirror") if label.source != NOTES_SOURCE else Path()
-        )
+def _unanchored(labels: list[tuple[str, Label]], mirror: Path) -> list[str]:
+    """Every (question id, label) whose file is missing or lacks an anchor, one line each."""
+    found = []
+    for qid, label in labels:
         file = _file(label, mirror)
-        assert file.is_file(), f"{question.id}: no file {file}"
+        if not file.is_file():
+            found.append(f"{qid}: no file {file}")
+            continue
         text = normalize(file.read_text(encoding="utf-8"))
-        for anchor in label.anchors:
-            assert normalize(anchor) in text, f"{question.id}: {anchor!r} not in {file}"
+        found += [
+            f"{qid}: {anchor!r} not in {file}"
+            for anchor in label.anchors
+            if normalize(anchor) not in text
+        ]
+    return found
+
+
+@pytest.mark.parametrize("kind", ["notes", "readmes"])
+@pytest.mark.parametrize("split", SPLITS)
+def test_every_anchor_is_in_its_file(
+    split: Split, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Every label of the split, the notes' and (with the mirror) the READMEs': all the bad ones
+    are named at once."""
+    mirror = request.getfixturevalue("readme_mirror") if kind == "readmes" else Path()
+    labels = [
+        (q.id, label)
+        for q in load_questions(split_dir(split))
+        for label in q.labels
+        if (label.source == NOTES_SOURCE) == (kind == "notes")
+    ]
+    assert labels, f"the {split} split has no {kind} labels"
+    problems = _unanchored(labels, mirror)
+    assert problems == [], f"{len(problems)} {split} labels point at nothing:\n" + "\n".join(
+        problems
+    )
 
 
 def test_relevance_needs_the_file_and_an_anchor() -> None:
