@@ -175,6 +175,29 @@ def test_the_answer_domain_imports_only_the_layers_below_it() -> None:
     assert offenders == {}, f"answers/ imports only {ANSWERS_MAY_IMPORT}"
 
 
+# The layers under the answer domain, and what each may import of ragnotes (ARCHITECTURE.md,
+# "Product and tooling"): the root package holds only the shared errors and imports none of them.
+LOWER_LAYERS = {
+    "ragnotes": ("ragnotes.errors",),
+    "corpus": ("ragnotes.corpus", "ragnotes.errors"),
+    "index": ("ragnotes.index", "ragnotes.corpus", "ragnotes.errors"),
+}
+
+
+def test_the_lower_layers_import_only_the_ones_below_them() -> None:
+    offenders = {}
+    for folder, may_import in LOWER_LAYERS.items():
+        for path in _modules(folder):
+            bad = sorted(
+                n
+                for n in _ragnotes_imports(path)
+                if not any(n == a or n.startswith(a + ".") for a in may_import)
+            )
+            if bad:
+                offenders[f"{folder}/{path.name}"] = bad
+    assert offenders == {}, "corpus/ imports nothing above it, index/ only corpus/"
+
+
 def _defined(path: Path) -> set[str]:
     """The names a module defines at its top level (classes, functions, assignments)."""
     names: set[str] = set()
