@@ -10,6 +10,7 @@ import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from anyio import to_thread
@@ -79,40 +80,20 @@ def search_router(live: LiveIndex) -> APIRouter:
     return router
 
 
-def create_app(
-    settings: Settings | None = None,
-    embedder: Embedder | None = None,
-    *,
-    watch_notes: bool = False,
-    request_threads: int = REQUEST_THREADS,
-    jobs: ReindexJobs | None = None,
-) -> FastAPI:
-    """The app; the model loads once here, the index when the app starts. `request_threads`
-    run requests' CPU work: as many as the cores, unless other workers share them.
+@dataclass
+class _Background:
+    """What runs beside the requests, started and stopped with the server: the live index's
+    watcher, the build worker and the notes watcher."""
 
-    `jobs` runs re-indexing elsewhere (one build for every replica of a Ray deployment); by
-    default this app runs its own, in a `BuildWorker` child process.
-    """
-    settings = settings or Settings()
-    live = LiveIndex(
-        settings.store(),
-        embedder or settings.load_embedder(),
-        prepare=lambda searcher, stop: prepare_passages(searcher.chunks, stop),
-    )
-    worker = BuildWorker(settings)
-    reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)
-    watcher = (
-        NotesWatcher(
-            settings.notes_roots(),
-            lambda: reindexer.request("watch"),
-            roots_now=settings.notes_roots,
-        )
-        if watch_notes
-        else None
-    )
+    live: LiveIndex
+    worker: BuildWorker
+    reindexer: ReindexJobs
+    watcher: NotesWatcher | None
+    start_worker: bool  # the model loads in the worker at start, not on the first re-index
+    request_threads: int
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         # Every API request is CPU work (the model, FAISS, BM25, re-ranking) on a worker thread.
         # More threads than cores only fight over the GIL and the caches, and numpy's BLAS pool
         # would split each re-ranking product over cores the requests already use. With one
@@ -120,51 +101,56 @@ def create_app(
         # many request threads as cores instead of anyio's 40, 8 HTTP clients went from
         # 145-152 to 167-194 queries/s (eval/BENCHMARKS.md).
         blas = threadpool_limits(1, user_api="blas")
-        to_thread.current_default_thread_limiter().total_tokens = request_threads
-        live.refresh()
+        to_thread.current_default_thread_limiter().total_tokens = self.request_threads
+        self.live.refresh()
         # What is loaded by now (modules, schemas, the build) lives as long as the server: left
         # to the collector, each full collection walked all of it, a pause of 66-108 ms every
         # few hundred requests (eval/BENCHMARKS.md). Frozen, a collection walks only what
         # requests made since.
         gc.freeze()
-        live.start_watching()
-        if jobs is None and (settings.admin_token or watcher is not None):
-            worker.start()  # the model loads in the worker now, not on the first re-index
-        if watcher is not None:
-            watcher.start()
-        async with mcp_sessions():
+        self.live.start_watching()
+        if self.start_worker:
+            self.worker.start()
+        if self.watcher is not None:
+            self.watcher.start()
+        async with app.state.mcp_sessions():
             yield
-        if watcher is not None:
-            watcher.stop()
-        reindexer.wait_idle(timeout=60)
-        worker.close()
-        live.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.reindexer.wait_idle(timeout=60)
+        self.worker.close()
+        self.live.stop()
         blas.restore_original_limits()
         gc.unfreeze()  # collectable again: a process that makes another app (tests) frees this
 
-    app = FastAPI(
-        title="ragnotes",
-        summary="Cited passages from your ML system design notes and curated READMEs.",
-        version="0.1.0",
-        lifespan=lifespan,
+
+def _background(
+    settings: Settings,
+    embedder: Embedder | None,
+    watch_notes: bool,
+    request_threads: int,
+    jobs: ReindexJobs | None,
+) -> _Background:
+    live = LiveIndex(
+        settings.store(),
+        embedder or settings.load_embedder(),
+        prepare=lambda searcher, stop: prepare_passages(searcher.chunks, stop),
     )
-    app.state.live = live
-    app.state.settings = settings
-    app.state.reindexer = reindexer
-    app.state.build_worker = worker
-    install_error_handlers(app)
-    # Middleware added first runs last. Inside the limits and CORS (so a CORS preflight, which
-    # carries no token, is answered first): the read token, then the cross-site check.
-    app.add_middleware(CrossSiteCheck, cors_origins=settings.cors_origin_list())
-    install_read_token(app, settings)
-    install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
-    app.include_router(admin_router(live, reindexer, settings))
-    app.include_router(answer_router(live, settings.llm()))
-    mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set
+    worker = BuildWorker(settings)
+    reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)
+    watcher = None
+    if watch_notes:
+        request = lambda: reindexer.request("watch")  # noqa: E731
+        watcher = NotesWatcher(settings.notes_roots(), request, roots_now=settings.notes_roots)
+    start_worker = jobs is None and (bool(settings.admin_token) or watcher is not None)
+    return _Background(live, worker, reindexer, watcher, start_worker, request_threads)
 
-    app.include_router(search_router(live))
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["status"])
+def health_router(live: LiveIndex) -> APIRouter:
+    """GET /healthz: whether the server can answer questions, and from which build."""
+    router = APIRouter(tags=["status"])
+
+    @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     def healthz(response: Response) -> Health:
         """Whether an index is loaded, and which; 503 when the server cannot answer questions."""
         try:
@@ -180,6 +166,47 @@ def create_app(
             detail=problem,
         )
 
+    return router
+
+
+def create_app(
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    *,
+    watch_notes: bool = False,
+    request_threads: int = REQUEST_THREADS,
+    jobs: ReindexJobs | None = None,
+) -> FastAPI:
+    """The app; the model loads once here, the index when the app starts. `request_threads`
+    run requests' CPU work: as many as the cores, unless other workers share them.
+
+    `jobs` runs re-indexing elsewhere (one build for every replica of a Ray deployment); by
+    default this app runs its own, in a `BuildWorker` child process.
+    """
+    settings = settings or Settings()
+    background = _background(settings, embedder, watch_notes, request_threads, jobs)
+    live, reindexer = background.live, background.reindexer
+    app = FastAPI(
+        title="ragnotes",
+        summary="Cited passages from your ML system design notes and curated READMEs.",
+        version="0.1.0",
+        lifespan=background.lifespan,
+    )
+    app.state.live = live
+    app.state.settings = settings
+    app.state.reindexer = reindexer
+    app.state.build_worker = background.worker
+    install_error_handlers(app)
+    # Middleware added first runs last. Inside the limits and CORS (so a CORS preflight, which
+    # carries no token, is answered first): the read token, then the cross-site check.
+    app.add_middleware(CrossSiteCheck, cors_origins=settings.cors_origin_list())
+    install_read_token(app, settings)
+    install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
+    app.include_router(admin_router(live, reindexer, settings))
+    app.include_router(answer_router(live, settings.llm()))
+    app.state.mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set
+    app.include_router(search_router(live))
+    app.include_router(health_router(live))
     install_page(app, live, settings)
     # Outermost: a request by a name the server is not meant to have gets nothing else.
     app.add_middleware(HostCheck, allowed_hosts=settings.allowed_host_list())
