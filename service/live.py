@@ -48,7 +48,7 @@ class LiveIndex:
         self.store = store
         self.embedder = embedder
         self._prepare = prepare
-        self._prepared = threading.Event()  # set: the loaded searcher's preparing is to stop
+        self._stop_preparing = threading.Event()  # set: the loaded build's preparing ends
         self.hashes = FileHashes()
         self._searcher: Searcher | None = None
         self._error: RagnotesError | None = None
@@ -117,10 +117,10 @@ class LiveIndex:
             return True
 
     def _start_preparing(self, searcher: Searcher) -> None:
-        self._prepared.set()  # the previous build's, if still going
+        self._stop_preparing.set()  # the previous build's, if still going
         if self._prepare is None:
             return
-        stop = self._prepared = threading.Event()
+        stop = self._stop_preparing = threading.Event()
         prepare = self._prepare
 
         def run() -> None:
@@ -146,6 +146,6 @@ class LiveIndex:
 
     def stop(self) -> None:
         self._stop.set()
-        self._prepared.set()
+        self._stop_preparing.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
