@@ -8,12 +8,15 @@ here on: the extractive answer, the LLM's prompt, the page and every response ta
 
 from __future__ import annotations
 
+import functools
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ragnotes.answers.evidence import weak_flags
-from ragnotes.answers.highlight import best_sentence
+from ragnotes.answers.highlight import PREPARED, best_sentence
 from ragnotes.answers.requests import AskRequest
 from ragnotes.answers.responses import AskResponse, Citation, IndexInfo, Passage
 from ragnotes.corpus.documents import NOTES_SOURCE
@@ -22,7 +25,7 @@ from ragnotes.errors import ConfigError
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.manifest import Manifest
-from ragnotes.index.searcher import ChunkFilter, Hit, Searcher
+from ragnotes.index.searcher import ChunkFilter, DocInfo, Hit, Searcher
 
 README_SOURCES = "readmes"
 
@@ -38,21 +41,53 @@ def index_info(m: Manifest) -> IndexInfo:
     )
 
 
+# Filters are frozen dataclasses, equal when they keep the same chunks, so the searcher
+# computes the chunks one allows once per build (`Searcher.allowed`) instead of every request.
+@dataclass(frozen=True)
+class _FromSource:
+    """Chunks of one source, or with `readmes`, of every source but the notes."""
+
+    source: str
+    readmes: bool = False
+
+    def __call__(self, chunk: Chunk) -> bool:
+        return (chunk.source != self.source) if self.readmes else (chunk.source == self.source)
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    """Chunks of notes with every one of `tags` or a tag nested under it ("ml" takes "ml/serving")."""
+
+    tags: tuple[str, ...]
+
+    def __call__(self, chunk: Chunk) -> bool:
+        return all(_has_tag(chunk, t) for t in self.tags)
+
+
+@dataclass(frozen=True)
+class _Both:
+    first: ChunkFilter
+    second: ChunkFilter
+
+    def __call__(self, chunk: Chunk) -> bool:
+        return self.first(chunk) and self.second(chunk)
+
+
 def source_filter(source: str | None, searcher: Searcher) -> ChunkFilter | None:
     """A chunk filter for "notes", "readmes" or one "owner/name"; unknown names are an error."""
     if source is None:
         return None
     if source == NOTES_SOURCE:
-        return lambda c: c.source == NOTES_SOURCE
+        return _FromSource(NOTES_SOURCE)
     if source == README_SOURCES:
-        return lambda c: c.source != NOTES_SOURCE
+        return _FromSource(NOTES_SOURCE, readmes=True)
     known = {d.source for d in searcher.docs.values()}
     if source not in known:
         repos = sorted(known - {NOTES_SOURCE})
         listed = ", ".join(repos[:5]) + (", ..." if len(repos) > 5 else "")
         choices = f"one of the indexed repos ({listed})" if repos else "(no repos are indexed)"
         raise ConfigError(f'unknown source {source!r}; use "notes", "readmes" or {choices}')
-    return lambda c: c.source == source
+    return _FromSource(source)
 
 
 def _has_tag(chunk: Chunk, tag: str) -> bool:
@@ -77,13 +112,13 @@ def tag_filter(request: AskRequest, searcher: Searcher) -> tuple[str, ChunkFilte
             question = question.replace(found.group(0), found.group(1), 1)
     if not wanted:
         return question, None
-    return question, lambda c: all(_has_tag(c, t) for t in wanted)
+    return question, _Tagged(tuple(wanted))
 
 
 def _both(first: ChunkFilter | None, second: ChunkFilter | None) -> ChunkFilter | None:
     if first is None or second is None:
         return first or second
-    return lambda c: first(c) and second(c)
+    return _Both(first, second)
 
 
 def line_url(source: str, path: str, commit: str | None, first: int, last: int) -> str:
@@ -96,26 +131,44 @@ def line_url(source: str, path: str, commit: str | None, first: int, last: int) 
     return f"https://github.com/{source}/blob/{commit}/{quoted}{anchor}"
 
 
+@dataclass(frozen=True)
+class _Cited:
+    """What a chunk's citation says whatever the request: all but `stale` and a fresh tag list."""
+
+    fields: dict[str, Any]
+    file: Path | None  # the indexed file, to ask whether it changed since the build
+    sha256: str
+
+
+@functools.lru_cache(maxsize=PREPARED)  # as many as stay parsed: the same passages recur
+def _cited(
+    source: str, path: str, title: str, heading: str, lines: tuple[int, int], doc: DocInfo | None
+) -> _Cited:
+    commit = doc.commit if doc else None
+    fields = {
+        "source": source,
+        "path": path,
+        "title": title,
+        "heading": heading,
+        "start_line": lines[0],
+        "end_line": lines[1],
+        "url": line_url(source, path, commit, *lines),
+        "license": doc.license if doc else None,
+    }
+    return _Cited(fields, Path(doc.file) if doc else None, doc.sha256 if doc else "")
+
+
 def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None) -> Citation:
     """Where a chunk comes from, with a link that opens those exact lines.
 
-    With `hashes`, the citation says whether the file changed since the build (`stale`).
+    With `hashes`, the citation says whether the file changed since the build (`stale`): asked
+    on every call, since a file can change at any time.
     """
     doc = searcher.docs.get((chunk.source, chunk.path))
-    commit = doc.commit if doc else None
-    url = line_url(chunk.source, chunk.path, commit, chunk.start_line, chunk.end_line)
-    return Citation(
-        source=chunk.source,
-        path=chunk.path,
-        title=chunk.title,
-        heading=chunk.heading,
-        start_line=chunk.start_line,
-        end_line=chunk.end_line,
-        url=url,
-        license=doc.license if doc else None,
-        stale=bool(hashes and doc and hashes.sha256(Path(doc.file)) != doc.sha256),
-        tags=list(chunk.tags),
-    )
+    lines = (chunk.start_line, chunk.end_line)
+    cited = _cited(chunk.source, chunk.path, chunk.title, chunk.heading, lines, doc)
+    stale = bool(hashes and cited.file and hashes.sha256(cited.file) != cited.sha256)
+    return Citation(**cited.fields, stale=stale, tags=list(chunk.tags))
 
 
 def to_passage(

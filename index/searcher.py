@@ -46,6 +46,7 @@ ChunkFilter = Callable[[Chunk], bool]
 Ranking = list[tuple[int, float]]  # (chunk row, score), best first
 # bm25 mode: the question's nearest chunks whose cosines its hits carry; a hit beyond them has none.
 COSINE_DEPTH = 100
+ALLOWED_MASKS = 64  # the filters whose chunk masks a searcher keeps: a byte a chunk each
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ class Searcher:
         self._lexical = lexical
         self._embedder = embedder
         self._late_interaction = late_interaction
+        # Per searcher, so a build's masks go with it; a lambda never repeats, and only ages out.
+        self._allowed = functools.lru_cache(maxsize=ALLOWED_MASKS)(self._compute_allowed)
 
     @property
     def embedder(self) -> Embedder:
@@ -180,6 +183,16 @@ class Searcher:
                 parts = tag.lower().split("/")
                 found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
         return frozenset(found)
+
+    def allowed(self, where: ChunkFilter) -> np.ndarray:
+        """Which chunks `where` accepts, one bool a row (read-only); computed once per build for
+        filters that compare equal (frozen dataclasses), since a filter is a chunk's property."""
+        return self._allowed(where)
+
+    def _compute_allowed(self, where: ChunkFilter) -> np.ndarray:
+        mask = np.fromiter((where(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
+        mask.flags.writeable = False  # shared by every request with an equal filter
+        return mask
 
     @property
     def build_id(self) -> str:
@@ -260,7 +273,7 @@ class Searcher:
         `cosines`, in bm25 mode when BM25 finds anything, the question's `COSINE_DEPTH` nearest
         chunks (whatever `where` says) for their cosines: the question is embedded for those
         alone, so a search runs the model at most once."""
-        allowed = None if where is None else np.array([where(c) for c in self.chunks], dtype=bool)
+        allowed = None if where is None else self.allowed(where)
         query_rows = None
         dense: Ranking = []
         if mode in ("hybrid", "dense"):
@@ -283,8 +296,10 @@ class Searcher:
         if self._dense.ntotal == 0:
             return []
         scores, ids = nearest(self._dense, vector, min(depth, self._dense.ntotal), allowed)
-        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        return sorted(found, key=lambda hit: (-hit[1], hit[0]))  # FAISS orders ties its own way
+        found = ids[0] >= 0
+        ids, scores = ids[0][found], scores[0][found]
+        order = np.lexsort((ids, -scores))  # FAISS orders ties its own way: best, then lower row
+        return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
     def bm25_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
         """The `depth` chunks of highest positive BM25 score, among those `allowed`."""
@@ -295,4 +310,4 @@ class Searcher:
         if positive.size > depth:
             positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
         ordered = positive[np.lexsort((positive, -scores[positive]))]
-        return [(int(i), float(scores[i])) for i in ordered]
+        return list(zip(ordered.tolist(), scores[ordered].tolist(), strict=True))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ragnotes.answers.passages import source_filter, tag_filter
+from ragnotes.answers.requests import AskRequest
 from ragnotes.errors import IndexMismatch
 from ragnotes.index.embedding import Embedder
 from ragnotes.index.searcher import Searcher
@@ -105,3 +107,19 @@ def test_above_the_threshold_the_build_is_approximate_and_still_finds_the_passag
         assert found == [h.chunk.id for h in exact.search(question, 3, mode)]
     only_one = searcher.search(question, 5, "dense", where=lambda c: c.path == "monitoring.md")
     assert only_one and all(h.chunk.path == "monitoring.md" for h in only_one)
+
+
+def test_equal_filters_share_one_mask_per_build_and_search_only_what_it_allows(
+    searcher: Searcher,
+) -> None:
+    notes = source_filter("notes", searcher)
+    assert notes is not None
+    mask = searcher.allowed(notes)
+    assert mask.tolist() == [c.source == "notes" for c in searcher.chunks] and any(mask)
+    assert searcher.allowed(source_filter("notes", searcher)) is mask  # equal: computed once
+    assert not mask.flags.writeable  # shared by requests, so no request can change it
+    tagged = tag_filter(AskRequest(question="x", tag=sorted(searcher.tags)[0]), searcher)[1]
+    assert tagged is not None and searcher.allowed(tagged) is not mask
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = searcher.search("batch scoring drift", 50, mode, where=tagged)  # type: ignore[arg-type]
+        assert hits and all(tagged(h.chunk) for h in hits)

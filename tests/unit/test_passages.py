@@ -1,8 +1,16 @@
-"""answers/passages.py on its own: the link a citation carries."""
+"""answers/passages.py on its own: the link a citation carries, and its `stale` flag."""
 
 from __future__ import annotations
 
-from ragnotes.answers.passages import line_url
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+from ragnotes.answers.passages import citation, line_url
+from ragnotes.index.chunking import Chunk
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.searcher import DocInfo, Searcher
 
 
 def test_readme_lines_link_to_github_pinned_to_the_commit() -> None:
@@ -22,3 +30,27 @@ def test_a_path_with_spaces_or_hashes_is_percent_encoded_so_any_client_opens_it(
     )
     assert line_url("notes", "C# tips.md", None, 1, 2) == "/notes/C%23%20tips.md#L1-L2"
     assert line_url("o/r", "docs/a b.md", "abc", 1, 1).endswith("/blob/abc/docs/a%20b.md#L1-L1")
+
+
+def test_a_citation_says_stale_as_soon_as_its_file_changes_and_not_after_it_is_restored(
+    tmp_path: Path,
+) -> None:
+    """What a citation keeps per chunk (its link, its file) must not keep `stale` too."""
+    note = tmp_path / "a.md"
+    note.write_text("# A\n\nline one\n")
+    doc = DocInfo("notes", "a.md", str(note), FileHashes().sha256(note) or "", None, None)
+    searcher = cast(Searcher, SimpleNamespace(docs={("notes", "a.md"): doc}))
+    chunk = Chunk("c0", "notes", "a.md", "A", "A", 3, 3, "line one", "line one", tags=("x",))
+    hashes = FileHashes()
+    first = citation(chunk, searcher, hashes)
+    assert (first.stale, first.url, first.tags) == (False, "/notes/a.md#L3-L3", ["x"])
+    for text, when, stale in (
+        ("# A\n\nline two\n", 10**9, True),
+        ("# A\n\nline one\n", 2 * 10**9, False),
+    ):
+        note.write_text(text)
+        os.utime(note, ns=(when, when))  # same size each time: the modification time tells
+        assert citation(chunk, searcher, hashes).stale is stale
+    assert citation(chunk, searcher).stale is False  # without hashes, nothing is checked
+    note.unlink()
+    assert citation(chunk, searcher, hashes).stale is True  # a deleted file changed too
