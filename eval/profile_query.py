@@ -18,10 +18,11 @@ from ragnotes.answers.passages import index_info, to_passage
 from ragnotes.answers.responses import AskResponse
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.fusion import DEFAULT_FUSION, fuse
-from ragnotes.index.late_interaction import apply_late_interaction
+from ragnotes.index.late_interaction import DEFAULT_LATE_INTERACTION, apply_late_interaction
 from ragnotes.index.searcher import Searcher, nearest
 from ragnotes_eval.metrics import percentile
 
+K = 5  # passages a profiled question asks for
 # "rerank" is the late-interaction stage, under the key earlier bench reports have it.
 STAGES = ("tokenize", "model", "faiss", "bm25", "fusion", "rerank", "passages", "serialise")
 
@@ -49,9 +50,10 @@ def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, flo
     took["bm25"], bm25 = _timed(lambda: searcher.bm25_ranking(question, depth, None))
     took["fusion"], fused = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))
     took["rerank"] = 0.0
-    if rows_index is not None:
-        took["rerank"], _ = _timed(lambda: apply_late_interaction(fused, rows, rows_index))
-    hits = searcher.search(question, 5, "hybrid")
+    if rows_index is not None:  # what a search re-ranks: no more of the fused list than it shows
+        shown = fused[: max(K, DEFAULT_LATE_INTERACTION.depth)]
+        took["rerank"], _ = _timed(lambda: apply_late_interaction(shown, rows, rows_index))
+    hits = searcher.search(question, K, "hybrid")
 
     def respond() -> AskResponse:
         passages = [to_passage(r, h, searcher, hashes, question) for r, h in enumerate(hits, 1)]

@@ -256,7 +256,9 @@ class Searcher:
         else:
             ranked = found.dense or found.bm25
         if rows is not None and found.query_rows is not None:
-            ranked = apply_late_interaction(ranked, found.query_rows, rows, late_interaction)
+            # It re-orders only its first `depth`, so what follows them beyond `k` is never shown.
+            shown = ranked[: max(k, late_interaction.depth)]
+            ranked = apply_late_interaction(shown, found.query_rows, rows, late_interaction)
         return found.hits(self.chunks, ranked[:k])
 
     def candidates(
