@@ -46,7 +46,7 @@ ChunkFilter = Callable[[Chunk], bool]
 Ranking = list[tuple[int, float]]  # (chunk row, score), best first
 # bm25 mode: the question's nearest chunks whose cosines its hits carry; a hit beyond them has none.
 COSINE_DEPTH = 100
-ALLOWED_MASKS = 64  # the filters whose chunk masks a searcher keeps: a byte a chunk each
+ALLOWED_MASKS = 32  # the filters whose chunk masks a searcher keeps, a byte a chunk each
 
 
 @dataclass(frozen=True)
