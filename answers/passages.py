@@ -25,7 +25,8 @@ from ragnotes.errors import ConfigError
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.manifest import Manifest
-from ragnotes.index.searcher import ChunkFilter, DocInfo, Hit, Searcher
+from ragnotes.index.searcher import ChunkFilter, Hit, Searcher
+from ragnotes.index.store import DocInfo
 
 README_SOURCES = "readmes"
 

@@ -6,8 +6,8 @@ vector (index/embedding.py, computed at most once) finds the dense candidates in
 them (index/fusion.py) and re-ranks the fused top by late interaction (index/late_interaction.py).
 Every Hit comes back with each retriever's rank and raw score; in bm25 mode, asked for
 `cosines`, the question's nearest chunks are looked up for their cosines alone, so an answer can
-judge a keyword hit on the model's scale without searching again. Candidates and Hits name chunks by their row,
-which is the same in FAISS, BM25 and chunks.jsonl.
+judge a keyword hit on the model's scale without searching again. Candidates and Hits name
+chunks by their row, which is the same in FAISS, BM25 and chunks.jsonl.
 
 A Searcher is a snapshot: it never changes after loading, so a request that took it keeps a
 consistent view while a newer build is published beside it.
@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -38,7 +38,7 @@ from ragnotes.index.late_interaction import (
 )
 from ragnotes.index.lexical import LexicalIndex
 from ragnotes.index.manifest import Manifest
-from ragnotes.index.store import BuildStore, damaged, load_part, read_jsonl
+from ragnotes.index.store import BuildStore, DocInfo, damaged, load_part, read_docs, read_jsonl
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -55,9 +55,8 @@ class Hit:
 
     None: not a candidate of that retriever (in bm25 mode asked for cosines, `dense_score` is
     the cosine when the chunk is among the question's `COSINE_DEPTH` nearest; `dense_rank` stays
-    None). The raw scores
-    (cosine, BM25) mean the same across questions, unlike the fused score, so answers judge from
-    them whether anything answers.
+    None). The raw scores (cosine, BM25) mean the same across questions, unlike the fused score,
+    so answers judge from them whether anything answers.
     """
 
     chunk: Chunk
@@ -112,24 +111,6 @@ class Candidates:
             )
             for c, score in ranked
         ]
-
-
-@dataclass(frozen=True)
-class DocInfo:
-    source: str
-    path: str
-    file: str
-    sha256: str
-    commit: str | None
-    license: str | None
-
-
-def _doc_info(row: dict[str, Any], data_dir: Path) -> DocInfo:
-    """A docs.jsonl record, its file made absolute: a relative one is inside the data dir."""
-    file = Path(row["file"])
-    return DocInfo(
-        **{**row, "file": str(file if file.is_absolute() else data_dir.absolute() / file)}
-    )
 
 
 class Searcher:
@@ -207,13 +188,7 @@ class Searcher:
         if mismatch is not None:
             raise mismatch.error()
         chunks = load_part(folder, "chunks.jsonl", lambda p: [Chunk(**r) for r in read_jsonl(p)])
-        docs = load_part(
-            folder,
-            "docs.jsonl",
-            lambda p: {
-                (r["source"], r["path"]): _doc_info(r, store.data_dir) for r in read_jsonl(p)
-            },
-        )
+        docs = load_part(folder, "docs.jsonl", lambda p: read_docs(p, store.data_dir))
         dense = load_part(folder, "vectors.faiss", lambda p: faiss.read_index(str(p)))
         ann.configure(dense, manifest.dense_index)
         lexical = load_part(folder, "bm25", lambda p: LexicalIndex.load(p, len(chunks)))

@@ -5,7 +5,8 @@
     DATA_DIR/CURRENT              the live build id, replaced atomically with os.replace
 
 A build directory is complete exactly when its manifest.json exists: the manifest is written
-last and the directory is renamed into place before the pointer moves.
+last and the directory is renamed into place before the pointer moves. Its parts are read here
+too (`load_part`), docs.jsonl, the indexed files, as `DocInfo` records (`read_docs`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +48,28 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """All records of one of a build's JSON-lines files."""
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """One indexed file as a build's docs.jsonl records it; `file` is absolute once read."""
+
+    source: str
+    path: str
+    file: str
+    sha256: str
+    commit: str | None
+    license: str | None
+
+
+def read_docs(path: Path, data_dir: Path) -> dict[tuple[str, str], DocInfo]:
+    """A build's docs.jsonl by (source, path); a relative file is inside the data dir."""
+    docs = {}
+    for row in read_jsonl(path):
+        file = Path(row["file"])
+        absolute = file if file.is_absolute() else data_dir.absolute() / file
+        docs[(row["source"], row["path"])] = DocInfo(**{**row, "file": str(absolute)})
+    return docs
 
 
 def fsync_path(path: Path) -> None:

@@ -21,7 +21,8 @@ from ragnotes.answers.responses import AskResponse, IndexInfo
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.markdown import parse
 from ragnotes.errors import NotFoundError, RagnotesError
-from ragnotes.index.searcher import DocInfo, Searcher
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import DocInfo
 from ragnotes.service.index_status import ChangeCheck, ChangeCounts, change_counts
 from ragnotes.service.live import LiveIndex
 from ragnotes.service.note_files import indexed_note, read_note

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ragnotes.errors import NotFoundError
-from ragnotes.index.searcher import DocInfo
+from ragnotes.index.store import DocInfo
 from ragnotes.service.mcp_tools import indexed_file, line_range
 
 

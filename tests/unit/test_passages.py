@@ -10,7 +10,8 @@ from typing import cast
 from ragnotes.answers.passages import citation, line_url
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.freshness import FileHashes
-from ragnotes.index.searcher import DocInfo, Searcher
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import DocInfo
 
 
 def test_readme_lines_link_to_github_pinned_to_the_commit() -> None:
