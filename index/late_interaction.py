@@ -32,6 +32,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from ragnotes.index.late_products import products
+
 # Bump when the kept tokens or the storage change: builds and cached vectors must be remade.
 LATE_INTERACTION_VERSION = 2
 # File names from before the idea had one name; builds on disk keep them so they still load.
@@ -161,15 +163,17 @@ class LateInteractionIndex:
         kept = [(a, b) for a, b in spans if b > a]
         if len(query) == 0 or not kept:
             return [0.0] * len(spans)
-        codes = np.concatenate([self._codes[a:b] for a, b in kept], dtype=np.float32)
-        scales = np.concatenate([self._scales[a:b] for a, b in kept])
-        # (query . code) * scale is query . (code * scale): scale the products, not the rows.
-        # Rows by query, not query by rows: the same products, in half the time with OpenBLAS.
-        products = (codes @ query.T) * scales[:, None]
+        found, query_scales = products([self._codes[a:b] for a, b in kept], query)
+        # (query . code) * scale is query . (code * scale): scale the products, not the rows;
+        # the query's scales are positive, so they can wait until each chunk's best is known.
+        scaled = found.astype(np.float32)
+        scaled *= np.concatenate([self._scales[a:b] for a, b in kept])
         starts = np.cumsum([0] + [b - a for a, b in kept[:-1]])
-        best = np.ascontiguousarray(np.maximum.reduceat(products, starts, axis=0).T).mean(axis=0)
-        found = iter(best.tolist())
-        return [next(found) if b > a else 0.0 for a, b in spans]
+        best = np.maximum.reduceat(scaled, starts, axis=1)
+        best *= query_scales[:, None]
+        mean = best.mean(axis=0)
+        each = iter(mean.tolist())
+        return [next(each) if b > a else 0.0 for a, b in spans]
 
     @classmethod
     def pack(
