@@ -7,17 +7,19 @@ chunks' int8 rows. Here both sides are integers: the chunk rows as stored (int8 
 `MatMulInteger` multiplies unsigned 8-bit rows by signed 8-bit columns fastest, so each chunk row
 goes in as its code + 128 (the code with its sign bit flipped) with a zero point of 128, which
 takes the 128 back off, and each query code as two 7-bit digits, code = 64 x high + low, with
-high in [-63, 63] and low in [-32, 31]: one product per digit, added back together in int32.
+high in [-63, 63] and low in [-32, 32]: one product per digit, added back together in int32.
 
 Why digits: with VNNI (`vpdpbusd`, or AMX) ONNX Runtime adds every product into 32 bits, but the
 AVX2 kernel of CPUs without it (`vpmaddubsw`) first adds pairs of products into 16 bits, which
 saturate above 32,767. The largest pair here is 2 x 255 x 63 = 32,130, so nothing saturates and
 every CPU computes the same integers (full 8-bit columns would reach 64,770: the reason
-eval/CPU.md gives for the model's own weights). What follows them is elementwise float32
-arithmetic, the same on every CPU too, so the scores are the same bits everywhere.
+eval/CPU.md gives for the model's own weights). What late interaction does with them (scale,
+take maxima, average over the query's rows) is float32 arithmetic in an order numpy fixes, not
+the CPU, so its scores are the same bits everywhere; tests/integration/test_late_products.py
+checks both under QEMU.
 
 numpy computes the same integers: a float32 product of integer-valued arrays is exact while every
-partial sum stays below 2**24, which a digit's product does for rows up to 2,097 wide (384 x 127 x
+partial sum stays below 2**24, which a digit's product does for rows up to 2,096 wide (384 x 127 x
 63 is 3.1 million). That is the fallback where ONNX Runtime cannot open the graph, and the
 reference the tests compare against.
 
@@ -41,6 +43,7 @@ DIGIT_BASE = 64  # a query code is DIGIT_BASE x high + low, both digits within 7
 DIGIT_LIMIT = 63  # the largest digit: no pair of AVX2 products saturates 16 bits
 QUERY_LIMIT = DIGIT_LIMIT * DIGIT_BASE  # the largest query code, 4032: 13 bits
 OPSET = 17  # the model export's opset (index/onnx_backend.py)
+IR_VERSION = 8
 # ONNX TensorProto data types.
 _UINT8, _INT8, _INT32 = 2, 3, 6
 
@@ -82,9 +85,8 @@ def graph_bytes() -> bytes:
         + _field(11, _value_info("query", _INT8, ("width", "query_rows")))
         + _field(12, _value_info("products", _INT32, ("rows", "query_rows")))
     )
-    return (
-        _field(1, 8) + _field(7, graph) + _field(8, _field(1, "") + _field(2, OPSET))
-    )  # IR version 8
+    opset = _field(1, "") + _field(2, OPSET)  # the default domain's
+    return _field(1, IR_VERSION) + _field(7, graph) + _field(8, opset)
 
 
 _lock = threading.Lock()

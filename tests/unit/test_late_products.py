@@ -9,6 +9,7 @@ from ragnotes.index import late_products
 from ragnotes.index.late_products import (
     DIGIT_BASE,
     DIGIT_LIMIT,
+    IR_VERSION,
     OPSET,
     QUERY_LIMIT,
     digit_products,
@@ -44,7 +45,9 @@ def test_the_graph_bytes_are_the_graph_onnx_builds() -> None:
         [value("products", TensorProto.INT32, ["rows", "query_rows"])],
         [zero],
     )
-    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=8)
+    built = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION
+    )
     ours = onnx.load_model_from_string(graph_bytes())
     onnx.checker.check_model(ours, full_check=True)
     assert ours == built
