@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import onnx
 import pytest
@@ -125,3 +127,22 @@ def test_without_onnx_runtime_numpy_gives_the_same_products(
     monkeypatch.setattr(late_products, "_sessions", [None])
     fallback, same_scales = products([rows], query)
     assert np.array_equal(fallback, found) and np.array_equal(same_scales, scales)
+
+
+def test_threads_share_one_session_and_get_their_own_products(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(late_products, "_sessions", [])  # as in a fresh process
+    rng = np.random.default_rng(6)
+    tasks = [
+        (_extreme_rows(rng, (int(n), 384), 127), rng.standard_normal((9, 384)).astype(np.float32))
+        for n in rng.integers(3, 400, 32)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda task: products([task[0]], task[1]), tasks))
+    assert len(late_products._sessions) == 1 and late_products._sessions[0] is not None
+    for (rows, query), (whole, scales) in zip(tasks, found, strict=True):
+        columns, expected_scales = query_digits(query)
+        digits = columns.T.astype(np.int64)
+        assert np.array_equal(whole, (DIGIT_BASE * digits[:9] + digits[9:]) @ rows.T)
+        assert np.array_equal(scales, expected_scales)
