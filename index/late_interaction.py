@@ -23,7 +23,7 @@ chunks sit in one array, memory-mapped, with `offsets[i]:offsets[i + 1]` for chu
 
 Scoring (`LateInteractionIndex.scores`) multiplies those int8 codes with the query's rows as
 13-bit integer codes, in ONNX Runtime (index/late_products.py): the same integers on every CPU,
-so the same scores to the bit, in about 0.6 of the time the float32 product took
+so the same scores to the bit, in 0.6-0.7 of the time the float32 product took
 (eval/EXPERIMENTS.md section 15). A query code is within 1/8,064 of its row's largest value, and
 over the eval's questions no score moved by more than 2e-5 and no ranking changed.
 """
