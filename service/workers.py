@@ -1,10 +1,13 @@
-"""`ragnotes serve --workers N`: N server processes answering on one socket.
+"""`ragnotes serve --workers N`: N server processes answering on one port.
 
 One process answers from one interpreter: its request threads share the interpreter lock, so the
 Python half of every request (HTTP, BM25, fusion, passages, JSON) runs on one core at a time
 however many there are, and only the model's runs overlap. Each worker is a whole app (model,
-snapshot of the build, page) in its own process; uvicorn hands each new connection to one of
-them. The build's files are memory-mapped where they are large (the late-interaction vectors), so
+snapshot of the build, page) in its own process, listening on its own socket of the port
+(SO_REUSEPORT, service/bind.py `listen`): the kernel spreads new connections over the sockets
+by a hash of their addresses. With one socket shared by every worker (uvicorn's `--workers`),
+whichever event loop woke first accepted every connection waiting, so a burst of keep-alive
+clients could land on one worker while the other idled (eval/BENCHMARKS.md). The build's files are memory-mapped where they are large (the late-interaction vectors), so
 the page cache holds them once for all workers, and every worker follows `CURRENT` on its own,
 so a build published by `ragnotes index` reaches them all.
 
@@ -16,7 +19,14 @@ the workers pick the new build up.
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import multiprocessing.process
 import os
+import signal
+import socket
+import sys
+import threading
 
 from fastapi import FastAPI
 
@@ -25,6 +35,9 @@ from ragnotes.service.settings import Settings
 
 # The settings the CLI resolved, for the workers, which start in fresh interpreters.
 _SETTINGS_VARIABLE = "RAGNOTES_SERVE_WORKER_SETTINGS"
+_STARTUP_FAILURE = 3  # a worker's exit code when its app could not start (uvicorn's too)
+_SPAWN = multiprocessing.get_context("spawn")  # fresh interpreters: no threads forked mid-lock
+_log = logging.getLogger("uvicorn.error")
 
 
 def check_workers(workers: int, settings: Settings, watch: bool) -> None:
@@ -46,19 +59,54 @@ def check_workers(workers: int, settings: Settings, watch: bool) -> None:
         )
 
 
-def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Serve with `workers` processes until interrupted."""
+def run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
+    """Serve with one worker process on each of `sockets` until SIGINT or SIGTERM; a worker
+    that dies is started again on its socket (connections the kernel gave it wait there)."""
+    os.environ[_SETTINGS_VARIABLE] = settings.model_dump_json()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    workers = [_start(sock) for sock in sockets]
+    failed = False
+    while not stop.wait(0.5):
+        for i, worker in enumerate(workers):
+            if worker.is_alive():
+                continue
+            if worker.exitcode == _STARTUP_FAILURE:  # would fail the same way again
+                failed = True
+                stop.set()
+                break
+            _log.warning(
+                "worker [%s] died (exit code %s); starting another", worker.pid, worker.exitcode
+            )
+            workers[i] = _start(sockets[i])
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()  # SIGTERM: uvicorn finishes the requests under way
+    for worker in workers:
+        worker.join()
+    return 1 if failed else 0
+
+
+def _start(sock: socket.socket) -> multiprocessing.process.BaseProcess:
+    worker = _SPAWN.Process(target=_serve, args=(sock,))
+    worker.start()
+    return worker
+
+
+def _serve(sock: socket.socket) -> None:
+    """One worker process: uvicorn on its own socket, with the app `worker_app` makes."""
     import uvicorn
 
-    os.environ[_SETTINGS_VARIABLE] = settings.model_dump_json()
-    uvicorn.run(
-        "ragnotes.service.workers:worker_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    config = uvicorn.Config("ragnotes.service.workers:worker_app", factory=True, log_level="info")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl+C reaches the whole process group, the worker too
+        pass
+    finally:
+        if not server.started:  # the app could not load or start: no use starting it again
+            sys.exit(_STARTUP_FAILURE)
 
 
 def worker_app() -> FastAPI:
