@@ -158,8 +158,9 @@ def health_router(live: LiveIndex) -> APIRouter:
     router = APIRouter(tags=["status"])
 
     @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    def healthz(response: Response) -> Health:
+    async def healthz(response: Response) -> Health:
         """Whether an index is loaded, and which; 503 when the server cannot answer questions."""
+        # async: it only reads what is in memory, so it skips the hand-off to a request thread
         try:
             searcher = live.snapshot()
         except RagnotesError as exc:
