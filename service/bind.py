@@ -38,47 +38,18 @@ def check_bind(host: str, allowed_hosts: str, api_token: str | None) -> None:
     )
 
 
-def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on `host`:`port`, or a ConfigError when the port is taken."""
     name = host.strip("[]")
-    family = socket.AF_INET6 if ":" in name else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET6 if ":" in name else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart over TIME_WAIT
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((name, port))
         sock.listen(_BACKLOG)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def listen(host: str, port: int, count: int = 1) -> list[socket.socket]:
-    """`count` listening sockets on `host`:`port`, or a ConfigError when the port is taken.
-
-    Several sockets share the port with SO_REUSEPORT, one for each worker process: the kernel
-    spreads new connections over them. The port is first taken by a socket without the option,
-    which fails while anything else listens there (another `ragnotes serve --workers` too), so
-    the workers never join another program's group.
-    """
-    try:
-        first = _socket(host, port, reuse_port=False)
     except OSError as exc:
+        sock.close()
         raise ConfigError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); another server may be "
             "using that port: stop it, or choose another with --port"
         ) from exc
-    if count == 1:
-        return [first]
-    first.close()
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sockets.append(_socket(host, port, reuse_port=True))
-    except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
-    return sockets
+    return sock

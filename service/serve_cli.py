@@ -39,11 +39,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)
     check_workers(args.workers, settings, args.watch)
-    sockets = listen(args.host, args.port, args.workers)  # a busy port fails here, at once
+    listener = listen(args.host, args.port)  # a busy port fails here, at once
     where = f"http://{args.host}:{args.port}"
     if args.workers > 1:
         print(f"serving on {where} with {args.workers} workers", file=sys.stderr)
-        return run_workers(settings, sockets)
+        return run_workers(settings, listener, args.workers)
 
     import uvicorn
 
@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"serving on {where}  (API docs: /docs)", file=sys.stderr)
     server = uvicorn.Server(uvicorn.Config(app, log_config=log_config(), log_level="info"))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then raises Ctrl+C
-        server.run(sockets=sockets)
+        server.run(sockets=[listener])
     return 0 if server.started else 1
 
 

@@ -3,11 +3,9 @@
 One process answers from one interpreter: its request threads share the interpreter lock, so the
 Python half of every request (HTTP, BM25, fusion, passages, JSON) runs on one core at a time
 however many there are, and only the model's runs overlap. Each worker is a whole app (model,
-snapshot of the build, page) in its own process, listening on its own socket of the port
-(SO_REUSEPORT, service/bind.py `listen`): the kernel spreads new connections over the sockets
-by a hash of their addresses. With one socket shared by every worker (uvicorn's `--workers`),
-whichever event loop woke first accepted every connection waiting, so a burst of keep-alive
-clients could land on one worker while the other idled (eval/BENCHMARKS.md). The build's files are memory-mapped where they are large (the late-interaction vectors), so
+snapshot of the build, page) in its own process; this process accepts the connections and
+deals them to the workers in turn (service/handoff.py), so keep-alive clients spread evenly
+over them. The build's files are memory-mapped where they are large (the late-interaction vectors), so
 the page cache holds them once for all workers, and every worker follows `CURRENT` on its own,
 so a build published by `ragnotes index` reaches them all.
 
@@ -31,6 +29,7 @@ import threading
 from fastapi import FastAPI
 
 from ragnotes.errors import ConfigError
+from ragnotes.service.handoff import Dealer, HandedServer, channel_pair
 from ragnotes.service.settings import Settings
 
 # The settings the CLI resolved, for the workers, which start in fresh interpreters.
@@ -59,14 +58,18 @@ def check_workers(workers: int, settings: Settings, watch: bool) -> None:
         )
 
 
-def run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
-    """Serve with one worker process on each of `sockets` until SIGINT or SIGTERM; a worker
-    that dies is started again on its socket (connections the kernel gave it wait there)."""
+def run_workers(settings: Settings, listener: socket.socket, count: int) -> int:
+    """Serve with `count` worker processes until SIGINT or SIGTERM, this process dealing them
+    the connections `listener` accepts (service/handoff.py); a worker that dies is started
+    again."""
     os.environ[_SETTINGS_VARIABLE] = settings.model_dump_json()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    workers = [_start(sock) for sock in sockets]
+    started = [_start() for _ in range(count)]
+    workers = [worker for worker, _ in started]
+    dealer = Dealer(listener, [channel for _, channel in started])
+    dealer.start()
     failed = False
     while not stop.wait(0.5):
         for i, worker in enumerate(workers):
@@ -77,9 +80,10 @@ def run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
                 stop.set()
                 break
             _log.warning(
-                "worker [%s] died (exit code %s); starting another", worker.pid, worker.exitcode
+                "worker [%s] died (exit %s); starting another", worker.pid, worker.exitcode
             )
-            workers[i] = _start(sockets[i])
+            workers[i], dealer.channels[i] = _start()
+    dealer.stop()
     for worker in workers:
         if worker.is_alive():
             worker.terminate()  # SIGTERM: uvicorn finishes the requests under way
@@ -88,20 +92,27 @@ def run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
     return 1 if failed else 0
 
 
-def _start(sock: socket.socket) -> multiprocessing.process.BaseProcess:
-    worker = _SPAWN.Process(target=_serve, args=(sock,))
+def _start() -> tuple[multiprocessing.process.BaseProcess, socket.socket]:
+    """A worker process, and this process's end of the channel its connections go through."""
+    ours, its = channel_pair()
+    worker = _SPAWN.Process(target=_serve, args=(its,))
     worker.start()
-    return worker
+    its.close()  # the worker has its own copy; once it exits, sending to `ours` fails
+    return worker, ours
 
 
-def _serve(sock: socket.socket) -> None:
-    """One worker process: uvicorn on its own socket, with the app `worker_app` makes."""
+def _serve(channel: socket.socket) -> None:
+    """One worker process: uvicorn serving the connections that arrive on `channel`, with the
+    app `worker_app` makes."""
     import uvicorn
 
-    config = uvicorn.Config("ragnotes.service.workers:worker_app", factory=True, log_level="info")
-    server = uvicorn.Server(config)
+    from ragnotes.service.access_log import log_config
+
+    app = "ragnotes.service.workers:worker_app"
+    config = uvicorn.Config(app, factory=True, log_config=log_config(), log_level="info")
+    server = HandedServer(config, channel)
     try:
-        server.run(sockets=[sock])
+        server.run()
     except KeyboardInterrupt:  # Ctrl+C reaches the whole process group, the worker too
         pass
     finally:
