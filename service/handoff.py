@@ -71,6 +71,7 @@ class HandedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
         super().__init__(config)
         self.channel = channel
+        self._taking: set[asyncio.Task[None]] = set()  # held, so none is collected half-way
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # the app and its lifespan; no listening socket
@@ -102,9 +103,21 @@ class HandedServer(uvicorn.Server):
             self.should_exit = True
             return
         for fd in fds:
-            conn = socket.socket(fileno=fd)
-            conn.setblocking(False)
-            loop.create_task(loop.connect_accepted_socket(protocol, conn))
+            task = loop.create_task(self._take(loop, protocol, socket.socket(fileno=fd)))
+            self._taking.add(task)
+            task.add_done_callback(self._taking.discard)
+
+    @staticmethod
+    async def _take(
+        loop: asyncio.AbstractEventLoop,
+        protocol: Callable[[], asyncio.Protocol],
+        conn: socket.socket,
+    ) -> None:
+        conn.setblocking(False)
+        try:
+            await loop.connect_accepted_socket(protocol, conn)
+        except OSError:  # the client left before this worker took it up
+            conn.close()
 
 
 def channel_pair() -> tuple[socket.socket, socket.socket]:
