@@ -16,9 +16,8 @@ from uvicorn._ansi import style
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
 
-_AccessArgs = tuple[
-    str, str, str, str, int
-]  # what uvicorn logs: client, method, path, version, status
+# What uvicorn logs for each request: client, method, path, HTTP version, status.
+_AccessArgs = tuple[str, str, str, str, int]
 
 
 class AccessLine(AccessFormatter):

@@ -5,9 +5,9 @@ Python half of every request (HTTP, BM25, fusion, passages, JSON) runs on one co
 however many there are, and only the model's runs overlap. Each worker is a whole app (model,
 snapshot of the build, page) in its own process; this process accepts the connections and
 deals them to the workers in turn (service/handoff.py), so keep-alive clients spread evenly
-over them. The build's files are memory-mapped where they are large (the late-interaction vectors), so
-the page cache holds them once for all workers, and every worker follows `CURRENT` on its own,
-so a build published by `ragnotes index` reaches them all.
+over them. The build's files are memory-mapped where they are large (the late-interaction
+vectors), so the page cache holds them once for all workers, and every worker follows `CURRENT`
+on its own, so a build published by `ragnotes index` reaches them all.
 
 What lives in one process's memory cannot be shared: a re-index job started over HTTP would be
 known only to the worker that took the request, and each worker would watch the notes and start
