@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ragnotes.index import late_products
 from ragnotes.index.late_interaction import (
     LateInteractionIndex,
     LateInteractionParams,
@@ -16,6 +17,7 @@ from ragnotes.index.late_interaction import (
     mix_late_interaction,
     quantize,
 )
+from ragnotes.index.late_products import DIGIT_BASE, query_digits
 
 
 def test_content_positions_drop_special_tokens_stop_words_and_punctuation() -> None:
@@ -98,10 +100,14 @@ def test_index_scores_are_maxsim_of_each_chunk(tmp_path: Path) -> None:
     index, chunks = _index(rng, [5, 0, 12, 1])
     query = rng.standard_normal((3, 8)).astype(np.float32)
     wanted = [3, 1, 0, 2]
-    expected = [maxsim(query, index.chunk(c)) for c in wanted]
+    # The query's rows are quantized too, to 13 bits (index/late_products.py).
+    digits, query_scales = query_digits(query)
+    codes = DIGIT_BASE * digits.T[:3].astype(np.float32) + digits.T[3:]
+    quantized = codes * query_scales[:, None]
+    expected = [maxsim(quantized, index.chunk(c)) for c in wanted]
     assert expected[1] == 0.0  # the chunk without content tokens
     assert index.scores(query, wanted) == pytest.approx(expected, abs=1e-6)
-    # Scores from int8 rows stay close to the float rows they came from.
+    # Scores from int8 rows and 13-bit query rows stay close to the float rows they came from.
     exact = [maxsim(query, chunks[c]) for c in wanted]
     assert index.scores(query, wanted) == pytest.approx(exact, abs=0.02)
 
@@ -131,3 +137,14 @@ def test_apply_re_ranks_the_first_depth_candidates_by_their_maxsim() -> None:
     three = apply_late_interaction(fused, query, index, LateInteractionParams(depth=3, weight=0.5))
     assert [c for c, _ in three] == [1, 0, 2]  # 1: 0.25 + 0.5 ; 0: 0.5 + 0 ; 2: 0 + 0.3
     assert apply_late_interaction(fused, query, index, LateInteractionParams(depth=0)) == fused
+
+
+def test_index_scores_are_the_same_bits_without_onnx_runtime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index, chunks = _index(np.random.default_rng(8), [40, 3, 0, 17, 60])
+    query = chunks[4][:9]
+    with_runtime = index.scores(query, [4, 2, 0, 3, 1])
+    monkeypatch.setattr(late_products, "_sessions", [None])  # as if no session could be made
+    assert index.scores(query, [4, 2, 0, 3, 1]) == with_runtime
+    assert with_runtime[0] == pytest.approx(1.0, abs=0.01)  # the chunk the query came from
