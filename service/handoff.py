@@ -114,6 +114,8 @@ class HandedServer(uvicorn.Server):
         conn: socket.socket,
     ) -> None:
         conn.setblocking(False)
+        # uvloop sets this on the sockets it adopts, asyncio's own loop only on those it accepts
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await loop.connect_accepted_socket(protocol, conn)
         except OSError:  # the client left before this worker took it up
