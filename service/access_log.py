@@ -12,10 +12,10 @@ import copy
 import logging
 from typing import Any, cast
 
-from uvicorn._ansi import style
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
 
+_BOLD, _RESET = "\033[1m", "\033[0m"  # as uvicorn bolds the request line on a terminal
 # What uvicorn logs for each request: client, method, path, HTTP version, status.
 _AccessArgs = tuple[str, str, str, str, int]
 
@@ -29,7 +29,7 @@ class AccessLine(AccessFormatter):
         shown = self.color_level_name(level, record.levelno) if self.use_colors else level
         request_line = f"{method} {path} HTTP/{version}"
         if self.use_colors:
-            request_line = style(request_line, bold=True)
+            request_line = f"{_BOLD}{request_line}{_RESET}"
         status_text = self.get_status_code(status)
         return f'{shown}:{" " * (8 - len(level))} {client} - "{request_line}" {status_text}'
 
