@@ -43,6 +43,7 @@ from ragnotes.service.web import install_page
 REQUEST_THREADS = max(
     2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 )
+_PREPARE_AT_START_S = 30.0  # past this (a slow disk, a huge vault), the server starts anyway
 _ASK_ERRORS = error_responses(400, 403, 413, 415, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
@@ -103,6 +104,12 @@ class _Background:
         blas = threadpool_limits(1, user_api="blas")
         to_thread.current_default_thread_limiter().total_tokens = self.request_threads
         self.live.refresh()
+        # Before the first request rather than beside it: a thread preparing passages in pure
+        # Python holds the interpreter lock until it is taken from it every 5 ms, and a request
+        # waits that long each time it takes the lock back (after the model, a socket write),
+        # so the first requests took 100-160 ms instead of 5 for the 0.7 s this takes here
+        # (eval/BENCHMARKS.md). A build loaded later is still prepared beside the requests.
+        self.live.wait_prepared(timeout=_PREPARE_AT_START_S)
         # What is loaded by now (modules, schemas, the build) lives as long as the server: left
         # to the collector, each full collection walked all of it, a pause of 66-108 ms every
         # few hundred requests (eval/BENCHMARKS.md). Frozen, a collection walks only what
@@ -151,8 +158,9 @@ def health_router(live: LiveIndex) -> APIRouter:
     router = APIRouter(tags=["status"])
 
     @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    def healthz(response: Response) -> Health:
+    async def healthz(response: Response) -> Health:
         """Whether an index is loaded, and which; 503 when the server cannot answer questions."""
+        # async: it only reads what is in memory, so it skips the hand-off to a request thread
         try:
             searcher = live.snapshot()
         except RagnotesError as exc:

@@ -49,6 +49,7 @@ class LiveIndex:
         self.embedder = embedder
         self._prepare = prepare
         self._stop_preparing = threading.Event()  # set: the loaded build's preparing ends
+        self._preparing: threading.Thread | None = None
         self.hashes = FileHashes()
         self._searcher: Searcher | None = None
         self._error: RagnotesError | None = None
@@ -129,7 +130,13 @@ class LiveIndex:
             except Exception:  # only a head start: requests prepare what they need anyway
                 log.exception("preparing build %s's passages failed", searcher.build_id)
 
-        threading.Thread(target=run, name="ragnotes-prepare", daemon=True).start()
+        self._preparing = threading.Thread(target=run, name="ragnotes-prepare", daemon=True)
+        self._preparing.start()
+
+    def wait_prepared(self, timeout: float) -> None:
+        """Wait, at most `timeout` seconds, for the loaded build's preparing to end."""
+        if self._preparing is not None:
+            self._preparing.join(timeout)
 
     def start_watching(self, interval: float = 0.5) -> None:
         """Poll the pointer in a daemon thread."""

@@ -8,6 +8,7 @@ Model Context Protocol on stdin/stdout (service/mcp_server.py `run_stdio`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from ragnotes.service.bind import check_bind
+    from ragnotes.service.bind import check_bind, listen
     from ragnotes.service.workers import check_workers, run_workers
 
     # Before the model loads, so refusing is instant.
@@ -38,20 +39,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve_on_ray(settings, args.address, args.replicas, args.host, args.port)
     check_workers(args.workers, settings, args.watch)
+    listener = listen(args.host, args.port)  # a busy port fails here, at once
+    where = f"http://{args.host}:{args.port}"
     if args.workers > 1:
-        where = f"http://{args.host}:{args.port}"
         print(f"serving on {where} with {args.workers} workers", file=sys.stderr)
-        run_workers(settings, args.host, args.port, args.workers)
-        return 0
+        return run_workers(settings, listener, args.workers)
 
     import uvicorn
 
+    from ragnotes.service.access_log import log_config
     from ragnotes.service.app import create_app
 
     app = create_app(settings, watch_notes=args.watch)
-    print(f"serving on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="info")
-    return 0
+    print(f"serving on {where}  (API docs: /docs)", file=sys.stderr)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=log_config(), log_level="info"))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then raises Ctrl+C
+        server.run(sockets=[listener])
+    return 0 if server.started else 1
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:

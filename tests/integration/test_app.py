@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ragnotes.answers import highlight
+from ragnotes.answers.warm import prepare_passages
+from ragnotes.index.chunking import Chunk
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.app import create_app
+from ragnotes.service.settings import Settings
 from tests.conftest import fixture_settings
 
 
@@ -111,3 +118,26 @@ def test_openapi_describes_every_field(client: TestClient) -> None:
     for name in ("Citation", "Passage", "IndexInfo", "AskResponse", "AskRequest"):
         for field, spec in schemas[name]["properties"].items():
             assert spec.get("description"), f"{name}.{field} lacks a description"
+
+
+def test_passages_are_prepared_before_the_first_request(
+    built_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread preparing them beside the first requests made each wait for the interpreter
+    lock (service/app.py); the server starts once they are parsed, however long that takes."""
+    finished = threading.Event()
+
+    def slowly(chunks: Sequence[Chunk], stop: threading.Event | None = None) -> int:
+        time.sleep(0.5)
+        done = prepare_passages(chunks, stop)
+        finished.set()
+        return done
+
+    monkeypatch.setattr("ragnotes.service.app.prepare_passages", slowly)
+    highlight._words.cache_clear()
+    app = create_app(built_settings, embedder)
+    with TestClient(app) as client:
+        assert finished.is_set()
+        chunks = app.state.live.snapshot().chunks
+        assert highlight._words.cache_info().currsize == min(len(chunks), highlight.PREPARED)
+        assert client.get("/healthz").status_code == 200

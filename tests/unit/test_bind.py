@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ragnotes.errors import ConfigError
-from ragnotes.service.bind import check_bind, is_loopback
+from ragnotes.service.bind import check_bind, is_loopback, listen
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,12 @@ def test_other_hosts_need_allowed_names_or_a_read_token(host: str) -> None:
         check_bind(host, " ", "")
     check_bind(host, "notes.lan", None)
     check_bind(host, "", "a-read-token")
+
+
+def test_a_taken_port_is_one_error() -> None:
+    with listen("127.0.0.1", 0) as first:
+        port = first.getsockname()[1]
+        with pytest.raises(ConfigError, match=rf"cannot listen on 127\.0\.0\.1:{port} .*--port"):
+            listen("127.0.0.1", port)
+    with listen("127.0.0.1", port) as again:  # free once closed, TIME_WAIT or not
+        assert again.getsockname()[1] == port
