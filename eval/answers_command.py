@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,13 @@ from typing import Any
 from ragnotes.answers.llm import LLMConfig
 from ragnotes.errors import ConfigError
 from ragnotes.index.embedding import Backend, load_embedder
-from ragnotes.index.searcher import Searcher
+from ragnotes.index.fusion import DEFAULT_FUSION, FusionParams
+from ragnotes.index.late_interaction import DEFAULT_LATE_INTERACTION, LateInteractionParams
+from ragnotes.index.searcher import ChunkFilter, Hit, Mode, Searcher
 from ragnotes.index.store import BuildStore
 from ragnotes.service.settings import Settings
 from ragnotes_eval.answers import load_offtopic, outcome_rows, run_answers, summarize_answers
+from ragnotes_eval.command import late_interaction_params
 from ragnotes_eval.key_points import load_key_points
 from ragnotes_eval.questions import QUESTIONS_DIR, load_questions
 from ragnotes_eval.report import table, write_report
@@ -45,12 +48,43 @@ class AnswerEvalOptions:
     limit: int | None = None  # eval questions answered by the LLM
     out: Path | None = None
     as_json: bool = False
+    late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION
+
+
+class Reranking(Searcher):
+    """A searcher whose searches re-rank by `reranking` unless a caller says otherwise: answers
+    search without naming the re-ranking, so this is how the eval sets it for all of them."""
+
+    def __init__(self, searcher: Searcher, reranking: LateInteractionParams) -> None:
+        super().__init__(
+            searcher.folder, searcher.manifest, searcher.chunks, searcher.docs, searcher.dense,
+            searcher.lexical, searcher.embedder, searcher.late_interaction,
+        )  # fmt: skip
+        self.reranking = reranking
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        *,
+        fusion: FusionParams = DEFAULT_FUSION,
+        late_interaction: LateInteractionParams | None = None,
+        where: ChunkFilter | None = None,
+        cosines: bool = False,
+    ) -> list[Hit]:
+        params = self.reranking if late_interaction is None else late_interaction
+        return super().search(
+            query, k, mode, fusion=fusion, late_interaction=params, where=where, cosines=cosines
+        )
 
 
 def run_answer_eval(options: AnswerEvalOptions) -> int:
     """Measure the answers, save the report, print the table (or the JSON); 0 on success."""
     embedder = load_embedder(options.model, options.backend, options.models_dir)
-    searcher = Searcher.load(BuildStore(options.data_dir), embedder)
+    searcher = Reranking(
+        Searcher.load(BuildStore(options.data_dir), embedder), options.late_interaction
+    )
     labelled = {split: load_questions(QUESTIONS_DIR / split, strict=True) for split in SPLITS}
     offtopic = load_offtopic()
     counts = ", ".join(f"{len(qs)} {split}" for split, qs in labelled.items())
@@ -74,6 +108,7 @@ def run_answer_eval(options: AnswerEvalOptions) -> int:
         },
         "outcomes": {name: outcome_rows(o) for name, o in results.items()},
         "index": searcher.manifest.to_json(),
+        "late_interaction": asdict(options.late_interaction),
         "llm": {"url": options.llm.url, "model": options.llm.model} if options.llm else None,
     }
     path = options.out or options.data_dir / "eval-answers.json"
@@ -104,5 +139,6 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         args.limit,
         args.out,
         args.json,
+        late_interaction_params(not args.no_rerank, args.late_depth),
     )
     return run_answer_eval(options)

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +57,24 @@ class EvalOptions:
     backend: Backend = DEFAULT_BACKEND
     models_dir: Path | None = None
     late_interaction: bool = True  # False: hybrid is the fused ranking alone
+    late_depth: int | None = None  # fused candidates it re-ranks; None: the product's depth
 
     @property
     def late_interaction_params(self) -> LateInteractionParams:
-        return DEFAULT_LATE_INTERACTION if self.late_interaction else NO_LATE_INTERACTION
+        return late_interaction_params(self.late_interaction, self.late_depth)
+
+
+def late_interaction_params(enabled: bool, depth: int | None) -> LateInteractionParams:
+    """The re-ranking `--no-rerank` and `--late-depth` ask for."""
+    if not enabled:
+        if depth is not None:
+            raise ConfigError("--late-depth sets the re-ranking --no-rerank turns off; pick one")
+        return NO_LATE_INTERACTION
+    return (
+        DEFAULT_LATE_INTERACTION
+        if depth is None
+        else replace(DEFAULT_LATE_INTERACTION, depth=depth)
+    )
 
 
 def _search_settings(late_interaction: LateInteractionParams) -> dict[str, Any]:
@@ -136,6 +150,7 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         raise ConfigError("--whole-docs applies to a BEIR dataset; add --beir DIR")
     if options.beir is not None and options.judged:
         raise ConfigError("--judged applies to our eval set, not to a BEIR dataset")
+    late_interaction_params(options.late_interaction, options.late_depth)  # refuses both flags
     embedder = load_embedder(
         options.model, options.backend, options.models_dir or options.data_dir / "models"
     )
@@ -180,6 +195,7 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         backend=settings.backend,
         models_dir=settings.models_path,
         late_interaction=not args.no_rerank,  # the flag's public name, from RAGNOTES_RERANK
+        late_depth=args.late_depth,
     )
     return run_eval(
         options, settings.model_dump(mode="json", exclude={"admin_token", "llm_api_key"})

@@ -71,6 +71,13 @@ def eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="hybrid without the late-interaction re-ranking, for comparison",
     )
     parser.add_argument(
+        "--late-depth",
+        type=late_depth,
+        metavar="N",
+        help="hybrid: re-rank the first N fused candidates by late interaction "
+        "(default: the product's depth)",
+    )
+    parser.add_argument(
         "--answers",
         action="store_true",
         help="measure answers (extractive, and generated when RAGNOTES_LLM_URL is set)",
@@ -110,6 +117,17 @@ def bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
     )
+
+
+def late_depth(text: str) -> int:
+    """`--late-depth`: how many fused candidates late interaction re-ranks, at least 1."""
+    try:
+        depth = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of candidates") from None
+    if depth < 1:
+        raise argparse.ArgumentTypeError("the depth must be at least 1 (--no-rerank turns it off)")
+    return depth
 
 
 def sizes(text: str) -> tuple[int, ...]:

@@ -6,8 +6,15 @@ import argparse
 
 import pytest
 
+from ragnotes.errors import ConfigError
+from ragnotes.index.late_interaction import (
+    DEFAULT_LATE_INTERACTION,
+    NO_LATE_INTERACTION,
+    LateInteractionParams,
+)
 from ragnotes.service.cli import build_parser
-from ragnotes_eval.tools import BENCH, EVAL, LOAD, sizes
+from ragnotes_eval.command import late_interaction_params
+from ragnotes_eval.tools import BENCH, EVAL, LOAD, late_depth, sizes
 
 
 def test_sizes_are_parsed_or_refused() -> None:
@@ -33,3 +40,17 @@ def test_a_tool_missing_a_dependency_is_a_one_line_error_naming_the_extra() -> N
     missing = type(BENCH)("bench", "", lambda parser: None, "ragnotes_eval.no_such_module:cli")
     with pytest.raises(Exception, match=r"needs ragnotes_eval.no_such_module.*ragnotes\[bench\]"):
         missing.run(argparse.Namespace(), None)  # type: ignore[arg-type]
+
+
+def test_the_late_interaction_depth_is_a_positive_count_and_not_beside_no_rerank() -> None:
+    assert late_depth("12") == 12
+    for bad, why in (("ten", "whole number"), ("0", "at least 1"), ("-3", "at least 1")):
+        with pytest.raises(argparse.ArgumentTypeError, match=why):
+            late_depth(bad)
+    parsed = build_parser().parse_args(["eval", "--answers", "--late-depth", "15"])
+    assert (parsed.late_depth, parsed.no_rerank) == (15, False)
+    assert late_interaction_params(True, None) == DEFAULT_LATE_INTERACTION
+    assert late_interaction_params(True, 15) == LateInteractionParams(15, 1 / 3)
+    assert late_interaction_params(False, None) == NO_LATE_INTERACTION
+    with pytest.raises(ConfigError, match="pick one"):
+        late_interaction_params(False, 15)
