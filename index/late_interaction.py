@@ -15,7 +15,7 @@ that are merely on topic; MaxSim sees the matches one word at a time.
 It re-ranks only the first `LateInteractionParams.depth` fused candidates, so its cost does not
 grow with the corpus. Both scores are min-max normalized over those candidates and mixed with
 `LateInteractionParams.weight`: dense, BM25 and late interaction then count a third each
-(eval/EXPERIMENTS.md section 10 has the figures).
+(eval/EXPERIMENTS.md section 10 has the figures; section 16 why the depth is not smaller).
 
 Storage: each row is int8 with one float32 scale (its largest absolute value / 127), 384 + 4
 bytes a token; on our eval set the ranking is the same as with float32 rows. The rows of all
