@@ -172,15 +172,19 @@ def format_speed(real: dict[str, Any]) -> list[str]:
     each concurrent run also says what its CPU cost a request would allow on idle cores.
     """
     floor, one, cores = real["floor"], real["one_client"], real["cores"]
+    own = {int(p): r for p, r in one["own_floor_ratio"].items()}  # JSON keys are strings
     bound = cores * 1000 / floor["p50_ms"]
     lines = [
         f"  embedding floor (one question, bare, {floor['form']}, measured between the one "
         f"client's requests): p50 {floor['p50_ms']:.2f} ms ({floor['cpu_p50_ms']:.2f} ms of "
-        f"CPU); {cores} cores bound throughput at {bound:.0f} queries/s",
+        f"CPU), p99 {floor['p99_ms']:.2f} ms; {cores} cores bound throughput at {bound:.0f} "
+        "queries/s",
         f"  one client over HTTP: p50 {one['p50_ms']:.2f} ms ({one['p50_ms'] / floor['p50_ms']:.2f}"
         f"x the floor), p95 {one['p95_ms']:.2f} ms, p99 {one['p99_ms']:.2f} ms "
         f"({one['p99_ms'] / floor['p50_ms']:.2f}x) ({one['requests']} requests, "
         f"{one['errors']} errors)",
+        f"    each request against its own question's floor: p50 {own[50]:.2f}x, p99 "
+        f"{own[99]:.2f}x (a long question's model run is longer)",
     ]
     for run in real["concurrent"]:
         cost = run["server_cpu_ms"] + run["client_cpu_ms"]

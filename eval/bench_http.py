@@ -95,7 +95,7 @@ def one_client(
     see the same machine even when other work comes and goes."""
     client = Client(base_url)
     requests = [(q, request_bytes(client.host, q)) for q in questions]
-    latencies, errors, floor, floor_cpu = [], 0, [], []
+    latencies, errors, floor, floor_cpu, ratios = [], 0, [], [], []
     try:
         for question, request in requests[:10]:
             embed(question)
@@ -108,16 +108,21 @@ def one_client(
             floor_cpu.append((time.thread_time() - cpu) * 1000)
             t = time.perf_counter()
             ok = client.send(request) == 200
-            latencies.append((time.perf_counter() - t) * 1000) if ok else None
+            if ok:
+                latencies.append((time.perf_counter() - t) * 1000)
+                ratios.append(latencies[-1] / max(floor[-1], 1e-6))  # against its own floor
             errors += not ok
         elapsed = time.perf_counter() - started
     finally:
         client.close()
     bare = {
         "p50_ms": round(percentile(floor, 50), 3),
+        "p99_ms": round(percentile(floor, 99), 3),
         "cpu_p50_ms": round(percentile(floor_cpu, 50), 3),
     }
-    return summary(latencies, errors, elapsed), bare
+    found = summary(latencies, errors, elapsed)
+    found["own_floor_ratio"] = {p: round(percentile(ratios, p), 3) for p in (50, 99)}
+    return found, bare
 
 
 async def _async_client(

@@ -38,7 +38,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from ragnotes.index.late_products import products
+from ragnotes.index.late_products import open_session, products
 
 # Bump when the kept tokens or the storage change: builds and cached vectors must be remade.
 LATE_INTERACTION_VERSION = 2
@@ -221,6 +221,7 @@ class LateInteractionIndex:
                 f"late-interaction vectors for {len(offsets) - 1} chunks ({len(codes)} rows), "
                 f"expected {chunks} chunks"
             )
+        open_session()
         return cls(codes, scales, offsets)
 
 

@@ -94,14 +94,21 @@ _sessions: list[Any] = []  # the one session, once made; None in it when none ca
 
 
 def _session() -> Any:
-    """The process's one session of the graph (ONNX Runtime's `run` is thread-safe), made on
-    first use with one thread: the product is far too small to share out."""
+    """The process's one session of the graph (ONNX Runtime's `run` is thread-safe), made once
+    (`open_session`, else on first use) with one thread: the product is far too small to share
+    out."""
     if _sessions:
         return _sessions[0]
     with _lock:
         if not _sessions:
             _sessions.append(_open())
     return _sessions[0]
+
+
+def open_session() -> None:
+    """Make the session now: opening it takes about 4 ms, which a build's loading pays rather
+    than its first question."""
+    _session()
 
 
 def _open() -> Any:

@@ -47,12 +47,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from ragnotes.service.access_log import log_config
     from ragnotes.service.app import create_app
 
     app = create_app(settings, watch_notes=args.watch)
     print(f"serving on {where}  (API docs: /docs)", file=sys.stderr)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=log_config(), log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then raises Ctrl+C
         server.run(sockets=[listener])
     return 0 if server.started else 1

@@ -106,10 +106,8 @@ def _serve(channel: socket.socket) -> None:
     app `worker_app` makes."""
     import uvicorn
 
-    from ragnotes.service.access_log import log_config
-
     app = "ragnotes.service.workers:worker_app"
-    config = uvicorn.Config(app, factory=True, log_config=log_config(), log_level="info")
+    config = uvicorn.Config(app, factory=True, log_level="info")
     server = HandedServer(config, channel)
     try:
         server.run()

@@ -74,7 +74,7 @@ TRANSPORTS = {
 SHARED = {
     "settings", "schemas", "live", "index_status", "note_files", "limits", "guards", "security",
     "bind", "reindex", "build_worker", "watch", "workers", "ray_cluster", "ray_jobs", "ray_serve",
-    "access_log", "handoff",
+    "handoff",
 }  # fmt: skip
 # The composition roots, the only imports across: the app is built from each transport's
 # installer, and `ragnotes serve` / `mcp` (and the ways of running the app in several processes

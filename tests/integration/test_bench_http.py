@@ -39,7 +39,9 @@ def test_one_client_and_many(base: str) -> None:
     assert (one["requests"], one["errors"]) == (6, 0)
     assert 0 < one["p50_ms"] <= one["p99_ms"]
     assert embedded == QUESTIONS + QUESTIONS * 2  # warm-up, then before each request
-    assert floor["p50_ms"] >= 0 and floor["cpu_p50_ms"] >= 0
+    assert 0 <= floor["p50_ms"] <= floor["p99_ms"] and floor["cpu_p50_ms"] >= 0
+    ratio = one["own_floor_ratio"]
+    assert 0 < ratio[50] <= ratio[99]  # each request over the floor measured just before it
     many = many_clients(base, QUESTIONS, clients=3, seconds=1.0, server_pid=os.getpid())
     assert many["errors"] == 0 and many["requests"] > 3
     # Both counted (here the server is this process, so its CPU, in /proc's clock ticks,
