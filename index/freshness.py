@@ -24,6 +24,11 @@ class FileHashes:
         self._memo: dict[Path, tuple[_Stamp, str | None]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def hashed(self) -> int:
+        """How many files have been hashed."""
+        return len(self._memo)
+
     def sha256(self, file: Path) -> str | None:
         try:
             st = file.stat()

@@ -30,7 +30,9 @@ over the eval's questions no score moved by more than 2e-5 and no ranking change
 
 from __future__ import annotations
 
+import mmap
 import re
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +155,17 @@ class LateInteractionIndex:
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
+
+    def touch(self, stop: threading.Event | None = None) -> None:
+        """Map every page of the memory-mapped rows into this process now: the first question
+        to read a page would otherwise take its fault, about 0.1 ms a question while most
+        pages are new (eval/BENCHMARKS.md)."""
+        pages = self._codes.reshape(-1).view(np.uint8)
+        step = 1 << 20  # a MB at a time, so that `stop` is heard
+        for start in range(0, len(pages), step):
+            if stop is not None and stop.is_set():
+                return
+            int(pages[start : start + step : mmap.PAGESIZE].sum())
 
     @property
     def vector_count(self) -> int:

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from ragnotes.answers.passages import ask_response, index_info
 from ragnotes.answers.requests import AskRequest, ModeField, Question, SourceFilter, TagFilter, TopK
 from ragnotes.answers.responses import AskResponse
-from ragnotes.answers.warm import prepare_passages
+from ragnotes.answers.warm import prepare_build
 from ragnotes.errors import IndexNotFound, RagnotesError
 from ragnotes.index.embedding import Embedder
 from ragnotes.service.admin import admin_router
@@ -141,7 +141,7 @@ def _background(
     live = LiveIndex(
         settings.store(),
         embedder or settings.load_embedder(),
-        prepare=lambda searcher, stop: prepare_passages(searcher.chunks, stop),
+        prepare=lambda searcher, stop: prepare_build(searcher, live.hashes, stop),
     )
     worker = BuildWorker(settings)
     reindexer: ReindexJobs = jobs or Reindexer(worker.build, live)

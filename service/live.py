@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _BUILD_FILES = ("manifest.json", "chunks.jsonl", "docs.jsonl", "vectors.faiss")
 FileStamps = dict[str, tuple[int, int] | None]
 # Work on a newly loaded searcher, in a background thread, until the event is set (a newer build
-# was loaded, or the server stops): `answers/warm.py` `prepare_passages`.
+# was loaded, or the server stops): `answers/warm.py` `prepare_build`.
 Prepare = Callable[[Searcher, threading.Event], object]
 
 

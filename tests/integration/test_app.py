@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ragnotes.answers import highlight
-from ragnotes.answers.warm import prepare_passages
-from ragnotes.index.chunking import Chunk
+from ragnotes.answers.warm import prepare_build
 from ragnotes.index.embedding import Embedder
+from ragnotes.index.freshness import FileHashes
+from ragnotes.index.searcher import Searcher
 from ragnotes.service.app import create_app
 from ragnotes.service.settings import Settings
 from tests.conftest import fixture_settings
@@ -127,17 +127,19 @@ def test_passages_are_prepared_before_the_first_request(
     lock (service/app.py); the server starts once they are parsed, however long that takes."""
     finished = threading.Event()
 
-    def slowly(chunks: Sequence[Chunk], stop: threading.Event | None = None) -> int:
+    def slowly(searcher: Searcher, hashes: FileHashes, stop: threading.Event | None = None) -> int:
         time.sleep(0.5)
-        done = prepare_passages(chunks, stop)
+        done = prepare_build(searcher, hashes, stop)
         finished.set()
         return done
 
-    monkeypatch.setattr("ragnotes.service.app.prepare_passages", slowly)
+    monkeypatch.setattr("ragnotes.service.app.prepare_build", slowly)
     highlight._words.cache_clear()
     app = create_app(built_settings, embedder)
     with TestClient(app) as client:
         assert finished.is_set()
-        chunks = app.state.live.snapshot().chunks
+        searcher = app.state.live.snapshot()
+        chunks = searcher.chunks
         assert highlight._words.cache_info().currsize == min(len(chunks), highlight.PREPARED)
+        assert app.state.live.hashes.hashed == len(searcher.docs)  # every cited file hashed once
         assert client.get("/healthz").status_code == 200

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from ragnotes.index import late_products
 from ragnotes.index.late_interaction import (
+    CODES_FILE,
     LateInteractionIndex,
     LateInteractionParams,
     apply_late_interaction,
@@ -148,3 +150,35 @@ def test_index_scores_are_the_same_bits_without_onnx_runtime(
     monkeypatch.setattr(late_products, "_sessions", [None])  # as if no session could be made
     assert index.scores(query, [4, 2, 0, 3, 1]) == with_runtime
     assert with_runtime[0] == pytest.approx(1.0, abs=0.01)  # the chunk the query came from
+
+
+def _resident_kb(name: str) -> int:
+    """Resident KB of this process's mappings of files called `name` (Linux /proc)."""
+    resident, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+            inside = line.endswith("/" + name)
+        elif inside and fields[0] == "Rss:":
+            resident += int(fields[1])
+    return resident
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
+def test_touch_maps_every_page_of_the_rows_and_changes_no_score(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    rows = [rng.standard_normal((n, 384)).astype(np.float32) for n in (3000, 2000, 1000)]
+    per_chunk = [quantize(r / np.linalg.norm(r, axis=1, keepdims=True)) for r in rows]
+    LateInteractionIndex.pack(per_chunk, 384).save(tmp_path)
+    loaded = LateInteractionIndex.load(tmp_path, 3)
+    query = rng.standard_normal((4, 384)).astype(np.float32)
+    size_kb = (tmp_path / CODES_FILE).stat().st_size // 1024
+    stop = threading.Event()
+    stop.set()
+    loaded.touch(stop)  # stopped: maps nothing
+    assert _resident_kb(CODES_FILE) < size_kb // 2
+    loaded.touch()
+    assert _resident_kb(CODES_FILE) >= size_kb - 8
+    assert loaded.scores(query, [0, 1, 2]) == LateInteractionIndex.pack(per_chunk, 384).scores(
+        query, [0, 1, 2]
+    )
