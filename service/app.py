@@ -97,8 +97,9 @@ class _Background:
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         # Every API request is CPU work (the model, FAISS, BM25, re-ranking) on a worker thread.
         # More threads than cores only fight over the GIL and the caches, and numpy's BLAS pool
-        # would split each re-ranking product over cores the requests already use. With one
-        # BLAS thread, 8 threads searching in process went from 157 to 209 queries/s; with as
+        # would split a product over cores the requests already use (when the re-ranking still
+        # multiplied floats with numpy: 157 against 209 queries/s for 8 threads searching in
+        # process; it now runs in ONNX Runtime, and numpy's only where that cannot). With as
         # many request threads as cores instead of anyio's 40, 8 HTTP clients went from
         # 145-152 to 167-194 queries/s (eval/BENCHMARKS.md).
         blas = threadpool_limits(1, user_api="blas")

@@ -123,14 +123,14 @@ def test_several_workers_refuse_what_one_process_must_own(built_settings: Settin
         check_workers(0, built_settings, watch=False)
 
 
+def _serve(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`ragnotes serve` with `args`, run to its end (these are the ones that refuse at once)."""
+    command = [sys.executable, "-m", "ragnotes.service.cli", "serve", *args]
+    return subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=120)
+
+
 def test_the_cli_says_so_in_one_line(built_settings: Settings) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ragnotes.service.cli", "serve", "--workers", "2", "--watch"],
-        env=_env(built_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _serve(built_settings, "--workers", "2", "--watch")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "ragnotes: error: --watch needs one worker (each would start its own re-index); drop "
@@ -142,14 +142,7 @@ def test_the_cli_says_so_in_one_line(built_settings: Settings) -> None:
 def test_a_busy_port_is_one_line_before_serving(built_settings: Settings, workers: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        command = ["serve", "--port", str(port), "--workers", workers]
-        done = subprocess.run(
-            [sys.executable, "-m", "ragnotes.service.cli", *command],
-            env=_env(built_settings),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = _serve(built_settings, "--port", str(port), "--workers", workers)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"ragnotes: error: cannot listen on 127.0.0.1:{port} (Address already in use); another "
