@@ -8,10 +8,10 @@ here on: the extractive answer, the LLM's prompt, the page and every response ta
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -137,26 +137,64 @@ class _Cited:
     """What a chunk's citation says whatever the request: all but `stale` and a fresh tag list."""
 
     fields: dict[str, Any]
-    file: Path | None  # the indexed file, to ask whether it changed since the build
+    file: str | None  # the indexed file, to ask whether it changed since the build
     sha256: str
 
 
-@functools.lru_cache(maxsize=PREPARED)  # as many as stay parsed: the same passages recur
-def _cited(
-    source: str, path: str, title: str, heading: str, lines: tuple[int, int], doc: DocInfo | None
-) -> _Cited:
-    commit = doc.commit if doc else None
+def _cite(chunk: Chunk, doc: DocInfo | None) -> _Cited:
+    lines = (chunk.start_line, chunk.end_line)
     fields = {
-        "source": source,
-        "path": path,
-        "title": title,
-        "heading": heading,
+        "source": chunk.source,
+        "path": chunk.path,
+        "title": chunk.title,
+        "heading": chunk.heading,
         "start_line": lines[0],
         "end_line": lines[1],
-        "url": line_url(source, path, commit, *lines),
+        "url": line_url(chunk.source, chunk.path, doc.commit if doc else None, *lines),
         "license": doc.license if doc else None,
     }
-    return _Cited(fields, Path(doc.file) if doc else None, doc.sha256 if doc else "")
+    return _Cited(fields, doc.file if doc else None, doc.sha256 if doc else "")
+
+
+# A chunk's citation parts, found by the chunk object itself: one look-up where a key of its
+# fields and its file's record cost a hash of each, and found cold after the search. An entry
+# holds its chunk, so no other object can take its id() while it is here, and the docs it was
+# read from (a chunk is its build's, but a test may pair one with other docs). The same passages
+# recur: as many stay as stay parsed, the oldest going first.
+_CITED: dict[int, tuple[Chunk, Mapping[tuple[str, str], DocInfo], _Cited]] = {}
+_CITED_LOCK = threading.Lock()
+
+
+def _cited(chunk: Chunk, searcher: Searcher) -> _Cited:
+    entry = _CITED.get(id(chunk))
+    if entry is not None and entry[0] is chunk and entry[1] is searcher.docs:
+        return entry[2]
+    cited = _cite(chunk, searcher.docs.get((chunk.source, chunk.path)))
+    with _CITED_LOCK:
+        while len(_CITED) >= PREPARED:
+            del _CITED[next(iter(_CITED))]
+        _CITED[id(chunk)] = (chunk, searcher.docs, cited)
+    return cited
+
+
+def _stale(cited: _Cited, hashes: FileHashes | None, asked: dict[str, bool] | None) -> bool:
+    """Whether the chunk's file changed since the build; `asked` keeps the answer for the
+    other passages of one response, so a file is looked at once a request, not once a passage."""
+    if hashes is None or cited.file is None:
+        return False
+    if asked is not None and cited.file in asked:
+        return asked[cited.file]
+    stale = hashes.sha256(cited.file) != cited.sha256
+    if asked is not None:
+        asked[cited.file] = stale
+    return stale
+
+
+def _citation_fields(
+    chunk: Chunk, searcher: Searcher, hashes: FileHashes | None, asked: dict[str, bool] | None
+) -> dict[str, Any]:
+    cited = _cited(chunk, searcher)
+    return {**cited.fields, "stale": _stale(cited, hashes, asked), "tags": list(chunk.tags)}
 
 
 def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None) -> Citation:
@@ -165,11 +203,7 @@ def citation(chunk: Chunk, searcher: Searcher, hashes: FileHashes | None = None)
     With `hashes`, the citation says whether the file changed since the build (`stale`): asked
     on every call, since a file can change at any time.
     """
-    doc = searcher.docs.get((chunk.source, chunk.path))
-    lines = (chunk.start_line, chunk.end_line)
-    cited = _cited(chunk.source, chunk.path, chunk.title, chunk.heading, lines, doc)
-    stale = bool(hashes and cited.file and hashes.sha256(cited.file) != cited.sha256)
-    return Citation(**cited.fields, stale=stale, tags=list(chunk.tags))
+    return Citation(**_citation_fields(chunk, searcher, hashes, None))
 
 
 def to_passage(
@@ -179,16 +213,22 @@ def to_passage(
     hashes: FileHashes | None = None,
     question: str = "",
     weak: bool = False,
+    asked: dict[str, bool] | None = None,
 ) -> Passage:
-    """One hit as the passage ranked `rank`, cited, its best sentence for `question` marked."""
-    return Passage(
-        rank=rank,
-        score=round(hit.score, 6),
-        text=hit.chunk.text,
-        part=hit.chunk.part,
-        citation=citation(hit.chunk, searcher, hashes),
-        best_sentence=best_sentence(hit.chunk.text, question, hit.chunk.part),
-        weak=weak,
+    """One hit as the passage ranked `rank`, cited, its best sentence for `question` marked;
+    `asked`, shared by the passages of one response, has each file's `stale` looked up once."""
+    chunk = hit.chunk
+    # One validation of the passage and its citation together, not one of each.
+    return Passage.model_validate(
+        {
+            "rank": rank,
+            "score": round(hit.score, 6),
+            "text": chunk.text,
+            "part": chunk.part,
+            "citation": _citation_fields(chunk, searcher, hashes, asked),
+            "best_sentence": best_sentence(chunk.text, question, chunk.part),
+            "weak": weak,
+        }
     )
 
 
@@ -197,8 +237,9 @@ def to_passages(
 ) -> list[Passage]:
     """The hits as cited passages ranked from 1, each marked weak or not."""
     weak = weak_flags(hits, question)
+    asked: dict[str, bool] = {}
     return [
-        to_passage(rank, hit, searcher, hashes, question, flag)
+        to_passage(rank, hit, searcher, hashes, question, flag, asked)
         for rank, (hit, flag) in enumerate(zip(hits, weak, strict=True), 1)
     ]
 

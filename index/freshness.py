@@ -7,6 +7,7 @@ enough to do on every request.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ class FileHashes:
     """sha256 of a file's indexed text, memoized by (mtime, size); None when unreadable or gone."""
 
     def __init__(self) -> None:
-        self._memo: dict[Path, tuple[_Stamp, str | None]] = {}
+        # By the path's text: a citation's file is a build's string, and two Paths naming one
+        # file would each be compared part by part on every look-up.
+        self._memo: dict[str, tuple[_Stamp, str | None]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -29,22 +32,23 @@ class FileHashes:
         """How many files have been hashed."""
         return len(self._memo)
 
-    def sha256(self, file: Path) -> str | None:
+    def sha256(self, file: Path | str) -> str | None:
+        key = os.fspath(file)
         try:
-            st = file.stat()
+            st = os.stat(key)
         except OSError:
             return None
         stamp = (st.st_mtime_ns, st.st_size)
         with self._lock:
-            memo = self._memo.get(file)
+            memo = self._memo.get(key)
         if memo is not None and memo[0] == stamp:
             return memo[1]
-        text = read_markdown(file)
+        text = read_markdown(Path(key))
         digest = (
             None if not isinstance(text, str) else hashlib.sha256(text.encode("utf-8")).hexdigest()
         )
         with self._lock:
-            self._memo[file] = (stamp, digest)
+            self._memo[key] = (stamp, digest)
         return digest
 
 

@@ -16,6 +16,7 @@ consistent view while a newer build is published beside it.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,21 +97,27 @@ class Candidates:
 
     def hits(self, chunks: Sequence[Chunk], ranked: Ranking) -> list[Hit]:
         """`ranked` as Hits, each with its rank and raw score in either list."""
-        dense_rank = {c: r for r, (c, _) in enumerate(self.dense, 1)}
-        bm25_rank = {c: r for r, (c, _) in enumerate(self.bm25, 1)}
-        dense_score = dict(self.dense if self.cosines is None else self.cosines)
-        bm25_score = dict(self.bm25)
+        # A few rows are asked of lists of about a hundred: each list is read into its scores
+        # and rows in C, and a row's rank found by a scan in C, not every rank put in a dict.
+        dense_rows, dense_scores = _unzip(self.dense)
+        bm25_rows, bm25_scores = _unzip(self.bm25)
+        cosines = dense_scores if self.cosines is None else dict(self.cosines)
         return [
             Hit(
                 chunks[c],
                 score,
-                dense_rank.get(c),
-                bm25_rank.get(c),
-                dense_score.get(c),
-                bm25_score.get(c),
+                dense_rows.index(c) + 1 if c in dense_scores else None,
+                bm25_rows.index(c) + 1 if c in bm25_scores else None,
+                cosines.get(c),
+                bm25_scores.get(c),
             )
             for c, score in ranked
         ]
+
+
+def _unzip(ranking: Ranking) -> tuple[list[int], dict[int, float]]:
+    """A ranking's rows in order, and each row's score (its rows are distinct)."""
+    return list(map(operator.itemgetter(0), ranking)), dict(ranking)
 
 
 class Searcher:

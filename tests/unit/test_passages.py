@@ -7,10 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
-from ragnotes.answers.passages import citation, line_url
+from ragnotes.answers.passages import citation, line_url, to_passages
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.freshness import FileHashes
-from ragnotes.index.searcher import Searcher
+from ragnotes.index.searcher import Hit, Searcher
 from ragnotes.index.store import DocInfo
 
 
@@ -55,3 +55,59 @@ def test_a_citation_says_stale_as_soon_as_its_file_changes_and_not_after_it_is_r
     assert citation(chunk, searcher).stale is False  # without hashes, nothing is checked
     note.unlink()
     assert citation(chunk, searcher, hashes).stale is True  # a deleted file changed too
+
+
+def _one_note(tmp_path: Path, commit: str | None = None) -> tuple[Path, Searcher]:
+    note = tmp_path / "a.md"
+    note.write_text("# A\n\nline one\n\nline two\n")
+    doc = DocInfo("o/r", "a.md", str(note), FileHashes().sha256(note) or "", commit, "MIT")
+    return note, cast(Searcher, SimpleNamespace(docs={("o/r", "a.md"): doc}))
+
+
+def _chunk(first: int, last: int) -> Chunk:
+    return Chunk(f"c{first}", "o/r", "a.md", "A", "A", first, last, "t", "t", tags=("x",))
+
+
+def test_each_chunk_object_gets_its_own_citation_and_its_searchers_docs(tmp_path: Path) -> None:
+    """Citations are kept by chunk object: equal-looking chunks, a chunk of another build (other
+    docs), must each get what their own fields and docs say."""
+    _, searcher = _one_note(tmp_path, commit="c1")
+    first, second = _chunk(3, 3), _chunk(5, 5)
+    assert citation(first, searcher).url.endswith("/blob/c1/a.md#L3-L3")
+    assert citation(second, searcher).url.endswith("/blob/c1/a.md#L5-L5")
+    assert citation(_chunk(3, 3), searcher).url.endswith("/blob/c1/a.md#L3-L3")
+    (tmp_path / "b").mkdir()
+    _, rebuilt = _one_note(tmp_path / "b", commit="c2")  # the same chunk, with newer docs
+    assert citation(first, rebuilt).url.endswith("/blob/c2/a.md#L3-L3")
+    assert citation(first, searcher).url.endswith("/blob/c1/a.md#L3-L3")
+    cited = citation(first, searcher)
+    cited.tags.append("y")  # a caller's change to its citation is not the next caller's
+    assert citation(first, searcher).tags == ["x"]
+
+
+class _CountingHashes(FileHashes):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def sha256(self, file: Path | str) -> str | None:
+        self.asked.append(str(file))
+        return super().sha256(file)
+
+
+def _hit(chunk: Chunk) -> Hit:
+    return Hit(chunk, 0.5, 1, 1, 0.9, 3.0)
+
+
+def test_a_response_looks_at_each_file_once_and_the_next_response_again(tmp_path: Path) -> None:
+    note, searcher = _one_note(tmp_path)
+    hits = [_hit(_chunk(3, 3)), _hit(_chunk(5, 5))]
+    hashes = _CountingHashes()
+    passages = to_passages(hits, searcher, hashes, "line")
+    assert hashes.asked == [str(note)]
+    assert [p.citation.stale for p in passages] == [False, False]
+    note.write_text("# A\n\nline one, changed\n\nline two\n")
+    passages = to_passages(hits, searcher, hashes, "line")
+    assert hashes.asked == [str(note)] * 2
+    assert [p.citation.stale for p in passages] == [True, True]
+    assert [p.citation.start_line for p in passages] == [3, 5]
