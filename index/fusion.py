@@ -52,26 +52,42 @@ def _weights(weights: Sequence[float] | None, n: int) -> Sequence[float]:
     return weights
 
 
-def _ranked(scores: dict[int, float]) -> list[tuple[int, float]]:
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+def _ranked(scores: dict[int, float], top: int | None = None) -> list[tuple[int, float]]:
+    """Best first, ties to the lower candidate; with `top`, only the first `top` of that order.
+
+    A search shows the first few of about two hundred fused candidates: those scoring at least
+    the `top`-th best score (floats sorted in C, no key) are all that need ordering by the key.
+    """
+    if top is None or len(scores) <= top:
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if top <= 0:
+        return []
+    least = sorted(scores.values(), reverse=True)[top - 1]
+    items = [item for item in scores.items() if item[1] >= least]  # ties at `least` included
+    items.sort(key=lambda item: (-item[1], item[0]))
+    return items[:top]
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[float] | None = None
+    rankings: Sequence[Sequence[int]],
+    k: int = RRF_K,
+    weights: Sequence[float] | None = None,
+    top: int | None = None,
 ) -> list[tuple[int, float]]:
-    """(candidate, fused score) pairs, best first."""
+    """(candidate, fused score) pairs, best first (the first `top` of them, when given)."""
     weights = _weights(weights, len(rankings))
     scores: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, candidate in enumerate(ranking, 1):
             scores[candidate] = scores.get(candidate, 0.0) + weight / (k + rank)
-    return _ranked(scores)
+    return _ranked(scores, top)
 
 
 def convex_fusion(
-    scored: Sequence[Scored], weights: Sequence[float] | None = None
+    scored: Sequence[Scored], weights: Sequence[float] | None = None, top: int | None = None
 ) -> list[tuple[int, float]]:
-    """(candidate, fused score) pairs, best first, from min-max normalized retriever scores."""
+    """(candidate, fused score) pairs, best first, from min-max normalized retriever scores
+    (the first `top` of them, when given)."""
     weights = _weights(weights, len(scored))
     fused: dict[int, float] = {}
     for candidates, weight in zip(scored, weights, strict=True):
@@ -83,15 +99,15 @@ def convex_fusion(
             # One candidate, or all tied: each is as good as the list's best.
             normalized = (score - low) / span if span > 0 else 1.0
             fused[candidate] = fused.get(candidate, 0.0) + weight * normalized
-    return _ranked(fused)
+    return _ranked(fused, top)
 
 
 def fuse(
-    dense: Scored, bm25: Scored, params: FusionParams = DEFAULT_FUSION
+    dense: Scored, bm25: Scored, params: FusionParams = DEFAULT_FUSION, top: int | None = None
 ) -> list[tuple[int, float]]:
-    """The hybrid ranking of a dense and a BM25 candidate list."""
+    """The hybrid ranking of a dense and a BM25 candidate list; with `top`, its first `top`."""
     weights = (params.dense_weight, 1.0 - params.dense_weight)
     if params.method == "convex":
-        return convex_fusion([dense, bm25], weights)
+        return convex_fusion([dense, bm25], weights, top)
     rankings = [[c for c, _ in dense], [c for c, _ in bm25]]
-    return reciprocal_rank_fusion(rankings, params.rrf_k, [2 * w for w in weights])
+    return reciprocal_rank_fusion(rankings, params.rrf_k, [2 * w for w in weights], top)

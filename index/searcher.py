@@ -234,7 +234,9 @@ class Searcher:
         rows = self._late_interaction if mode == "hybrid" and late_interaction.depth > 0 else None
         found = self.candidates(query, max(k, fusion.depth), mode, rows is not None, where, cosines)
         if mode == "hybrid":
-            ranked = fuse(found.dense, found.bm25, fusion)
+            # Only what is re-ranked or shown is ordered; the rest of the fused list never is.
+            needed = k if rows is None else max(k, late_interaction.depth)
+            ranked = fuse(found.dense, found.bm25, fusion, top=needed)
         else:
             ranked = found.dense or found.bm25
         if rows is not None and found.query_rows is not None:

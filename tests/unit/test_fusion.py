@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from ragnotes.index.fusion import FusionParams, convex_fusion, fuse, reciprocal_rank_fusion
@@ -71,3 +73,18 @@ def test_fuse_dispatches_on_the_method() -> None:
         (9, 0.0238095),
         (5, 0.0080645),
     ]
+
+
+def test_the_first_top_are_the_whole_rankings_first_ties_and_all() -> None:
+    """`top` orders only what it returns; it must be exactly the full ranking's first `top`,
+    also when the `top`-th score is tied beyond it (ties still to the lower candidate)."""
+    rng = random.Random(7)
+    for _ in range(300):
+        levels = [rng.random() for _ in range(rng.randint(1, 6))]  # few values: many ties
+        dense = [(c, rng.choice(levels)) for c in rng.sample(range(60), rng.randint(0, 40))]
+        bm25 = [(c, rng.choice(levels) * 9) for c in rng.sample(range(60), rng.randint(0, 40))]
+        whole = fuse(dense, bm25)
+        rrf = FusionParams(method="rrf")
+        for top in (0, 1, 5, 20, 100):
+            assert fuse(dense, bm25, top=top) == whole[:top]
+            assert fuse(dense, bm25, rrf, top=top) == fuse(dense, bm25, rrf)[:top]
