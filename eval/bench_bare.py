@@ -68,7 +68,7 @@ def bare_app(model: bool) -> object:
 def serve_bare(model: bool, log: Path, data_dir: Path | None = None) -> Iterator[tuple[str, int]]:
     """A bare server in a subprocess until the block ends: its base URL and process id. Its
     model is the one `data_dir`'s settings load (else the environment's)."""
-    from ragnotes_eval.load_server import wait_until_up
+    from ragnotes_eval.load_server import stop, wait_until_up
 
     port = free_port(HOST)
     command = [sys.executable, "-m", "ragnotes_eval.bench_bare", "--port", str(port)]
@@ -81,12 +81,7 @@ def serve_bare(model: bool, log: Path, data_dir: Path | None = None) -> Iterator
             wait_until_up(base_url, proc, log)
             yield base_url, proc.pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

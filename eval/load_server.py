@@ -74,6 +74,16 @@ def wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> No
     raise ConfigError(f"the server did not come up on {base_url}; its log ends:\n{tail}")
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server process: SIGTERM, so it finishes what is under way; killed if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @contextmanager
 def serve_copy(
     data_dir: Path, scratch: Path, host: str, token: str, workers: int = 1
@@ -106,9 +116,4 @@ def serve_copy(
             wait_until_up(base_url, proc, log_path)
             yield Server(base_url, token, notes, log_path, proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
