@@ -26,6 +26,7 @@ from ragnotes.errors import ConfigError
 from ragnotes.index.searcher import Searcher
 from ragnotes.service.reindex import build_configured
 from ragnotes.service.settings import Settings
+from ragnotes_eval.bench_bare import serve_bare
 from ragnotes_eval.bench_http import many_clients, one_client
 from ragnotes_eval.bench_synthetic import format_synthetic, synthetic_bench
 from ragnotes_eval.load_server import serve_copy
@@ -111,6 +112,11 @@ def real_corpus_bench(
         report["one_client"], report["floor"] = found
         report["floor"]["form"] = embedder.form
         report["server_after"] = resident_mb(server.pid)
+    report["bare"] = {}
+    for name, model in (("http", False), ("model", True)):  # what no search change can remove
+        with serve_bare(model, scratch / f"bare-{name}.log", fresh.data_dir) as (base_url, _):
+            found = one_client(base_url, questions, options.rounds, embedder.embed_query)
+            report["bare"][name] = {"one_client": found[0], "floor": found[1]}
     report["cores"] = cores = cpu()["cores"]
     report["concurrent"] = [
         _concurrent(fresh.data_dir, scratch / f"serve-{n}", questions, options, n)
@@ -186,6 +192,7 @@ def format_speed(real: dict[str, Any]) -> list[str]:
         f"    each request against its own question's floor: p50 {own[50]:.2f}x, p99 "
         f"{own[99]:.2f}x (a long question's model run is longer)",
     ]
+    lines += _bare_lines(real.get("bare", {}), floor["p50_ms"])
     for run in real["concurrent"]:
         cost = run["server_cpu_ms"] + run["client_cpu_ms"]
         lines += [
@@ -199,6 +206,21 @@ def format_speed(real: dict[str, Any]) -> list[str]:
             f"{100 * floor['cpu_p50_ms'] / cost:.0f}% of the bound",
         ]
     return lines
+
+
+def _bare_lines(bare: dict[str, Any], floor_ms: float) -> list[str]:
+    """One client against the bare routes (eval/bench_bare.py), each against its own floor."""
+    if not bare:
+        return []
+    ratio = {name: r["one_client"]["p50_ms"] / r["floor"]["p50_ms"] for name, r in bare.items()}
+    http, model = bare["http"]["one_client"], bare["model"]["one_client"]
+    left = 1.5 * floor_ms - model["p50_ms"] * floor_ms / bare["model"]["floor"]["p50_ms"]
+    return [
+        "  the same client against bare routes (uvicorn and FastAPI, no middleware, index or "
+        f"search): HTTP alone p50 {http['p50_ms']:.2f} ms ({ratio['http']:.2f}x its floor), "
+        f"the model's run behind it p50 {model['p50_ms']:.2f} ms ({ratio['model']:.2f}x): "
+        f"at 1.5x, {left:.2f} ms would be left for the search, the passages and the middleware",
+    ]
 
 
 def cli(args: argparse.Namespace, settings: Settings) -> int:

@@ -53,7 +53,9 @@ def copy_index(source: Path, target: Path) -> str:
     return build_id
 
 
-def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Return once `/healthz` at `base_url` names an index; a clear error if `proc` exits first
+    or the server cannot serve its index."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -70,6 +72,16 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> N
         raise ConfigError(f"the index in the data directory cannot be served: {detail}")
     tail = log.read_text(errors="replace")[-2000:]
     raise ConfigError(f"the server did not come up on {base_url}; its log ends:\n{tail}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server process: SIGTERM, so it finishes what is under way; killed if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @contextmanager
@@ -101,12 +113,7 @@ def serve_copy(
             base_url = (
                 f"http://[{host.strip('[]')}]:{port}" if ":" in host else f"http://{host}:{port}"
             )
-            _wait_until_up(base_url, proc, log_path)
+            wait_until_up(base_url, proc, log_path)
             yield Server(base_url, token, notes, log_path, proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)

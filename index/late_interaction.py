@@ -30,6 +30,7 @@ over the eval's questions no score moved by more than 2e-5 and no ranking change
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import re
 import threading
@@ -185,14 +186,14 @@ class LateInteractionIndex:
         if len(query) == 0 or not kept:
             return [0.0] * len(spans)
         found, query_scales = products([self._codes[a:b] for a, b in kept], query)
-        # (query . code) * scale is query . (code * scale): scale the products, not the rows;
+        # (code . query) * scale is (code * scale) . query: scale the products, not the rows;
         # the query's scales are positive, so they can wait until each chunk's best is known.
-        scaled = found.astype(np.float32)
-        scaled *= np.concatenate([self._scales[a:b] for a, b in kept])
-        starts = np.cumsum([0] + [b - a for a, b in kept[:-1]])
-        best = np.maximum.reduceat(scaled, starts, axis=1)
-        best *= query_scales[:, None]
-        mean = best.mean(axis=0)
+        row_scales = np.concatenate([self._scales[a:b] for a, b in kept])
+        scaled = np.multiply(found, row_scales[:, None], dtype=np.float32)  # each int rounded once
+        starts = list(itertools.accumulate((b - a for a, b in kept[:-1]), initial=0))
+        best = np.maximum.reduceat(scaled, starts, axis=0)
+        best *= query_scales
+        mean = np.ascontiguousarray(best.T).mean(axis=0)  # over the query's rows, in their order
         each = iter(mean.tolist())
         return [next(each) if b > a else 0.0 for a, b in spans]
 

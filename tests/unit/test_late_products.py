@@ -109,12 +109,12 @@ def test_products_are_the_chunk_codes_times_the_query_codes() -> None:
     found, scales = products([rows[:250], rows[250:]], query)
     digits = query_digits(query)[0].T.astype(np.int64)
     codes = DIGIT_BASE * digits[:13] + digits[13:]
-    assert found.dtype == np.int32 and found.shape == (13, 500)
-    assert np.array_equal(found, codes @ rows.T)
+    assert found.dtype == np.int32 and found.shape == (500, 13)
+    assert np.array_equal(found, rows @ codes.T)
     assert found[0, 0] == 384 * 127 * QUERY_LIMIT  # 196,632,576: int32 holds it
     # Each code is within half a step of its float, so each sum within 384 x 127 half steps.
-    error = found * scales[:, None] - query @ rows.T.astype(np.float32)
-    assert (np.abs(error) <= scales[:, None] * 384 * 127 / 2).all()
+    error = found * scales - rows.astype(np.float32) @ query.T
+    assert (np.abs(error) <= scales * 384 * 127 / 2).all()
 
 
 def test_without_onnx_runtime_numpy_gives_the_same_products(
@@ -144,5 +144,5 @@ def test_threads_share_one_session_and_get_their_own_products(
     for (rows, query), (whole, scales) in zip(tasks, found, strict=True):
         columns, expected_scales = query_digits(query)
         digits = columns.T.astype(np.int64)
-        assert np.array_equal(whole, (DIGIT_BASE * digits[:9] + digits[9:]) @ rows.T)
+        assert np.array_equal(whole, rows @ (DIGIT_BASE * digits[:9] + digits[9:]).T)
         assert np.array_equal(scales, expected_scales)
