@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -158,22 +159,23 @@ def _cite(chunk: Chunk, doc: DocInfo | None) -> _Cited:
 
 # A chunk's citation parts, found by the chunk object itself: one look-up where a key of its
 # fields and its file's record cost a hash of each, and found cold after the search. An entry
-# holds its chunk, so no other object can take its id() while it is here, and the docs it was
-# read from (a chunk is its build's, but a test may pair one with other docs). The same passages
-# recur: as many stay as stay parsed, the oldest going first.
-_CITED: dict[int, tuple[Chunk, Mapping[tuple[str, str], DocInfo], _Cited]] = {}
+# holds its chunk weakly (an old build's chunks are not kept alive by it; a dead one's id() may
+# be another chunk's, and its entry is then not that chunk's), and the docs it was read from (a
+# chunk is its build's, but a test may pair one with other docs). The same passages recur: as
+# many stay as stay parsed, the oldest going first.
+_CITED: dict[int, tuple[weakref.ref[Chunk], Mapping[tuple[str, str], DocInfo], _Cited]] = {}
 _CITED_LOCK = threading.Lock()
 
 
 def _cited(chunk: Chunk, searcher: Searcher) -> _Cited:
     entry = _CITED.get(id(chunk))
-    if entry is not None and entry[0] is chunk and entry[1] is searcher.docs:
+    if entry is not None and entry[0]() is chunk and entry[1] is searcher.docs:
         return entry[2]
     cited = _cite(chunk, searcher.docs.get((chunk.source, chunk.path)))
     with _CITED_LOCK:
         while len(_CITED) >= PREPARED:
             del _CITED[next(iter(_CITED))]
-        _CITED[id(chunk)] = (chunk, searcher.docs, cited)
+        _CITED[id(chunk)] = (weakref.ref(chunk), searcher.docs, cited)
     return cited
 
 

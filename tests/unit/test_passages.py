@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -111,3 +113,19 @@ def test_a_response_looks_at_each_file_once_and_the_next_response_again(tmp_path
     assert hashes.asked == [str(note)] * 2
     assert [p.citation.stale for p in passages] == [True, True]
     assert [p.citation.start_line for p in passages] == [3, 5]
+
+
+def test_citations_kept_do_not_keep_a_chunk_alive_nor_go_to_its_successor(
+    tmp_path: Path,
+) -> None:
+    """An old build's chunks must be freed; a new chunk at a freed one's address (ids are
+    reused) gets its own citation."""
+    _, searcher = _one_note(tmp_path)
+    old = _chunk(3, 3)
+    citation(old, searcher)
+    gone = weakref.ref(old)
+    del old
+    gc.collect()
+    assert gone() is None
+    for first in range(4, 40):  # likely one of them takes the freed chunk's place
+        assert citation(_chunk(first, first), searcher).start_line == first
