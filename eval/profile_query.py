@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ragnotes.answers.passages import index_info, to_passage
+from ragnotes.answers.passages import index_info, to_passages
 from ragnotes.answers.responses import AskResponse
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.fusion import DEFAULT_FUSION, fuse
@@ -48,15 +48,15 @@ def _one(searcher: Searcher, question: str, hashes: FileHashes) -> dict[str, flo
     took["faiss"], (scores, ids) = _timed(lambda: nearest(searcher.dense, vector, depth))
     dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
     took["bm25"], bm25 = _timed(lambda: searcher.bm25_ranking(question, depth, None))
-    took["fusion"], fused = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION))
+    shown = max(K, DEFAULT_LATE_INTERACTION.depth)  # what a search re-ranks, or shows
+    took["fusion"], fused = _timed(lambda: fuse(dense, bm25, DEFAULT_FUSION, top=shown))
     took["rerank"] = 0.0
-    if rows_index is not None:  # what a search re-ranks: no more of the fused list than it shows
-        shown = fused[: max(K, DEFAULT_LATE_INTERACTION.depth)]
-        took["rerank"], _ = _timed(lambda: apply_late_interaction(shown, rows, rows_index))
+    if rows_index is not None:
+        took["rerank"], _ = _timed(lambda: apply_late_interaction(fused, rows, rows_index))
     hits = searcher.search(question, K, "hybrid")
 
     def respond() -> AskResponse:
-        passages = [to_passage(r, h, searcher, hashes, question) for r, h in enumerate(hits, 1)]
+        passages = to_passages(hits, searcher, hashes, question)  # weak flags and citations too
         return AskResponse(
             question=question,
             mode="hybrid",
