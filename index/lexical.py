@@ -43,24 +43,11 @@ def query_tokens(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """A BM25 index whose document i is chunk i.
-
-    bm25s stores each term's score in every document that has it, a sparse column per term;
-    a question's scores are the sum of its terms' columns, which `scores` adds itself, read
-    from those arrays, without the checks and conversions around bm25s's own call.
-    """
+    """A BM25 index whose document i is chunk i."""
 
     def __init__(self, retriever: bm25s.BM25, size: int) -> None:
         self._retriever = retriever
         self.size = size
-        matrix = retriever.scores
-        self._data: np.ndarray = matrix["data"]
-        self._rows: np.ndarray = matrix["indices"]  # the document of each stored score
-        self._starts: list[int] = np.asarray(matrix["indptr"]).tolist()  # each column's slice
-        self._vocab: dict[str, int] = retriever.vocab_dict
-        # Lucene's BM25 adds nothing for a term a document lacks; variants that do (BM25L,
-        # BM25+) are scored by bm25s itself.
-        self._direct = retriever.nonoccurrence_array is None
 
     @classmethod
     def build(cls, texts: Sequence[str], k1: float = BM25_K1, b: float = BM25_B) -> LexicalIndex:
@@ -81,23 +68,4 @@ class LexicalIndex:
         tokens = query_tokens(query)
         if not tokens or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        if not self._direct:
-            return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
-        return self._summed(tokens)
-
-    def _summed(self, tokens: list[str]) -> np.ndarray:
-        """What bm25s's `get_scores` gives: each known term's column added in turn, in float32
-        (a repeated term twice), so every sum is rounded as bm25s rounds it."""
-        scores = np.zeros(self.size, dtype=np.float32)
-        first = True
-        for token in tokens:
-            term = self._vocab.get(token)
-            if term is None:
-                continue
-            start, end = self._starts[term], self._starts[term + 1]
-            if first:  # 0 + x is x: the first column is written, not added
-                scores[self._rows[start:end]] = self._data[start:end]
-                first = False
-            else:
-                np.add.at(scores, self._rows[start:end], self._data[start:end])
-        return scores
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
