@@ -16,11 +16,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import faiss
-
 from ragnotes.corpus.documents import Document, fingerprint
 from ragnotes.errors import RagnotesError
-from ragnotes.index.ann import DenseSpec
+from ragnotes.index.ann import build_dense
 from ragnotes.index.build import BuildOptions, build_index
 from ragnotes.index.chunking import Chunk
 from ragnotes.index.embedding import Embedder, Progress
@@ -102,8 +100,7 @@ def whole_doc_searcher(
         embedded = embed_with_cache(texts, embedder, cache, progress, late_interaction=True)
     finally:
         cache.close()
-    dense = faiss.IndexFlatIP(embedder.dim)
-    dense.add(embedded.vectors)
+    dense, spec = build_dense(embedded.vectors)  # as a build of this many chunks would have it
     rows = LateInteractionIndex.pack(embedded.late_interaction or [], embedder.dim)
     manifest = Manifest.new(
         embedder,
@@ -114,9 +111,7 @@ def whole_doc_searcher(
         chunk_count=len(texts),
         sources=(dataset.name,),
     )
-    manifest = replace(
-        manifest, dense_index=DenseSpec("flat"), late_interaction=LATE_INTERACTION_VERSION
-    )
+    manifest = replace(manifest, dense_index=spec, late_interaction=LATE_INTERACTION_VERSION)
     lexical = LexicalIndex.build(texts)
     return Searcher(data_dir, manifest, chunks, {}, dense, lexical, embedder, rows)
 

@@ -24,10 +24,20 @@ def test_recall_at_10_counts_the_shared_share() -> None:
     assert recall_at_10(exact, approximate) == 0.75
 
 
-def test_small_corpora_stay_exact() -> None:
+def test_small_corpora_stay_exact_over_float16_vectors() -> None:
     vectors = clustered(500)
     index, spec = build_dense(vectors, approximate_above=1000)
-    assert spec.kind == "flat" and isinstance(index, faiss.IndexFlatIP)
+    assert spec.kind == "flat_fp16" and isinstance(index, faiss.IndexScalarQuantizer)
+    assert index.code_size == 2 * vectors.shape[1]  # two bytes a dimension: half of float32's
+    # Every vector is scored: the ranking is the exact one over the vectors rounded to float16.
+    queries = probe_queries(vectors, 50, seed=3)
+    scores, ids = index.search(queries, 10)
+    rounded = vectors.astype(np.float16).astype(np.float32) @ queries.T
+    for q in range(len(queries)):
+        assert np.allclose(scores[q], rounded[ids[q], q], atol=1e-5)
+        assert scores[q][-1] >= np.sort(rounded[:, q])[-10] - 1e-5  # nothing better left out
+    exact = vectors @ queries.T  # and close to the float32 cosines
+    assert np.abs(scores - np.take_along_axis(exact.T, ids, axis=1)).max() < 1e-3
 
 
 def test_ivf_reaches_the_recall_target_on_unseen_queries() -> None:
