@@ -20,10 +20,11 @@ import faiss
 import numpy as np
 
 from ragnotes.index import ann
+from ragnotes.index.ann import nearest
 from ragnotes.index.fusion import DEFAULT_FUSION, fuse
 from ragnotes.index.lexical import LexicalIndex
 from ragnotes.index.manifest import Manifest
-from ragnotes.index.searcher import Searcher, nearest
+from ragnotes.index.searcher import Searcher
 from ragnotes_eval.metrics import percentile
 from ragnotes_eval.questions import load_questions
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from ragnotes.answers.passages import index_info, to_passages
 from ragnotes.answers.responses import AskResponse
+from ragnotes.index.ann import nearest
 from ragnotes.index.freshness import FileHashes
 from ragnotes.index.fusion import DEFAULT_FUSION, fuse
 from ragnotes.index.late_interaction import DEFAULT_LATE_INTERACTION, apply_late_interaction
-from ragnotes.index.searcher import Searcher, nearest
+from ragnotes.index.searcher import Searcher
 from ragnotes_eval.metrics import percentile
 
 K = 5  # passages a profiled question asks for

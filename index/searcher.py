@@ -68,24 +68,6 @@ class Hit:
     bm25_score: float | None = None
 
 
-def nearest(
-    index: faiss.Index, query: np.ndarray, n: int, allowed: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ids) of the `n` nearest rows, only among rows `allowed` marks when given."""
-    if allowed is None:
-        scores, ids = index.search(query, n)
-        return scores, ids
-    selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-    params = faiss.SearchParameters()
-    if isinstance(index, faiss.IndexIVF):
-        params = faiss.SearchParametersIVF()
-        params.nprobe = index.nprobe  # what the build chose (index/ann.py)
-    params.sel = selector
-    scores, ids = index.search(query, n, params=params)
-    del selector  # kept alive until here: the parameters hold only a raw pointer to it
-    return scores, ids
-
-
 @dataclass(frozen=True)
 class Candidates:
     """What the retrievers found for one question, each list best first."""
@@ -281,7 +263,7 @@ class Searcher:
     def _dense_ranking(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranking:
         if self._dense.ntotal == 0:
             return []
-        scores, ids = nearest(self._dense, vector, min(depth, self._dense.ntotal), allowed)
+        scores, ids = ann.nearest(self._dense, vector, min(depth, self._dense.ntotal), allowed)
         found = ids[0] >= 0
         ids, scores = ids[0][found], scores[0][found]
         order = np.lexsort((ids, -scores))  # FAISS orders ties its own way: best, then lower row

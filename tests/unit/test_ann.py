@@ -7,7 +7,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ragnotes.index.ann import build_dense, configure, probe_queries, recall_at_10
+from ragnotes.index.ann import build_dense, configure, nearest, probe_queries, recall_at_10
 
 
 def clustered(n: int, dim: int = 32, centres: int = 50, seed: int = 1) -> np.ndarray:
@@ -65,3 +65,16 @@ def test_recall_ignores_missing_results() -> None:
     exact = np.array([[3, 1, 2, -1, -1, -1, -1, -1, -1, -1]])
     assert recall_at_10(exact, np.array([[1, 2, 3, -1, -1, -1, -1, -1, -1, -1]])) == 1.0
     assert recall_at_10(exact, np.array([[1, 9, -1, -1, -1, -1, -1, -1, -1, -1]])) == 1 / 3
+
+
+def test_nearest_searches_on_one_thread_and_puts_the_callers_limit_back() -> None:
+    vectors = clustered(300)
+    index, _ = build_dense(vectors)
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(before + 1)
+    try:
+        scores, ids = nearest(index, vectors[:1], 5)
+        assert ids[0][0] == 0 and scores.shape == (1, 5)
+        assert faiss.omp_get_max_threads() == before + 1
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ragnotes.index.ann import build_dense
+from ragnotes.index.ann import build_dense, nearest
 from ragnotes.index.chunking import Chunk
-from ragnotes.index.searcher import Candidates, Hit, nearest
+from ragnotes.index.searcher import Candidates, Hit
 
 
 def test_restricted_search_returns_only_allowed_rows_flat_and_ivf() -> None:
