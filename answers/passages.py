@@ -12,6 +12,7 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -262,11 +263,16 @@ def to_passages(
 
 
 def _searched(
-    searcher: Searcher, request: AskRequest, hashes: FileHashes | None
+    searcher: Searcher,
+    request: AskRequest,
+    hashes: FileHashes | None,
+    spare: Executor | None = None,
 ) -> list[dict[str, Any]]:
     question, tagged = tag_filter(request, searcher)
     where = _both(source_filter(request.source, searcher), tagged)
-    hits = searcher.search(question, request.k, request.mode, where=where, cosines=True)
+    hits = searcher.search(
+        question, request.k, request.mode, where=where, cosines=True, spare=spare
+    )
     return _all_fields(hits, searcher, hashes, request.question)
 
 
@@ -278,9 +284,13 @@ def search_passages(
 
 
 def ask_response(
-    searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
+    searcher: Searcher,
+    request: AskRequest,
+    hashes: FileHashes | None = None,
+    spare: Executor | None = None,
 ) -> AskResponse:
-    """Search one snapshot: the response of /api/ask, the cited passages and the build."""
+    """Search one snapshot: the response of /api/ask, the cited passages and the build;
+    `spare`, an idle core's thread, takes a part of the search (`Searcher.search`)."""
     started = time.perf_counter()
     # The response and its passages validated in one call: pydantic's code, cold after the
     # search, is entered once rather than once a passage.
@@ -288,7 +298,7 @@ def ask_response(
         {
             "question": request.question,
             "mode": request.mode,
-            "passages": _searched(searcher, request, hashes),
+            "passages": _searched(searcher, request, hashes, spare),
             "index": index_info(searcher.manifest),
             "took_ms": 0.0,
         }

@@ -61,7 +61,9 @@ def search_router(live: LiveIndex, work: CpuWork) -> APIRouter:
     router = APIRouter(tags=["search"])
 
     async def respond(request: AskRequest) -> Response:
-        return _json(await work.run(lambda: ask_response(live.snapshot(), request, live.hashes)))
+        return _json(
+            await work.run(lambda spare: ask_response(live.snapshot(), request, live.hashes, spare))
+        )
 
     @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
     async def ask(request: AskRequest) -> Response:
@@ -129,6 +131,7 @@ class _Background:
         self.reindexer.wait_idle(timeout=60)
         self.worker.close()
         self.live.stop()
+        app.state.cpu_work.close()
         blas.restore_original_limits()
         gc.unfreeze()  # collectable again: a process that makes another app (tests) frees this
 
@@ -207,7 +210,7 @@ def create_app(
     app.state.reindexer = reindexer
     app.state.build_worker = background.worker
     install_error_handlers(app)
-    work = CpuWork()
+    work = app.state.cpu_work = CpuWork()
     # Middleware added first runs last. Innermost, once every guard has passed a request:
     # POST /api/ask without FastAPI's work for each request (service/fast_ask.py). Inside the
     # limits and CORS (so a CORS preflight, which carries no token, is answered first): the read

@@ -1,9 +1,9 @@
 """POST /api/ask the short way: the same response, without FastAPI's work for each request.
 
 FastAPI's handling of a request (its routing, the request object, reading and validating the
-body, solving the route's dependencies) took 0.19-0.24 ms from the request's arrival in the app
-to the start of its search, with the CPU's caches cold from the model runs between requests;
-answered here, 0.09-0.11 ms (eval/BENCHMARKS.md). This middleware sits innermost, inside every
+body, solving the route's dependencies) cost about 0.25-0.3 ms of one client's 4.5-5 ms
+request on loopback, as much as BM25 does (eval/BENCHMARKS.md): it runs just before the model,
+when its code is no longer in the CPU's caches. This middleware sits innermost, inside every
 guard (host, cross-site, read token, body and rate limits), and answers a well-formed question
 itself: the body read, parsed as FastAPI parses it, validated by the same `AskRequest`, searched
 by the same `ask_response` on the same `CpuWork`, and serialised as the route does.
@@ -86,7 +86,7 @@ class FastAsk:
         live = self._live
         try:
             response = await self._work.run(
-                lambda: ask_response(live.snapshot(), request, live.hashes)
+                lambda spare: ask_response(live.snapshot(), request, live.hashes, spare)
             )
         except Exception:  # FastAPI runs it again, and its handlers answer
             return None

@@ -6,13 +6,18 @@ once without the middleware, and each request goes to both."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
+from ragnotes.answers.requests import AskRequest
 from ragnotes.index.embedding import Embedder
+from ragnotes.index.searcher import Searcher
+from ragnotes.index.store import BuildStore
 from ragnotes.service.app import create_app
 from ragnotes.service.fast_ask import FastAsk
 from ragnotes.service.settings import Settings
@@ -118,3 +123,35 @@ def test_other_methods_and_a_body_over_the_limit_are_not_its_business(
     huge = json.dumps({"question": "x" * 70_000}).encode()
     assert _both(servers, huge, JSON)[0].status_code == 413
     assert middleware.answered == before
+
+
+class _Recording(Executor):
+    """A one-thread executor that remembers which thread ran each call."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1)
+        self.threads: list[int] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def run() -> Any:
+            self.threads.append(threading.get_ident())
+            return fn(*args, **kwargs)
+
+        return self._pool.submit(run)
+
+
+def test_a_spare_thread_scores_bm25_and_the_hits_are_the_same(
+    built_settings: Settings, embedder: Embedder
+) -> None:
+    searcher = Searcher.load(BuildStore(built_settings.data_dir), embedder)
+    spare = _Recording()
+    for question in ANSWERED:
+        request = AskRequest.model_validate(question)
+        alone = searcher.search(request.question, request.k, request.mode, cosines=True)
+        shared = searcher.search(
+            request.question, request.k, request.mode, cosines=True, spare=spare
+        )
+        assert shared == alone
+    hybrid = sum(AskRequest.model_validate(q).mode == "hybrid" for q in ANSWERED)
+    assert len(spare.threads) == hybrid  # BM25 once a hybrid search, and only then
+    assert threading.get_ident() not in spare.threads
