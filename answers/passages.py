@@ -12,7 +12,6 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -263,16 +262,11 @@ def to_passages(
 
 
 def _searched(
-    searcher: Searcher,
-    request: AskRequest,
-    hashes: FileHashes | None,
-    spare: Executor | None = None,
+    searcher: Searcher, request: AskRequest, hashes: FileHashes | None
 ) -> list[dict[str, Any]]:
     question, tagged = tag_filter(request, searcher)
     where = _both(source_filter(request.source, searcher), tagged)
-    hits = searcher.search(
-        question, request.k, request.mode, where=where, cosines=True, spare=spare
-    )
+    hits = searcher.search(question, request.k, request.mode, where=where, cosines=True)
     return _all_fields(hits, searcher, hashes, request.question)
 
 
@@ -284,13 +278,9 @@ def search_passages(
 
 
 def ask_response(
-    searcher: Searcher,
-    request: AskRequest,
-    hashes: FileHashes | None = None,
-    spare: Executor | None = None,
+    searcher: Searcher, request: AskRequest, hashes: FileHashes | None = None
 ) -> AskResponse:
-    """Search one snapshot: the response of /api/ask, the cited passages and the build;
-    `spare`, an idle core's thread, takes a part of the search (`Searcher.search`)."""
+    """Search one snapshot: the response of /api/ask, the cited passages and the build."""
     started = time.perf_counter()
     # The response and its passages validated in one call: pydantic's code, cold after the
     # search, is entered once rather than once a passage.
@@ -298,7 +288,7 @@ def ask_response(
         {
             "question": request.question,
             "mode": request.mode,
-            "passages": _searched(searcher, request, hashes, spare),
+            "passages": _searched(searcher, request, hashes),
             "index": index_info(searcher.manifest),
             "took_ms": 0.0,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,18 +72,10 @@ class Reranking(Searcher):
         late_interaction: LateInteractionParams | None = None,
         where: ChunkFilter | None = None,
         cosines: bool = False,
-        spare: Executor | None = None,
     ) -> list[Hit]:
         params = self.reranking if late_interaction is None else late_interaction
         return super().search(
-            query,
-            k,
-            mode,
-            fusion=fusion,
-            late_interaction=params,
-            where=where,
-            cosines=cosines,
-            spare=spare,
+            query, k, mode, fusion=fusion, late_interaction=params, where=where, cosines=cosines
         )
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -205,11 +204,9 @@ class Searcher:
         late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION,
         where: ChunkFilter | None = None,
         cosines: bool = False,
-        spare: Executor | None = None,
     ) -> list[Hit]:
         """The best `k` chunks for `query`; `where` keeps only chunks it accepts. With `cosines`,
-        every hit has each score an answer judges it by, in bm25 mode too (`candidates`). With
-        `spare`, an idle core's thread, hybrid search scores BM25 there while the model runs.
+        every hit has each score an answer judges it by, in bm25 mode too (`candidates`).
 
         Each retriever contributes `max(k, fusion.depth)` candidates, so for any `k` up to the
         depth the ranking is the same and `k` only says how much of it to return. Hybrid search
@@ -217,8 +214,7 @@ class Searcher:
         whatever `k` is, when the build holds its rows.
         """
         rows = self._late_interaction if mode == "hybrid" and late_interaction.depth > 0 else None
-        depth = max(k, fusion.depth)
-        found = self.candidates(query, depth, mode, rows is not None, where, cosines, spare)
+        found = self.candidates(query, max(k, fusion.depth), mode, rows is not None, where, cosines)
         if mode == "hybrid":
             # Only what is re-ranked or shown is ordered; the rest of the fused list never is.
             needed = k if rows is None else max(k, late_interaction.depth)
@@ -239,18 +235,13 @@ class Searcher:
         with_rows: bool,
         where: ChunkFilter | None,
         cosines: bool = False,
-        spare: Executor | None = None,
     ) -> Candidates:
         """The best `depth` chunks of each retriever `mode` uses; with `with_rows`, also the
         question's late-interaction rows, from the same run of the model as its vector. With
         `cosines`, in bm25 mode when BM25 finds anything, the question's `COSINE_DEPTH` nearest
         chunks (whatever `where` says) for their cosines: the question is embedded for those
-        alone, so a search runs the model at most once. With `spare` in hybrid mode, BM25 is
-        scored on its thread while this one runs the model, which frees the interpreter lock."""
+        alone, so a search runs the model at most once."""
         allowed = None if where is None else self.allowed(where)
-        lexical = None
-        if spare is not None and mode == "hybrid":
-            lexical = spare.submit(self.bm25_ranking, query, depth, allowed)
         query_rows = None
         dense: Ranking = []
         if mode in ("hybrid", "dense"):
@@ -259,12 +250,7 @@ class Searcher:
             else:
                 vector = self._embedder.embed_query(query)
             dense = self._dense_ranking(vector, depth, allowed)
-        if lexical is not None:
-            bm25 = lexical.result()  # long done: BM25 takes a tenth of the model's time
-        elif mode in ("hybrid", "bm25"):
-            bm25 = self.bm25_ranking(query, depth, allowed)
-        else:
-            bm25 = []
+        bm25 = self.bm25_ranking(query, depth, allowed) if mode in ("hybrid", "bm25") else []
         looked_up = None
         if cosines and mode == "bm25" and bm25:
             looked_up = self.dense_ranking(query, COSINE_DEPTH, None)

@@ -27,7 +27,6 @@ from ragnotes.service.admin import admin_router
 from ragnotes.service.answer_api import answer_router
 from ragnotes.service.build_worker import BuildWorker
 from ragnotes.service.cpu_work import CpuWork
-from ragnotes.service.fast_ask import FastAsk
 from ragnotes.service.guards import CrossSiteCheck, HostCheck
 from ragnotes.service.http_errors import install_error_handlers
 from ragnotes.service.limits import install_limits
@@ -55,15 +54,13 @@ def _json(response: AskResponse) -> Response:
     return Response(response.model_dump_json(), media_type="application/json")
 
 
-def search_router(live: LiveIndex, work: CpuWork) -> APIRouter:
-    """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`, searched
-    on `work` (POST /api/ask's well-formed questions mostly reach service/fast_ask.py first)."""
+def search_router(live: LiveIndex) -> APIRouter:
+    """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`."""
     router = APIRouter(tags=["search"])
+    work = CpuWork()
 
     async def respond(request: AskRequest) -> Response:
-        return _json(
-            await work.run(lambda spare: ask_response(live.snapshot(), request, live.hashes, spare))
-        )
+        return _json(await work.run(lambda: ask_response(live.snapshot(), request, live.hashes)))
 
     @router.post("/api/ask", response_model=AskResponse, responses=_ASK_ERRORS)
     async def ask(request: AskRequest) -> Response:
@@ -131,7 +128,6 @@ class _Background:
         self.reindexer.wait_idle(timeout=60)
         self.worker.close()
         self.live.stop()
-        app.state.cpu_work.close()
         blas.restore_original_limits()
         gc.unfreeze()  # collectable again: a process that makes another app (tests) frees this
 
@@ -210,18 +206,14 @@ def create_app(
     app.state.reindexer = reindexer
     app.state.build_worker = background.worker
     install_error_handlers(app)
-    work = app.state.cpu_work = CpuWork()
-    # Middleware added first runs last. Innermost, once every guard has passed a request:
-    # POST /api/ask without FastAPI's work for each request (service/fast_ask.py). Inside the
-    # limits and CORS (so a CORS preflight, which carries no token, is answered first): the read
-    # token, then the cross-site check.
-    app.add_middleware(FastAsk, live=live, work=work)
+    # Middleware added first runs last. Inside the limits and CORS (so a CORS preflight, which
+    # carries no token, is answered first): the read token, then the cross-site check.
     app.add_middleware(CrossSiteCheck, cors_origins=settings.cors_origin_list())
     install_read_token(app, settings)
     install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     # Routes are matched in order, so the most asked come first: 97-110 against 118-119 us of
     # CPU for a canned /api/ask through the whole stack (eval/BENCHMARKS.md).
-    app.include_router(search_router(live, work))
+    app.include_router(search_router(live))
     app.include_router(admin_router(live, reindexer, settings))
     app.include_router(answer_router(live, settings.llm()))
     app.state.mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set

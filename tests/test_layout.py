@@ -66,7 +66,7 @@ def _imported(tree: ast.AST) -> set[str]:
 
 # service/: each module belongs to one transport, or to what they share (ARCHITECTURE.md).
 TRANSPORTS = {
-    "http": {"app", "admin", "answer_api", "http_errors", "cpu_work", "fast_ask"},
+    "http": {"app", "admin", "answer_api", "http_errors", "cpu_work"},
     "page": {"web", "answer_view", "note_page", "notes_view", "render", "mark_best", "login"},
     "mcp": {"mcp_server", "mcp_tools"},
     "cli": {"cli", "index_cli", "serve_cli", "ask_cli", "notes_cli"},

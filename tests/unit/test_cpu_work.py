@@ -13,7 +13,7 @@ from ragnotes.service.cpu_work import CpuWork
 def test_a_lone_request_runs_in_the_loops_thread() -> None:
     async def main() -> tuple[int, int]:
         work = CpuWork()
-        ran_in = await work.run(lambda _: threading.get_ident())
+        ran_in = await work.run(threading.get_ident)
         return ran_in, threading.get_ident()
 
     ran_in, loop_thread = asyncio.run(main())
@@ -23,9 +23,7 @@ def test_a_lone_request_runs_in_the_loops_thread() -> None:
 def test_requests_that_arrive_together_go_to_worker_threads() -> None:
     async def main() -> tuple[list[int], int]:
         work = CpuWork()
-        ran_in = await asyncio.gather(
-            *(work.run(lambda _: threading.get_ident()) for _ in range(3))
-        )
+        ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
         assert work.running == 0
         return list(ran_in), threading.get_ident()
 
@@ -34,7 +32,7 @@ def test_requests_that_arrive_together_go_to_worker_threads() -> None:
 
 
 def test_an_error_reaches_the_caller_and_the_count_goes_back_down() -> None:
-    def fail(_: object) -> None:
+    def fail() -> None:
         raise ValueError("no")
 
     async def main() -> int:
