@@ -113,7 +113,12 @@ def bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the concurrent run")
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the eval questions")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="passes over the eval questions (default 5: 460 requests of one client)",
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("artifacts/bench.json"), help="where to write the JSON"
     )

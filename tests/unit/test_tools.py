@@ -28,7 +28,7 @@ def test_sizes_are_parsed_or_refused() -> None:
 def test_the_command_line_takes_each_tools_flags_from_the_tool() -> None:
     parser = build_parser()
     bench = parser.parse_args(["bench", "--sizes", "0", "--clients", "2"])
-    assert (bench.sizes, bench.clients, bench.rounds) == ((0,), 2, 3)
+    assert (bench.sizes, bench.clients, bench.rounds) == ((0,), 2, 5)
     assert bench.handler == BENCH.run
     load = parser.parse_args(["load", "--seconds", "5"])
     assert (load.clients, load.seconds, load.handler) == (50, 5.0, LOAD.run)
