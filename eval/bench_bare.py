@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from ragnotes_eval.loopback import free_port
+from ragnotes_eval.loopback import free_port, module_command
 
 HOST = "127.0.0.1"
 
@@ -71,7 +70,7 @@ def serve_bare(model: bool, log: Path, data_dir: Path | None = None) -> Iterator
     from ragnotes_eval.load_server import stop, wait_until_up
 
     port = free_port(HOST)
-    command = [sys.executable, "-m", "ragnotes_eval.bench_bare", "--port", str(port)]
+    command = module_command("ragnotes_eval.bench_bare", "--port", str(port))
     with open(log, "wb") as out:
         env = {**os.environ, **({"RAGNOTES_DATA_DIR": str(data_dir)} if data_dir else {})}
         command += ["--model"] if model else []

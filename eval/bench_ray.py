@@ -36,7 +36,7 @@ from ragnotes.corpus.sync import sync_readmes
 from ragnotes_eval.bench_http import many_clients, process_tree_cpu
 from ragnotes_eval.load_server import serve_copy
 from ragnotes_eval.local_ray import LocalCluster, local_cluster, serve_on_cluster
-from ragnotes_eval.loopback import free_port
+from ragnotes_eval.loopback import free_port, module_command
 from ragnotes_eval.questions import load_questions
 
 SUMMARY = re.compile(r"in ([\d.]+) s \((\d+) chunks/s; (\d+) embedded")
@@ -94,14 +94,7 @@ class ClusterCpu:
 
 
 def _index(env: dict[str, str], data: Path, cluster: LocalCluster, ray: bool) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "ragnotes.service.cli",
-        "index",
-        "--full",
-        *(["--ray"] if ray else []),
-    ]
+    command = module_command("ragnotes.service.cli", "index", "--full", *(["--ray"] if ray else []))
     cpu = _children_cpu()
     started = time.perf_counter()
     with ClusterCpu(cluster) as on_cluster:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import httpx
 from ragnotes.errors import ConfigError
 from ragnotes.index.store import MANIFEST, BuildStore
 from ragnotes.service.bind import is_loopback
-from ragnotes_eval.loopback import free_port
+from ragnotes_eval.loopback import free_port, module_command
 
 STARTUP_SECONDS = 180.0
 
@@ -106,8 +105,10 @@ def serve_copy(
     }
     log_path = scratch / "server.log"
     with open(log_path, "wb") as log:
-        command = [sys.executable, "-m", "ragnotes.service.cli", "serve", "--host", host]
-        command += ["--port", str(port), "--workers", str(workers)]
+        command = module_command(
+            "ragnotes.service.cli", "serve", "--host", host, "--port", str(port)
+        )
+        command += ["--workers", str(workers)]
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         try:
             base_url = (

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from ragnotes_eval.loopback import free_port
+from ragnotes_eval.loopback import free_port, module_command
 
 STARTUP_SECONDS = 120.0
 REPLICA_HEADER = "x-ragnotes-replica"  # service/ray_serve.py names each response's replica
@@ -193,7 +193,7 @@ def serve_on_cluster(
     command = ["serve", "--ray", "--replicas", str(replicas), "--port", str(port)]
     with open(log, "wb") as out:
         driver = subprocess.Popen(
-            [sys.executable, "-m", "ragnotes.service.cli", *command],
+            module_command("ragnotes.service.cli", *command),
             env={**cluster.env, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -5,6 +5,7 @@ real uvicorn in a thread."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,14 @@ def _socket(host: str) -> socket.socket:
     sock = socket.socket(family)
     sock.bind((host.strip("[]"), 0))
     return sock
+
+
+def module_command(module: str, *args: str) -> list[str]:
+    """The command that runs `module` in this interpreter, importing the code this process
+    imports. `-P` keeps the working directory off the child's import path: run from a clone,
+    the clone's own `ragnotes/` folder would otherwise stand in for the installed package (a
+    wheel's, or a copy on PYTHONPATH) in the child alone."""
+    return [sys.executable, "-P", "-m", module, *args]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
