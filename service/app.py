@@ -54,10 +54,11 @@ def _json(response: AskResponse) -> Response:
     return Response(response.model_dump_json(), media_type="application/json")
 
 
-def search_router(live: LiveIndex) -> APIRouter:
-    """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`."""
+def search_router(live: LiveIndex, request_threads: int) -> APIRouter:
+    """POST /api/ask and GET /api/search: cited passages from one snapshot of `live`, their
+    work run as `CpuWork` decides for `request_threads`."""
     router = APIRouter(tags=["search"])
-    work = CpuWork()
+    work = CpuWork(request_threads)
 
     async def respond(request: AskRequest) -> Response:
         return _json(await work.run(lambda: ask_response(live.snapshot(), request, live.hashes)))
@@ -213,7 +214,7 @@ def create_app(
     install_limits(app, cors_origins=settings.cors_origin_list(), rate_limit=settings.rate_limit)
     # Routes are matched in order, so the most asked come first: 97-110 against 118-119 us of
     # CPU for a canned /api/ask through the whole stack (eval/BENCHMARKS.md).
-    app.include_router(search_router(live))
+    app.include_router(search_router(live, request_threads))
     app.include_router(admin_router(live, reindexer, settings))
     app.include_router(answer_router(live, settings.llm()))
     app.state.mcp_sessions = mount_mcp(app, live, settings)  # /mcp, only when a token is set

@@ -1,10 +1,13 @@
 """Where a request's CPU work runs: in the event loop's own thread when it is the only request
-being answered, else on a worker thread.
+being answered, or when the process has a single request thread; else on a worker thread.
 
 Handing work to a thread and back costs two thread wake-ups, about 0.13-0.27 ms of one client's
 5 ms request on two cores (eval/BENCHMARKS.md). When other requests are in flight, threads are
 what lets their model runs overlap, so they still go to the threads; a request that is alone
-runs in place, and the loop takes new connections again when it is done.
+runs in place, and the loop takes new connections again when it is done. A process with one
+request thread (each worker of `ragnotes serve --workers N`) runs one request's work at a time
+whichever thread runs it, so there every request runs in place: 8 clients on two workers got
+2-5% more answers a second for 0.1-0.2 ms less CPU a request (eval/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ T = TypeVar("T")
 
 
 class CpuWork:
-    """Runs CPU-bound request work (`run`), in place when no other request is running it."""
+    """Runs CPU-bound request work (`run`), in place when no other request is running it, or
+    always when the process has only one request thread (`threads`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
         self.running = 0  # requests inside `run`, counted in the event loop's thread
+        self.in_place = threads <= 1  # a thread would run one request's work at a time too
 
     async def run(self, work: Callable[[], T]) -> T:
         self.running += 1
         try:
+            if self.in_place:
+                return work()
             if self.running == 1:
                 # Requests that arrived with this one reach `run` before it goes on, so it
                 # sees them and leaves the loop free for them.

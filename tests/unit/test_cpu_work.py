@@ -1,4 +1,5 @@
-"""Where request work runs: in the loop's thread when alone, on worker threads when not."""
+"""Where request work runs: in the loop's thread when alone or when the process has one request
+thread, on worker threads when not."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ragnotes.service.cpu_work import CpuWork
 
 def test_a_lone_request_runs_in_the_loops_thread() -> None:
     async def main() -> tuple[int, int]:
-        work = CpuWork()
+        work = CpuWork(threads=2)
         ran_in = await work.run(threading.get_ident)
         return ran_in, threading.get_ident()
 
@@ -22,7 +23,7 @@ def test_a_lone_request_runs_in_the_loops_thread() -> None:
 
 def test_requests_that_arrive_together_go_to_worker_threads() -> None:
     async def main() -> tuple[list[int], int]:
-        work = CpuWork()
+        work = CpuWork(threads=2)
         ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
         assert work.running == 0
         return list(ran_in), threading.get_ident()
@@ -31,14 +32,26 @@ def test_requests_that_arrive_together_go_to_worker_threads() -> None:
     assert loop_thread not in ran_in
 
 
+def test_with_one_request_thread_every_request_runs_in_the_loops_thread() -> None:
+    async def main() -> tuple[list[int], int]:
+        work = CpuWork(threads=1)
+        ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
+        assert work.running == 0
+        return list(ran_in), threading.get_ident()
+
+    ran_in, loop_thread = asyncio.run(main())
+    assert ran_in == [loop_thread] * 3
+
+
 def test_an_error_reaches_the_caller_and_the_count_goes_back_down() -> None:
     def fail() -> None:
         raise ValueError("no")
 
-    async def main() -> int:
-        work = CpuWork()
+    async def main(threads: int) -> int:
+        work = CpuWork(threads)
         with pytest.raises(ValueError, match="no"):
             await work.run(fail)
         return work.running
 
-    assert asyncio.run(main()) == 0
+    assert asyncio.run(main(2)) == 0
+    assert asyncio.run(main(1)) == 0
