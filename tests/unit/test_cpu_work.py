@@ -55,3 +55,40 @@ def test_an_error_reaches_the_caller_and_the_count_goes_back_down() -> None:
 
     assert asyncio.run(main(2)) == 0
     assert asyncio.run(main(1)) == 0
+
+
+def test_in_place_the_turn_passes_on_only_after_the_loop_has_had_a_pass() -> None:
+    async def main() -> list[str]:
+        work = CpuWork(threads=1)
+        loop = asyncio.get_running_loop()
+        order: list[str] = []
+
+        def first() -> None:
+            order.append("first")
+            loop.call_soon(order.append, "the loop's next pass")
+
+        await asyncio.gather(
+            work.run(first),
+            work.run(lambda: order.append("second")),
+            work.run(lambda: order.append("third")),
+        )
+        return order
+
+    assert asyncio.run(main()) == ["first", "the loop's next pass", "second", "third"]
+
+
+def test_in_place_a_failed_request_passes_the_turn_on() -> None:
+    def fail() -> None:
+        raise ValueError("no")
+
+    async def main() -> list[str]:
+        work = CpuWork(threads=1)
+        order: list[str] = []
+        failed, _ = await asyncio.gather(
+            work.run(fail), work.run(lambda: order.append("next")), return_exceptions=True
+        )
+        assert isinstance(failed, ValueError)
+        await asyncio.wait_for(work.run(lambda: order.append("after")), timeout=5)
+        return order
+
+    assert asyncio.run(main()) == ["next", "after"]
