@@ -105,10 +105,8 @@ def serve_copy(
     }
     log_path = scratch / "server.log"
     with open(log_path, "wb") as log:
-        command = module_command(
-            "ragnotes.service.cli", "serve", "--host", host, "--port", str(port)
-        )
-        command += ["--workers", str(workers)]
+        serve = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+        command = module_command("ragnotes.service.cli", *serve)
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         try:
             base_url = (
