@@ -185,6 +185,14 @@ def format_speed(real: dict[str, Any]) -> list[str]:
         f"client's requests): p50 {floor['p50_ms']:.2f} ms ({floor['cpu_p50_ms']:.2f} ms of "
         f"CPU), p99 {floor['p99_ms']:.2f} ms; {cores} cores bound throughput at {bound:.0f} "
         "queries/s",
+        *(
+            [
+                "    (the signed form, which only CPUs with VNNI run: `RAGNOTES_INT8_FORM=u8 "
+                "ragnotes bench` measures the same vectors at the speed of a CPU without it)"
+            ]
+            if floor["form"] == "int8 s8"
+            else []
+        ),
         f"  one client over HTTP: p50 {one['p50_ms']:.2f} ms ({one['p50_ms'] / floor['p50_ms']:.2f}"
         f"x the floor), p95 {one['p95_ms']:.2f} ms, p99 {one['p99_ms']:.2f} ms "
         f"({one['p99_ms'] / floor['p50_ms']:.2f}x) ({one['requests']} requests, "

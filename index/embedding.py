@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from ragnotes.errors import ConfigError
+from ragnotes.index.int8_forms import Form
 from ragnotes.index.late_interaction import content_vectors
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -208,11 +209,15 @@ def _load_torch(target: Path | str) -> TorchEncoder:
 
 
 def load_embedder(
-    name: str = DEFAULT_MODEL, backend: Backend = DEFAULT_BACKEND, cache_dir: Path | None = None
+    name: str = DEFAULT_MODEL,
+    backend: Backend = DEFAULT_BACKEND,
+    cache_dir: Path | None = None,
+    int8_form: Form = "auto",
 ) -> Embedder:
     """Load a model without touching the network; a missing model is a ConfigError.
 
-    The onnx backend needs a local model folder and a `cache_dir` for its one-time export.
+    The onnx backend needs a local model folder and a `cache_dir` for its one-time export;
+    `int8_form` says which of the export's forms it may run (index/int8_forms.py).
     """
     _offline()
     target = resolve_model(name)
@@ -225,7 +230,9 @@ def load_embedder(
                 )
             from ragnotes.index.onnx_backend import OnnxEncoder
 
-            encoder: Encoder = OnnxEncoder(target, cache_dir or Path("data") / "models")
+            encoder: Encoder = OnnxEncoder(
+                target, cache_dir or Path("data") / "models", form=int8_form
+            )
         else:
             encoder = _load_torch(target)
     except (OSError, ValueError) as exc:

@@ -26,7 +26,7 @@ import os
 import platform
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -144,17 +144,22 @@ def _record(unsigned: Path, key: str, form: str) -> None:
 
 
 Session = Any
+# "auto": the fastest form that gives this CPU the unsigned form's output; "u8": the unsigned one.
+# The signed form cannot be asked for: only the probe can say it is safe on a CPU.
+Form = Literal["auto", "u8"]
 Probe = Callable[[Session], np.ndarray]
 
 
 def choose(
-    unsigned: Path, open_session: Callable[[Path], Session], probe: Probe
+    unsigned: Path, open_session: Callable[[Path], Session], probe: Probe, form: Form = "auto"
 ) -> tuple[Session, str]:
     """A session of the signed form ("s8") where this CPU gives it exactly the unsigned form's
     output on the probe, else of the unsigned form ("u8"); `probe` runs PROBE through a session.
-    The probe runs once per `cpu_key`; later starts read its verdict."""
+    The probe runs once per `cpu_key`; later starts read its verdict. `form` "u8" (the setting
+    RAGNOTES_INT8_FORM) takes the unsigned form whatever the CPU: the same vectors, at the
+    speed a CPU without VNNI runs them."""
     signed = signed_path(unsigned)
-    if not has_vnni() or not signed.is_file():
+    if form == "u8" or not has_vnni() or not signed.is_file():
         return open_session(unsigned), "u8"
     key = cpu_key(unsigned, signed)
     known = _verdicts(unsigned).get(key)

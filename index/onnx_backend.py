@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ragnotes.errors import ConfigError
-from ragnotes.index.int8_forms import PROBE, choose, write_signed
+from ragnotes.index.int8_forms import PROBE, Form, choose, write_signed
 from ragnotes.index.late_interaction import content_vectors
 from ragnotes.index.model_folder import TORCH_HINT, ModelFolder, read_model_folder
 
@@ -164,7 +164,9 @@ class OnnxEncoder:
     at once (about 1.6x the throughput of one run using all cores).
     """
 
-    def __init__(self, folder: Path, cache_dir: Path, threads: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, cache_dir: Path, threads: int | None = None, form: Form = "auto"
+    ) -> None:
         from tokenizers import Tokenizer
 
         model = read_model_folder(folder)
@@ -182,11 +184,14 @@ class OnnxEncoder:
         unsigned = export_int8(model, cache_dir)
         write_signed(unsigned)
         probe = self._tokenizer.encode(PROBE).ids
-        self._session, form = choose(
-            unsigned, _session, lambda s: _hidden(s, [i.name for i in s.get_inputs()], probe)
+        self._session, chosen = choose(
+            unsigned,
+            _session,
+            lambda s: _hidden(s, [i.name for i in s.get_inputs()], probe),
+            form,
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
-        self.form = f"int8 {form}"
+        self.form = f"int8 {chosen}"
         self._special = frozenset(
             t.content for t in self._tokenizer.get_added_tokens_decoder().values() if t.special
         )

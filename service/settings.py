@@ -23,6 +23,7 @@ from ragnotes.index.embedding import (
     Embedder,
     load_embedder,
 )
+from ragnotes.index.int8_forms import Form
 from ragnotes.index.store import BuildStore
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     backend: Backend = DEFAULT_BACKEND  # "onnx" (int8, faster) or "torch" (fp32)
     models_dir: Path | None = None  # the ONNX export's cache; None: models/ in the data dir
+    # Which int8 form the onnx backend runs: "auto", the fastest giving the same vectors; "u8",
+    # the unsigned one a CPU without VNNI runs (the same vectors, its speed: for measuring)
+    int8_form: Form = "auto"
     admin_token: str | None = None
     api_token: str | None = None  # when set, reading (the page, /notes/, /api/*) needs it too
     allowed_hosts: str = ""  # Host names besides localhost, 127.0.0.1, [::1]; separated by ","
@@ -138,4 +142,4 @@ class Settings(BaseSettings):
 
     def load_embedder(self) -> Embedder:
         """The configured model on the configured backend."""
-        return load_embedder(self.model, self.backend, self.models_path)
+        return load_embedder(self.model, self.backend, self.models_path, self.int8_form)

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from ragnotes.index.embedding import Embedder, resolve_model
+from ragnotes.index.embedding import Embedder, load_embedder, resolve_model
 from ragnotes.index.int8_forms import has_vnni, signed_path
 from ragnotes.index.model_folder import read_model_folder
 from ragnotes.index.onnx_backend import _hidden, _session, export_int8
@@ -106,3 +106,17 @@ def test_both_forms_give_the_same_output_bit_for_bit(embedder: Embedder) -> None
         ids = tokenizer.encode(text).ids
         u8, s8 = (_hidden(session, names, ids) for session in forms)
         assert np.array_equal(u8, s8), text
+
+
+def test_the_unsigned_form_asked_for_gives_the_same_vectors(embedder: Embedder) -> None:
+    """RAGNOTES_INT8_FORM=u8 runs the form a CPU without VNNI runs, here: same vectors, same
+    late-interaction rows, whichever form "auto" chose on this CPU."""
+    unsigned = load_embedder(
+        "all-MiniLM-L6-v2", "onnx", Path(os.environ["RAGNOTES_MODELS_DIR"]), int8_form="u8"
+    )
+    assert unsigned.form == "int8 u8"
+    for text in [*TEXTS, "x"]:
+        (vector, rows), (expected, expected_rows) = (
+            e.embed_query_with_late_interaction(text) for e in (unsigned, embedder)
+        )
+        assert np.array_equal(vector, expected) and np.array_equal(rows, expected_rows), text

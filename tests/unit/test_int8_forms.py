@@ -69,6 +69,27 @@ def test_the_signed_form_only_where_it_gives_the_same_output(
     assert session == (signed_path(unsigned) if chosen == "s8" else unsigned)
 
 
+def test_the_unsigned_form_when_asked_for_without_opening_the_signed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unsigned = tmp_path / "model-int8.onnx"
+    unsigned.touch()
+    signed_path(unsigned).touch()
+    monkeypatch.setattr(int8_forms, "has_vnni", lambda: True)
+    opened: list[Path] = []
+
+    def open_session(path: Path) -> Path:
+        opened.append(path)
+        return path
+
+    def probe(session: Path) -> np.ndarray:
+        raise AssertionError("no probe: nothing is chosen")
+
+    assert choose(unsigned, open_session, probe, "u8") == (unsigned, "u8")
+    assert opened == [unsigned] and not int8_forms.verdicts_path(unsigned).exists()
+    assert choose(unsigned, open_session, lambda s: np.ones(3), "auto")[1] == "s8"
+
+
 @pytest.mark.parametrize("same", [True, False])
 def test_the_verdict_is_kept_per_cpu_and_read_on_the_next_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same: bool
