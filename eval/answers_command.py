@@ -19,6 +19,7 @@ from ragnotes.answers.llm import LLMConfig
 from ragnotes.errors import ConfigError
 from ragnotes.index.embedding import Backend, load_embedder
 from ragnotes.index.fusion import DEFAULT_FUSION, FusionParams
+from ragnotes.index.int8_forms import Form
 from ragnotes.index.late_interaction import DEFAULT_LATE_INTERACTION, LateInteractionParams
 from ragnotes.index.searcher import ChunkFilter, Hit, Mode, Searcher
 from ragnotes.index.store import BuildStore
@@ -49,6 +50,7 @@ class AnswerEvalOptions:
     out: Path | None = None
     as_json: bool = False
     late_interaction: LateInteractionParams = DEFAULT_LATE_INTERACTION
+    int8_form: Form = "auto"  # RAGNOTES_INT8_FORM: the same answers, the timings not
 
 
 class Reranking(Searcher):
@@ -81,7 +83,7 @@ class Reranking(Searcher):
 
 def run_answer_eval(options: AnswerEvalOptions) -> int:
     """Measure the answers, save the report, print the table (or the JSON); 0 on success."""
-    embedder = load_embedder(options.model, options.backend, options.models_dir)
+    embedder = load_embedder(options.model, options.backend, options.models_dir, options.int8_form)
     searcher = Reranking(
         Searcher.load(BuildStore(options.data_dir), embedder), options.late_interaction
     )
@@ -140,5 +142,6 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         args.out,
         args.json,
         late_interaction_params(not args.no_rerank, args.late_depth),
+        settings.int8_form,
     )
     return run_answer_eval(options)

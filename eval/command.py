@@ -15,6 +15,7 @@ from tqdm import tqdm
 from ragnotes.errors import ConfigError
 from ragnotes.index.embedding import DEFAULT_BACKEND, Backend, Embedder, Progress, load_embedder
 from ragnotes.index.fusion import DEFAULT_FUSION
+from ragnotes.index.int8_forms import Form
 from ragnotes.index.late_interaction import (
     DEFAULT_LATE_INTERACTION,
     NO_LATE_INTERACTION,
@@ -56,6 +57,7 @@ class EvalOptions:
     judged: bool = False  # also count the passages judged to answer as well (dev only)
     backend: Backend = DEFAULT_BACKEND
     models_dir: Path | None = None
+    int8_form: Form = "auto"  # RAGNOTES_INT8_FORM: the vectors are the same, the timings not
     late_interaction: bool = True  # False: hybrid is the fused ranking alone
     late_depth: int | None = None  # fused candidates it re-ranks; None: the product's depth
 
@@ -152,7 +154,10 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         raise ConfigError("--judged applies to our eval set, not to a BEIR dataset")
     late_interaction_params(options.late_interaction, options.late_depth)  # refuses both flags
     embedder = load_embedder(
-        options.model, options.backend, options.models_dir or options.data_dir / "models"
+        options.model,
+        options.backend,
+        options.models_dir or options.data_dir / "models",
+        options.int8_form,
     )
     if options.beir is not None:
         report, path = _beir(options, options.beir, embedder)
@@ -164,6 +169,7 @@ def run_eval(options: EvalOptions, settings: Mapping[str, Any]) -> int:
         **_search_settings(options.late_interaction_params),
     }
     report["cpu"] = cpu()  # int8 figures carry the CPU they ran on (eval/CPU.md)
+    report["form"] = embedder.form  # and the form that ran the model there: the timings' cause
     write_report(report, path)
     if options.as_json:
         print(json.dumps(report, indent=2))
@@ -194,6 +200,7 @@ def cli(args: argparse.Namespace, settings: Settings) -> int:
         judged=args.judged,
         backend=settings.backend,
         models_dir=settings.models_path,
+        int8_form=settings.int8_form,
         late_interaction=not args.no_rerank,  # the flag's public name, from RAGNOTES_RERANK
         late_depth=args.late_depth,
     )

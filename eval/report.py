@@ -140,7 +140,8 @@ def _format_splits(splits: Mapping[str, Mapping[str, Any]], labels: str) -> str:
 
 def _machine_line(report: Mapping[str, Any]) -> str:
     vectors = report.get("index", {}).get("vectors", "?")
-    return f"cpu: {describe(report['cpu'])}\nvectors: {vectors}"
+    form = f" (the model run as {report['form']})" if report.get("form") else ""
+    return f"cpu: {describe(report['cpu'])}\nvectors: {vectors}{form}"
 
 
 def format_report(report: Mapping[str, Any]) -> str:

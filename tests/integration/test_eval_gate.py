@@ -87,6 +87,7 @@ def test_eval_command_prints_the_report_shape(
         assert set(split["tiers"]["hybrid"]) == {"paraphrase", "keyword", "howto", "compare"}
         assert all(rank is None or 1 <= rank <= 100 for rank in split["ranks"]["hybrid"].values())
     assert report["index"]["chunk_count"] > 0 and report["settings"]["fusion"]["method"]
+    assert report["form"] in ("int8 s8", "int8 u8")
     assert json.loads(out.read_text()) == report
 
 
@@ -94,10 +95,12 @@ def test_eval_prints_dev_and_test_side_by_side(
     full_index: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("RAGNOTES_DATA_DIR", str(full_index.data_dir))
+    monkeypatch.setenv("RAGNOTES_INT8_FORM", "u8")  # the same vectors on any CPU; it says so
     assert main(["eval"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("cpu: ") and "cores" in lines[0]  # where the figures came from
     assert lines[1].startswith("vectors: all-MiniLM-L6-v2+onnx-int8.")
+    assert lines[1].endswith("(the model run as int8 u8)")
     lines = lines[3:]
     assert lines[0].startswith("strict labels; dev ") and "test" in lines[0]
     assert lines[3].split()[:3] == ["dev", "test", "dev"]
