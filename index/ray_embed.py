@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ragnotes.index.embedding import Backend, Embedder, load_embedder
+from ragnotes.index.int8_forms import Form
 from ragnotes.index.vector_cache import FannedOut
 
 BATCH = 64  # texts per call on a worker: large enough to hide Ray's per-batch cost
@@ -33,13 +34,16 @@ class ModelSpec:
     name: str
     backend: Backend
     models_dir: Path
+    int8_form: Form = "auto"  # the vectors are the same whichever runs
 
 
 class _Encode:
     """A Ray Data worker: the model loaded once, then batches of texts to vectors and rows."""
 
     def __init__(self, spec: ModelSpec, late_interaction: bool) -> None:
-        self._embedder: Embedder = load_embedder(spec.name, spec.backend, spec.models_dir)
+        self._embedder: Embedder = load_embedder(
+            spec.name, spec.backend, spec.models_dir, spec.int8_form
+        )
         self._late = late_interaction
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:

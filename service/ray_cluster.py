@@ -90,5 +90,7 @@ def ray_fan_out(settings: Settings, args: argparse.Namespace) -> FanOut:
     where = join(args.address)
     workers = cluster_cpus()
     print(f"embedding on {where}: {workers} workers", file=sys.stderr)
-    spec = ModelSpec(settings.model, settings.backend, settings.models_path.resolve())
+    spec = ModelSpec(
+        settings.model, settings.backend, settings.models_path.resolve(), settings.int8_form
+    )
     return RayFanOut(spec, workers)
