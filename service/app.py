@@ -7,6 +7,7 @@ are 422s that name the field; nothing a client sends produces a 500.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,7 +44,9 @@ from ragnotes.service.web import install_page
 REQUEST_THREADS = max(
     2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 )
+log = logging.getLogger(__name__)
 _PREPARE_AT_START_S = 30.0  # past this (a slow disk, a huge vault), the server starts anyway
+_WORKER_AT_START_S = 30.0  # past this, the build worker goes on loading beside the requests
 _ASK_ERRORS = error_responses(400, 403, 413, 415, 422, 429, 503)
 _SEARCH_ERRORS = error_responses(400, 422, 429, 503)
 
@@ -94,6 +97,21 @@ class _Background:
     start_worker: bool  # the model loads in the worker at start, not on the first re-index
     request_threads: int
 
+    def _wait_for_worker(self) -> None:
+        """Wait, at most `_WORKER_AT_START_S`, for the build worker's model; serve anyway. With
+        no index loaded there are no questions to keep it from, and it may be exporting the
+        model (about 12 s the first time): the server starts at once."""
+        try:
+            self.live.snapshot()
+        except RagnotesError:
+            return
+        try:
+            ready = self.worker.wait_ready(timeout=_WORKER_AT_START_S)
+        except (EOFError, OSError):  # it died loading: the first re-index starts another
+            ready = False
+        if not ready:
+            log.warning("the build worker is not ready; the server starts without waiting")
+
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         # Every API request is CPU work (the model, FAISS, BM25, re-ranking) on a worker thread.
@@ -106,20 +124,26 @@ class _Background:
         blas = threadpool_limits(1, user_api="blas")
         to_thread.current_default_thread_limiter().total_tokens = self.request_threads
         self.live.refresh()
+        if self.start_worker:  # its model loads on the other core while this one prepares
+            self.worker.start()
         # Before the first request rather than beside it: a thread preparing passages in pure
         # Python holds the interpreter lock until it is taken from it every 5 ms, and a request
         # waits that long each time it takes the lock back (after the model, a socket write),
         # so the first requests took 100-160 ms instead of 5 for the 0.7 s this takes here
         # (eval/BENCHMARKS.md). A build loaded later is still prepared beside the requests.
         self.live.wait_prepared(timeout=_PREPARE_AT_START_S)
+        if self.start_worker:
+            # The same for the build worker's start: niced, it still took the idle core and
+            # the memory bus for its imports and model while the first requests ran, and the
+            # first half second of questions had 3-8 over 2.5 times the floor instead of 0-1
+            # (eval/BENCHMARKS.md). It is ready by now or soon, and re-indexing needs it anyway.
+            self._wait_for_worker()
         # What is loaded by now (modules, schemas, the build) lives as long as the server: left
         # to the collector, each full collection walked all of it, a pause of 66-108 ms every
         # few hundred requests (eval/BENCHMARKS.md). Frozen, a collection walks only what
         # requests made since.
         gc.freeze()
         self.live.start_watching()
-        if self.start_worker:
-            self.worker.start()
         if self.watcher is not None:
             self.watcher.start()
         async with app.state.mcp_sessions():

@@ -80,6 +80,11 @@ class BuildWorker:
         self._conn = parent
         self._ready = False
 
+    @property
+    def ready(self) -> bool:
+        """Whether the worker has said its model is loaded (without waiting for it)."""
+        return self._ready
+
     def wait_ready(self, timeout: float = 120.0) -> bool:
         """Start the worker if needed and wait until its model is loaded."""
         with self._lock:

@@ -180,6 +180,32 @@ def test_killed_build_process_fails_the_job_and_the_next_one_recovers(
         assert client.get("/healthz").json()["index"]["build_id"] != old
 
 
+def test_the_build_worker_has_its_model_before_the_first_question(
+    indexed: Settings, embedder: Embedder
+) -> None:
+    """Its start (imports, the model) ran beside the first questions and slowed them; the
+    server now waits for it while it prepares its passages."""
+    app = create_app(indexed, embedder)
+    assert not app.state.build_worker.ready
+    with TestClient(app) as client:
+        assert app.state.build_worker.ready  # before any request was answered
+        assert client.post("/api/ask", json={"question": "batch"}).status_code == 200
+
+
+def test_a_build_worker_that_dies_loading_does_not_stop_the_server(
+    indexed: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(indexed, embedder)
+
+    def dies(timeout: float) -> bool:
+        raise EOFError  # what its pipe gives when the process ends before saying "ready"
+
+    app.state.build_worker.wait_ready = dies
+    with TestClient(app) as client:
+        assert client.post("/api/ask", json={"question": "batch"}).status_code == 200
+    assert "the build worker is not ready" in caplog.text
+
+
 def test_build_published_by_cli_is_picked_up(indexed: Settings, embedder: Embedder) -> None:
     with TestClient(create_app(indexed, embedder)) as client:
         old = client.get("/healthz").json()["index"]["build_id"]
