@@ -200,6 +200,14 @@ def format_speed(real: dict[str, Any]) -> list[str]:
         f"    each request against its own question's floor: p50 {own[50]:.2f}x, p99 "
         f"{own[99]:.2f}x (a long question's model run is longer)",
     ]
+    if "passes" in one:
+        first, later = (one["passes"][name] for name in ("first", "later"))
+        lines.append(
+            f"    the first pass over the questions, as the server starts: p50 "
+            f"{first['p50_ms'] / floor['p50_ms']:.2f}x, p99 {first['p99_ms'] / floor['p50_ms']:.2f}x;"
+            f" the later passes: p50 {later['p50_ms'] / floor['p50_ms']:.2f}x, p99 "
+            f"{later['p99_ms'] / floor['p50_ms']:.2f}x"
+        )
     lines += _bare_lines(real.get("bare", {}), floor["p50_ms"])
     for run in real["concurrent"]:
         cost = run["server_cpu_ms"] + run["client_cpu_ms"]

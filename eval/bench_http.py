@@ -96,12 +96,13 @@ def one_client(
     client = Client(base_url)
     requests = [(q, request_bytes(client.host, q)) for q in questions]
     latencies, errors, floor, floor_cpu, ratios = [], 0, [], [], []
+    passes: list[list[float]] = [[] for _ in range(rounds)]  # each pass over the questions
     try:
         for question, request in requests[:10]:
             embed(question)
             client.send(request)
         started = time.perf_counter()
-        for question, request in requests * rounds:
+        for i, (question, request) in enumerate(requests * rounds):
             t, cpu = time.perf_counter(), time.thread_time()
             embed(question)
             floor.append((time.perf_counter() - t) * 1000)
@@ -111,6 +112,7 @@ def one_client(
             if ok:
                 latencies.append((time.perf_counter() - t) * 1000)
                 ratios.append(latencies[-1] / max(floor[-1], 1e-6))  # against its own floor
+                passes[i // len(requests)].append(latencies[-1])
             errors += not ok
         elapsed = time.perf_counter() - started
     finally:
@@ -122,6 +124,14 @@ def one_client(
     }
     found = summary(latencies, errors, elapsed)
     found["own_floor_ratio"] = {p: round(percentile(ratios, p), 3) for p in (50, 99)}
+    if rounds > 1 and passes[0] and passes[1]:
+        # The first pass is the server's first seconds and every question's first sight: what
+        # starts beside the first requests, or is made on a first sight, shows there.
+        later = [x for p in passes[1:] for x in p]
+        found["passes"] = {
+            name: {"p50_ms": round(percentile(x, 50), 3), "p99_ms": round(percentile(x, 99), 3)}
+            for name, x in (("first", passes[0]), ("later", later))
+        }
     return found, bare
 
 

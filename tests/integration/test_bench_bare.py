@@ -30,6 +30,7 @@ def test_bare_routes_answer_and_only_the_model_route_embeds(
             embedded: list[str] = []
             found, floor = one_client(base_url, QUESTIONS, rounds=2, embed=embedded.append)
             assert (found["requests"], found["errors"]) == (4, 0)
+            assert set(found["passes"]) == {"first", "later"}  # each pass's own p50 and p99
             bare[name] = {"one_client": found, "floor": {**floor, "p50_ms": 2.0}}
         assert "POST /api/ask" in log.read_text()  # uvicorn's access log, as the real server's
     line = _bare_lines(bare, 2.0)[0]
