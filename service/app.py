@@ -134,9 +134,10 @@ class _Background:
         self.live.wait_prepared(timeout=_PREPARE_AT_START_S)
         if self.start_worker:
             # The same for the build worker's start: niced, it still took the idle core and
-            # the memory bus for its imports and model while the first requests ran, and the
-            # first half second of questions had 3-8 over 2.5 times the floor instead of 0-1
-            # (eval/BENCHMARKS.md). It is ready by now or soon, and re-indexing needs it anyway.
+            # the memory bus for its imports and model while the first requests ran: in the
+            # first pass over the bench's 92 questions, 2-15 took over 2.5 times the floor,
+            # against 0-2 after (eval/BENCHMARKS.md). It loads while the passages are prepared,
+            # so it is ready by now or soon, and re-indexing needs it anyway.
             self._wait_for_worker()
         # What is loaded by now (modules, schemas, the build) lives as long as the server: left
         # to the collector, each full collection walked all of it, a pause of 66-108 ms every
