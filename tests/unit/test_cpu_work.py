@@ -21,25 +21,25 @@ def test_a_lone_request_runs_in_the_loops_thread() -> None:
     assert ran_in == loop_thread
 
 
-def test_requests_that_arrive_together_go_to_worker_threads() -> None:
+def _three_together(threads: int) -> tuple[list[int], int]:
+    """The threads three requests arriving together ran in, and the event loop's thread."""
+
     async def main() -> tuple[list[int], int]:
-        work = CpuWork(threads=2)
+        work = CpuWork(threads=threads)
         ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
         assert work.running == 0
         return list(ran_in), threading.get_ident()
 
-    ran_in, loop_thread = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_requests_that_arrive_together_go_to_worker_threads() -> None:
+    ran_in, loop_thread = _three_together(threads=2)
     assert loop_thread not in ran_in
 
 
 def test_with_one_request_thread_every_request_runs_in_the_loops_thread() -> None:
-    async def main() -> tuple[list[int], int]:
-        work = CpuWork(threads=1)
-        ran_in = await asyncio.gather(*(work.run(threading.get_ident) for _ in range(3)))
-        assert work.running == 0
-        return list(ran_in), threading.get_ident()
-
-    ran_in, loop_thread = asyncio.run(main())
+    ran_in, loop_thread = _three_together(threads=1)
     assert ran_in == [loop_thread] * 3
 
 
