@@ -120,3 +120,42 @@ def test_the_unsigned_form_asked_for_gives_the_same_vectors(embedder: Embedder) 
             e.embed_query_with_late_interaction(text) for e in (unsigned, embedder)
         )
         assert np.array_equal(vector, expected) and np.array_equal(rows, expected_rows), text
+
+
+# Loads the model and embeds one text, as any ragnotes process does, then reports the setting.
+TELEMETRY_SCRIPT = """
+import os, sys
+from pathlib import Path
+from ragnotes.index.embedding import load_embedder
+load_embedder("all-MiniLM-L6-v2", "onnx", Path(sys.argv[1])).embed_query("batch inference")
+print(os.environ.get("ORT_DISABLE_TELEMETRY"))
+"""
+
+
+@pytest.mark.parametrize(("asked", "reported"), [(None, False), ("0", True)])
+def test_onnx_runtime_reports_nothing_unless_the_user_asks(
+    embedder: Embedder, tmp_path: Path, asked: str | None, reported: bool
+) -> None:
+    """ONNX Runtime's official Linux builds keep a device id and a queue of usage events under
+    ~/.cache/Microsoft and upload them; a ragnotes process turns that off before it imports
+    onnxruntime. A user who sets ORT_DISABLE_TELEMETRY=0 gets ONNX Runtime's default, which is
+    also what shows that this test would see the reporting if it happened."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")
+    }
+    env["HOME"] = str(tmp_path)
+    if asked is not None:
+        env["ORT_DISABLE_TELEMETRY"] = asked
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", TELEMETRY_SCRIPT, os.environ["RAGNOTES_MODELS_DIR"]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    kept = sorted(p.name for p in (tmp_path / ".cache").rglob("*") if p.is_file())
+    assert bool(kept) is reported, kept
+    if reported:
+        assert "deviceid" in kept
+    assert done.stdout.split()[-1] == (asked or "1")  # and its children inherit the setting
