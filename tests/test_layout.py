@@ -36,6 +36,7 @@ FLOWS = {
     "eval_gate": "ragnotes eval on the full index holds the baseline",
     "flowmap": "ARCHITECTURE.md's lists of the modules each flow runs, checked by running them",
     "format_upgrade": "an index an older ragnotes wrote is refused, then rebuilt",
+    "no_telemetry": "no ragnotes process reports usage: ONNX Runtime's and Ray's reporting off",
     "ray": "a two-node Ray cluster: index --ray, serve --ray replicas, re-index, a replica killed",
     "serve": "`ragnotes serve` as a process, over real HTTP",
     "vault": "an Obsidian vault indexed by the CLI while the server runs, over HTTP and MCP",
