@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ragnotes.answers.responses import AnswerResponse, AnswerSentence
+from ragnotes.answers.responses import AnswerResponse, AnswerSentence, line_span
 
 UNSUPPORTED = "(not backed by the cited passage)"
 
@@ -35,7 +35,9 @@ def answer_lines(response: AnswerResponse) -> list[str]:
         lines += [textwrap.fill(answer.text, 100), ""]
     for s in answer.sentences:
         marks = "".join(f"[{n}]" for n in s.citations)
-        where = f" (lines {s.start_line}-{s.end_line})" if s.start_line is not None else ""
+        where = ""
+        if s.start_line is not None and s.end_line is not None:
+            where = f" ({line_span(s.start_line, s.end_line)})"
         if s.kind != "sentence":
             lines += [*_block_lines(s), f"  {marks}{where}", ""]
             continue
@@ -49,7 +51,9 @@ def answer_lines(response: AnswerResponse) -> list[str]:
             c = p.citation
             weak = "  (weak)" if p.weak else ""
             lines.append(f"[{p.rank}] {c.heading}{weak}")
-            lines.append(f"    {c.source}: {c.path}, lines {c.start_line}-{c.end_line}  {c.url}")
+            lines.append(
+                f"    {c.source}: {c.path}, {line_span(c.start_line, c.end_line)}  {c.url}"
+            )
     return lines
 
 

@@ -12,6 +12,11 @@ from ragnotes.answers.requests import Generator
 from ragnotes.index.searcher import Mode
 
 
+def line_span(start: int, end: int) -> str:
+    """How a citation names its lines wherever ragnotes prints one: "line 8", "lines 8-12"."""
+    return f"line {start}" if start == end else f"lines {start}-{end}"
+
+
 class Citation(BaseModel):
     """Exactly where a passage comes from."""
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from ragnotes.answers.responses import Answer, Passage
+from ragnotes.answers.responses import Answer, Passage, line_span
 from ragnotes.service.render import inline_html
 
 
@@ -62,7 +62,7 @@ class AnswerView:
 
 def _title(p: Passage) -> str:
     c = p.citation
-    return f"{c.heading} ({c.path}, lines {c.start_line}-{c.end_line})"
+    return f"{c.heading} ({c.path}, {line_span(c.start_line, c.end_line)})"
 
 
 def answer_view(answer: Answer, passages: list[Passage]) -> AnswerView:

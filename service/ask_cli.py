@@ -10,6 +10,7 @@ import argparse
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from ragnotes.answers.responses import line_span
 from ragnotes.errors import RagnotesError
 from ragnotes.index.searcher import MODES
 
@@ -28,7 +29,7 @@ def _print_readable(response: Any) -> None:
         where = "notes" if c.source == "notes" else c.source
         print(f"{p.rank}. {c.heading}")
         print(
-            f"   {where}: {c.path}, lines {c.start_line}-{c.end_line}"
+            f"   {where}: {c.path}, {line_span(c.start_line, c.end_line)}"
             + ("  (changed since indexed)" if c.stale else "")
         )
         print(f"   {c.url}")

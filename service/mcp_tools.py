@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ragnotes.answers.passages import ask_response, index_info, line_url
 from ragnotes.answers.requests import AskRequest
-from ragnotes.answers.responses import AskResponse, IndexInfo
+from ragnotes.answers.responses import AskResponse, IndexInfo, line_span
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.corpus.markdown import parse
 from ragnotes.errors import NotFoundError, RagnotesError
@@ -62,7 +62,7 @@ def passages_text(response: AskResponse) -> str:
     blocks = []
     for p in response.passages:
         c = p.citation
-        where = f"{c.source}: {c.path}, lines {c.start_line}-{c.end_line}"
+        where = f"{c.source}: {c.path}, {line_span(c.start_line, c.end_line)}"
         extras = ", ".join(x for x in (c.license, "changed since indexed" if c.stale else "") if x)
         # A note's /notes/ link is relative to a running server; the path and lines say it all.
         link = f"\n{c.url}" if c.url.startswith("http") else ""
@@ -157,7 +157,7 @@ def whole_file(live: LiveIndex, source: str, path: str) -> str:
 def file_text(result: FileText) -> str:
     """The lines numbered as in the file, under a header that cites them."""
     header = (
-        f"{result.source}: {result.path}, lines {result.start_line}-{result.end_line} "
+        f"{result.source}: {result.path}, {line_span(result.start_line, result.end_line)} "
         f"of {result.total_lines}" + (" (changed since indexed)" if result.stale else "")
     )
     width = len(str(result.end_line))

@@ -29,7 +29,7 @@ from ragnotes.answers.answering import answer_question
 from ragnotes.answers.llm import LLMConfig
 from ragnotes.answers.passages import README_SOURCES
 from ragnotes.answers.requests import AnswerRequest
-from ragnotes.answers.responses import Passage
+from ragnotes.answers.responses import Passage, line_span
 from ragnotes.corpus.documents import NOTES_SOURCE
 from ragnotes.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagnotesError
 from ragnotes.index.freshness import FileHashes
@@ -64,11 +64,7 @@ class ResultView:
 def passage_meta(p: Passage) -> str:
     """Source, path, lines, license and part, joined as the page prints them."""
     c = p.citation
-    lines = (
-        f"line {c.start_line}"
-        if c.start_line == c.end_line
-        else f"lines {c.start_line}-{c.end_line}"
-    )
+    lines = line_span(c.start_line, c.end_line)
     source = "note" if c.source == NOTES_SOURCE else c.source
     return " · ".join(b for b in (source, c.path, lines, c.license, p.part) if b)
 

@@ -39,6 +39,9 @@
     found.replaceChildren(...doc.body.childNodes);
   }
 
+  // "line 8" or "lines 8-12", as the server names a citation's lines (answers/responses.py).
+  const lineSpan = (start, end) => (start === end ? `line ${start}` : `lines ${start}-${end}`);
+
   // A generated answer, as the server's template draws one (service/templates/results.html):
   // model text only ever goes in as text nodes; each [n] links to passage n on the page.
   function drawAnswer(section, body) {
@@ -46,7 +49,7 @@
     const titles = new Map(
       body.passages.map((p) => {
         const c = p.citation;
-        return [p.rank, `${c.heading} (${c.path}, lines ${c.start_line}-${c.end_line})`];
+        return [p.rank, `${c.heading} (${c.path}, ${lineSpan(c.start_line, c.end_line)})`];
       }),
     );
     const parts = [];

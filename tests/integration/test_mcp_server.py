@@ -27,6 +27,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from ragnotes.answers.responses import line_span
 from ragnotes.corpus.documents import BUNDLED_NOTES_DIR
 from ragnotes.index.build import index_sources
 from ragnotes.index.embedding import Embedder
@@ -86,7 +87,8 @@ async def exercise(client: Client, settings: Settings) -> None:
     top = found.structured_content["passages"][0]
     cite = top["citation"]
     assert cite["source"] == "notes" and "point-in-time" in cite["heading"].lower()
-    assert f"notes: {cite['path']}, lines {cite['start_line']}-{cite['end_line']}" in _text(found)
+    lines = line_span(cite["start_line"], cite["end_line"])
+    assert f"notes: {cite['path']}, {lines}" in _text(found)
 
     answered = await client.call_tool("answer", {"question": QUESTION, "k": 3})
     assert not answered.is_error
@@ -96,9 +98,8 @@ async def exercise(client: Client, settings: Settings) -> None:
     for sentence in reply["answer"]["sentences"]:
         assert set(sentence["citations"]) <= set(ranks)
         cited = ranks[sentence["citations"][0]]
-        where = (
-            f"{cited['source']}: {cited['path']}, lines {cited['start_line']}-{cited['end_line']}"
-        )
+        lines = line_span(cited["start_line"], cited["end_line"])
+        where = f"{cited['source']}: {cited['path']}, {lines}"
         assert where in _text(answered)
 
     read = await client.call_tool(
